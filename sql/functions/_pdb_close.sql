@@ -1,0 +1,68 @@
+/*
+ * _pdb_close(dblink_schema name, conns text[], cancel boolean) RETURNS void
+ *
+ * Closes the given dblink connections, best effort and bounded in time:
+ * if cancel, first asks every worker to cancel what it runs (a worker that
+ * is idle ignores the request); then drains the results left on each
+ * connection, waiting at most 5 seconds in all for busy workers, so no remote
+ * statement is left running behind a closed connection; then disconnects
+ * each one and forgets it in pg_temp._pdb_conns. Never raises: it runs in
+ * error and cancel paths, where the original error must win.
+ */
+CREATE FUNCTION @extschema@._pdb_close(dblink_schema name, conns text[], cancel boolean)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_patience CONSTANT interval := interval '5 seconds';
+    v_until    timestamptz := clock_timestamp() + c_patience;
+    v_left     text[] := conns;
+    v_still    text[];
+    v_busy     integer;
+    v_fetch    record;
+    v_conn     text;
+BEGIN
+    BEGIN
+        IF cancel THEN
+            FOREACH v_conn IN ARRAY v_left LOOP
+                EXECUTE format('SELECT %I.dblink_cancel_query($1)', dblink_schema) USING v_conn;
+            END LOOP;
+        END IF;
+        WHILE cardinality(v_left) > 0 AND clock_timestamp() < v_until LOOP
+            v_still := '{}';
+            FOREACH v_conn IN ARRAY v_left LOOP
+                EXECUTE format('SELECT %I.dblink_is_busy($1)', dblink_schema) INTO v_busy USING v_conn;
+                IF v_busy = 1 THEN
+                    v_still := v_still || v_conn;
+                ELSE
+                    v_fetch := @extschema@._pdb_fetch(dblink_schema, v_conn);
+                    IF v_fetch.kind <> 'empty' THEN
+                        v_still := v_still || v_conn;
+                    END IF;
+                END IF;
+            END LOOP;
+            IF cardinality(v_still) = cardinality(v_left) THEN
+                PERFORM pg_sleep(0.001);
+            END IF;
+            v_left := v_still;
+        END LOOP;
+    EXCEPTION WHEN query_canceled OR others THEN
+        NULL;  -- give up draining; the disconnects below must still happen
+    END;
+    FOREACH v_conn IN ARRAY coalesce(conns, '{}') LOOP
+        BEGIN
+            EXECUTE format('SELECT %I.dblink_disconnect($1)', dblink_schema) USING v_conn;
+        EXCEPTION WHEN query_canceled OR others THEN
+            NULL;  -- already gone
+        END;
+    END LOOP;
+    IF to_regclass('pg_temp._pdb_conns') IS NOT NULL THEN
+        EXECUTE 'DELETE FROM pg_temp._pdb_conns WHERE conn_name = ANY ($1)' USING conns;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_close(name, text[], boolean) IS
+'internal: cancel (optionally), drain and disconnect worker connections, never raising';

@@ -1,0 +1,25 @@
+/*
+ * _pdb_default_connstr() RETURNS text
+ *
+ * The loopback connection string pdb_run uses when the caller gives none: this
+ * server (first Unix socket directory, else localhost, and its port), the
+ * current database, the current user. Built from server settings only, never
+ * from the client's environment. Stable, no side effects.
+ */
+CREATE FUNCTION @extschema@._pdb_default_connstr()
+RETURNS text
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format('host=%s port=%s dbname=%s user=%s',
+                  @extschema@._pdb_conninfo_quote(
+                      coalesce(nullif(btrim(split_part(current_setting('unix_socket_directories'), ',', 1)), ''),
+                               'localhost')),
+                  current_setting('port'),
+                  @extschema@._pdb_conninfo_quote(current_database()),
+                  @extschema@._pdb_conninfo_quote(current_user))
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
+'internal: loopback connection string to this database as the current user';

@@ -1,0 +1,70 @@
+/*
+ * _pdb_fetch(dblink_schema name, conn text,
+ *            OUT kind text, OUT value text, OUT err_sqlstate text,
+ *            OUT err_message text, OUT err_detail text, OUT err_hint text)
+ *
+ * Consumes exactly one result of the query running on conn; call it only when
+ * dblink_is_busy(conn) = 0 so it never blocks. kind says what it was:
+ *   'row'   a command (value = its tag, e.g. 'INSERT 0 2') or rows of one
+ *           column (value = first column of the first row, as text);
+ *   'novalue' a result with no single value: rows of several columns (dblink
+ *           needs the column count in advance) or an empty query string;
+ *   'empty' nothing: either the end of the query's results or a result of one
+ *           column and no rows; dblink cannot tell these apart, pdb_run can;
+ *   'error' the remote statement failed: err_* hold its SQLSTATE, message,
+ *           detail and hint.
+ * A remote error is recognised by dblink's context line naming conn, so a
+ * remote 57014 or 42804 is reported, while a local cancel or any local error
+ * is re-raised unchanged.
+ */
+CREATE FUNCTION @extschema@._pdb_fetch(dblink_schema name, conn text,
+                                       OUT kind text, OUT value text,
+                                       OUT err_sqlstate text, OUT err_message text,
+                                       OUT err_detail text, OUT err_hint text)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rows     bigint;
+    v_conn_msg text;
+    ex_context text;
+BEGIN
+    EXECUTE format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', dblink_schema)
+        INTO value USING conn;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    kind := CASE WHEN v_rows > 0 THEN 'row' ELSE 'empty' END;
+EXCEPTION WHEN query_canceled OR others THEN
+    GET STACKED DIAGNOSTICS err_sqlstate = RETURNED_SQLSTATE,
+                            err_message  = MESSAGE_TEXT,
+                            err_detail   = PG_EXCEPTION_DETAIL,
+                            err_hint     = PG_EXCEPTION_HINT,
+                            ex_context   = PG_EXCEPTION_CONTEXT;
+    value := NULL;
+    IF strpos(ex_context, conn) = 0 THEN
+        -- not dblink's report of a remote error
+        IF err_sqlstate <> '42804' THEN
+            RAISE;
+        END IF;
+        -- dblink's "remote query result rowtype does not match": several columns
+        kind := 'novalue';
+    ELSE
+        kind := 'error';
+        IF err_sqlstate = '08006' THEN
+            -- dblink reports an empty query string as a remote error without
+            -- SQLSTATE (hence 08006); the connection's own message is empty then
+            EXECUTE format('SELECT %I.dblink_error_message($1)', dblink_schema)
+                INTO v_conn_msg USING conn;
+            IF v_conn_msg = 'OK' THEN
+                kind := 'novalue';
+            END IF;
+        END IF;
+    END IF;
+    IF kind = 'novalue' THEN
+        err_sqlstate := NULL; err_message := NULL; err_detail := NULL; err_hint := NULL;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_fetch(name, text) IS
+'internal: consume one result of a worker connection without blocking';

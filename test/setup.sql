@@ -1,0 +1,36 @@
+-- Shared preamble of every pgTAP file (pg_regress and pg_prove run the same files).
+\set QUIET 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+\set ON_ERROR_ROLLBACK 1
+\set ON_ERROR_STOP true
+SET client_min_messages = warning;
+
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS parallel_dblink CASCADE;
+
+-- Worker backends exit a moment after their connection closes: wait (at most
+-- 5 s) until none of this session's is left, and return how many remain.
+CREATE FUNCTION pg_temp.pdb_workers_left() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_left bigint;
+BEGIN
+    FOR i IN 1..500 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        SELECT count(*) INTO v_left FROM pg_stat_activity
+         WHERE application_name = 'pdb_run:' || pg_backend_pid();
+        EXIT WHEN v_left = 0;
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    RETURN v_left;
+END
+$$;
+
+-- The dblink connections of this session that pdb_run opened (none after any call).
+CREATE FUNCTION pg_temp.pdb_conns_left() RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT count(*) FROM unnest(coalesce(dblink_get_connections(), '{}')) AS c
+     WHERE c LIKE 'pdb\_' || pg_backend_pid() || '\_%'
+$$;

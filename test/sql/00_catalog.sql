@@ -1,0 +1,41 @@
+\unset ECHO
+\i test/setup.sql
+
+SELECT plan(12);
+
+SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text'], 'pdb_run(text[], integer, text) exists');
+SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text'], 'setof record', 'pdb_run returns a set of rows');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text)'::regprocedure),
+          ARRAY['tasks', 'max_conns', 'connstr', 'task_id', 'status', 'result', 'sqlstate', 'error',
+                'started_at', 'finished_at', 'detail', 'hint', 'conn_name'],
+          'pdb_run has the documented parameter and column names');
+SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text'], 'volatile', 'pdb_run is volatile');
+
+-- every member function of the extension
+CREATE TEMP VIEW ext_functions AS
+SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
+  JOIN pg_language l ON l.oid = p.prolang;
+
+SELECT is((SELECT count(*) FROM ext_functions), 10::bigint, 'the extension has 10 functions');
+SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
+SELECT is_empty($$SELECT fn FROM ext_functions
+                   WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
+                'every function pins search_path = pg_catalog, pg_temp');
+SELECT is_empty($$SELECT fn FROM ext_functions WHERE lanname NOT IN ('plpgsql', 'sql')$$,
+                'every function is SQL or PL/pgSQL');
+SELECT is_empty($$SELECT fn FROM ext_functions WHERE obj_description(fn, 'pg_proc') IS NULL$$,
+                'every function has a comment');
+
+SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'parallel_dblink'), false,
+          'the extension is not relocatable');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'parallel_dblink'), '0.1.0',
+          'the installed version is 0.1.0');
+SELECT ok(EXISTS (SELECT 1 FROM pg_depend d
+                    JOIN pg_extension a ON a.oid = d.objid AND a.extname = 'parallel_dblink'
+                    JOIN pg_extension b ON b.oid = d.refobjid AND b.extname = 'dblink'),
+          'the extension depends on dblink');
+
+SELECT * FROM finish();

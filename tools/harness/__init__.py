@@ -1,0 +1,1 @@
+"""The parallel_dblink harness: throwaway clusters, package setup, checks, demo."""
