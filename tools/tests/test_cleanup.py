@@ -1,0 +1,130 @@
+"""pdb_run always cleans up: caller's statement_timeout, cancel from another session,
+a killed worker, a killed caller. Each test is bounded in time."""
+import threading
+import time
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from conftest import wait_for, workers_of
+
+SLEEPERS = ["SELECT pg_sleep(60)"] * 3
+
+
+def our_connections(conn):
+    names = conn.execute("SELECT dblink_get_connections()").fetchone()[0] or []
+    pid = conn.info.backend_pid
+    return [n for n in names if n.startswith(f"pdb_{pid}_")]
+
+
+def test_caller_statement_timeout_cancels_and_cleans_up(conn, admin):
+    pid = conn.info.backend_pid
+    conn.execute("SET statement_timeout = '700ms'")
+    start = time.monotonic()
+    with pytest.raises(errors.QueryCanceled) as exc:
+        conn.execute("SELECT * FROM pdb_run(%s, 3)", (SLEEPERS,))
+    assert exc.value.sqlstate == "57014"
+    assert time.monotonic() - start < 10, "the cancel took too long"
+    conn.execute("RESET statement_timeout")
+    assert our_connections(conn) == []
+    assert workers_of(admin, pid) == []
+
+
+def test_cancel_from_another_session(conn, admin):
+    pid = conn.info.backend_pid
+    outcome = {}
+
+    def call():
+        try:
+            conn.execute("SELECT * FROM pdb_run(%s, 3)", (SLEEPERS,))
+        except psycopg.Error as e:
+            outcome["error"] = e
+
+    t = threading.Thread(target=call)
+    t.start()
+    assert wait_for(lambda: len(admin.execute(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND query LIKE 'SELECT pg_sleep%%'",
+        (f"pdb_run:{pid}",)).fetchall()) == 3), "the three tasks never started"
+    admin.execute("SELECT pg_cancel_backend(%s)", (pid,))
+    t.join(15)
+    assert not t.is_alive(), "pdb_run did not return after the cancel"
+    assert isinstance(outcome.get("error"), errors.QueryCanceled)
+    assert our_connections(conn) == []
+    assert workers_of(admin, pid) == []
+
+
+def test_killed_worker_is_reported_and_replaced(conn, admin):
+    pid = conn.info.backend_pid
+    tasks = ["SELECT pg_sleep(2)"] + [f"SELECT {i}" for i in range(2, 30)]
+    result = {}
+
+    def call():
+        result["rows"] = conn.execute(
+            "SELECT task_id, status, sqlstate, conn_name FROM pdb_run(%s, 2) ORDER BY task_id", (tasks,)).fetchall()
+
+    t = threading.Thread(target=call)
+    t.start()
+    victim = wait_for(lambda: admin.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND query = 'SELECT pg_sleep(2)'"
+        " AND state = 'active'", (f"pdb_run:{pid}",)).fetchone())
+    assert victim, "the long task never started"
+    admin.execute("SELECT pg_terminate_backend(%s)", (victim[0],))
+    t.join(30)
+    assert not t.is_alive()
+    rows = result["rows"]
+    assert len(rows) == len(tasks)
+    first = rows[0]
+    assert first[1] == "error" and first[2] in ("57P01", "08006"), first
+    assert all(r[1] == "ok" for r in rows[1:]), rows
+    assert our_connections(conn) == []
+    assert workers_of(admin, pid) == []
+
+
+def test_second_call_after_killed_worker(conn, admin):
+    """The pool replaces the lost connection: tasks after the kill still get two connections."""
+    pid = conn.info.backend_pid
+    tasks = ["SELECT pg_sleep(1.5)", "SELECT pg_sleep(0.2)"] + ["SELECT pg_sleep(0.3)"] * 4
+    result = {}
+
+    def call():
+        result["rows"] = conn.execute(
+            "SELECT task_id, status, conn_name, started_at, finished_at FROM pdb_run(%s, 2) ORDER BY task_id",
+            (tasks,)).fetchall()
+
+    t = threading.Thread(target=call)
+    t.start()
+    victim = wait_for(lambda: admin.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND query = 'SELECT pg_sleep(1.5)'"
+        " AND state = 'active'", (f"pdb_run:{pid}",)).fetchone())
+    assert victim
+    admin.execute("SELECT pg_terminate_backend(%s)", (victim[0],))
+    t.join(30)
+    rows = result["rows"]
+    assert rows[0][1] == "error"
+    assert [r[1] for r in rows[1:]] == ["ok"] * 5
+    replacement = {r[2] for r in rows[1:]} - {rows[0][2], rows[1][2]}
+    assert replacement, "no replacement connection was opened"
+    assert all(name.endswith("_1") for name in replacement)
+
+
+def test_killed_caller_leaves_no_worker(dsn, admin):
+    victim = psycopg.connect(dsn, autocommit=True)
+    pid = victim.info.backend_pid
+
+    def call():
+        try:
+            victim.execute("SELECT * FROM pdb_run(%s, 3)", (SLEEPERS,))
+        except psycopg.Error:
+            pass
+
+    t = threading.Thread(target=call)
+    t.start()
+    assert wait_for(lambda: len(admin.execute(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND state = 'active'",
+        (f"pdb_run:{pid}",)).fetchall()) == 3)
+    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    t.join(15)
+    victim.close()
+    # workers check every second that their client is still there (PostgreSQL 14+)
+    assert workers_of(admin, pid, timeout=15) == []
