@@ -2,7 +2,7 @@
 \i test/setup.sql
 
 -- how the pool is sized, shared and named, and that nothing is left behind
-SELECT plan(13);
+SELECT plan(14);
 
 SELECT is((SELECT count(DISTINCT conn_name) FROM pdb_run(ARRAY(SELECT 'SELECT 1' FROM generate_series(1, 6)), 2)),
           2::bigint, 'six tasks share max_conns = 2 connections');
@@ -35,6 +35,11 @@ SELECT dblink_disconnect('mine') IS NOT NULL AS disconnected \gset
 
 SELECT is((SELECT count(*) FILTER (WHERE status = 'ok') FROM pdb_run(ARRAY(SELECT 'SELECT ' || i FROM generate_series(1, 1000) AS i), 4)),
           1000::bigint, 'a thousand tiny tasks all succeed');
+SELECT is((SELECT status || ':' || result
+             FROM pdb_run(ARRAY['SELECT count(*) FROM pdb_run(ARRAY[''SELECT 1'', ''SELECT 2''], 2) WHERE status = ''ok''',
+                                'SELECT 1'], 2)
+            WHERE task_id = 1),
+          'ok:2', 'a task may itself call pdb_run (nested pools, other backends)');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'no dblink connection of pdb_run is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
 

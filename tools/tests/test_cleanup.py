@@ -128,3 +128,19 @@ def test_killed_caller_leaves_no_worker(dsn, admin):
     victim.close()
     # workers check every second that their client is still there (PostgreSQL 14+)
     assert workers_of(admin, pid, timeout=15) == []
+
+
+def test_no_notice_reaches_the_caller(conn):
+    """pdb_run provokes dblink's 'another command is already in progress' NOTICE to detect
+    the end of a task; the caller must not see it, and its client_min_messages is restored."""
+    notices = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+    conn.execute("SET client_min_messages = notice")
+    rows = conn.execute("SELECT status, result FROM pdb_run(%s, 2)",
+                        (["SELECT 1 WHERE false; SELECT 2", "SELECT 1 WHERE false; SELECT 1 WHERE false; SELECT 3",
+                          "VACUUM"],)).fetchall()
+    assert rows == [("ok", "2"), ("ok", "3"), ("ok", "VACUUM")]
+    assert notices == []
+    assert conn.execute("SHOW client_min_messages").fetchone()[0] == "notice"
+    conn.execute("DO $$BEGIN RAISE NOTICE 'still heard'; END$$")
+    assert notices == ["still heard"]
