@@ -1,5 +1,6 @@
 /*
- * pdb_run(tasks text[], max_conns integer DEFAULT 4, connstr text DEFAULT NULL)
+ * pdb_run(tasks text[], max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
+ *         batch_size integer DEFAULT 1)
  *     RETURNS TABLE (task_id, status, result, sqlstate, error, started_at,
  *                    finished_at, detail, hint, conn_name)
  *
@@ -13,6 +14,13 @@
  * transaction; VACUUM and CREATE INDEX CONCURRENTLY work as a task of their own.
  * A connection gets its next task as soon as its previous task's results are
  * all drained. One failing task never stops the others.
+ *
+ * batch_size > 1 sends up to that many consecutive batchable tasks (see
+ * _pdb_batchable) to one connection as one query string, a round trip for
+ * them all. Results stay per task: a batchable task is one statement, so the
+ * k-th result of a batch is its k-th task's. The batch is one transaction: if a task in it
+ * fails, none of its tasks took effect, and each is run again alone, so every
+ * task gets its own outcome and none runs twice in effect.
  *
  *   status      'ok' or 'error'
  *   result      first column of the first row of the task's last result, as
@@ -28,15 +36,17 @@
  * with 'pdb_<backend pid>_<call number>_' and are recorded in the temp table
  * pg_temp._pdb_conns while they are open). On any error, cancel or
  * statement_timeout of the caller it cancels the running tasks, drains,
- * disconnects and re-raises the original error.
+ * disconnects and re-raises the original error. A task blocked by a lock of
+ * the caller is cancelled and reported as 40P01.
  *
- * Errors: 22004 tasks is NULL or holds a NULL; 22023 max_conns NULL or < 1,
- * tasks not one-dimensional, or a task that is blank; connection errors
- * (08001, 2F003 ...) as dblink reports them, before any task runs.
+ * Errors: 22004 tasks is NULL or holds a NULL; 22023 max_conns or batch_size
+ * NULL or < 1, tasks not one-dimensional, or a task that is blank; connection
+ * errors (08001, 2F003 ...) as dblink reports them, before any task runs.
  */
 CREATE FUNCTION @extschema@.pdb_run(tasks text[],
                                     max_conns integer DEFAULT 4,
-                                    connstr text DEFAULT NULL)
+                                    connstr text DEFAULT NULL,
+                                    batch_size integer DEFAULT 1)
 RETURNS TABLE (task_id     integer,
                status      text,
                result      text,
@@ -52,11 +62,13 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_probe     CONSTANT text := 'SELECT 1';
-    c_min_sleep CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
-    c_max_sleep CONSTANT double precision := CAST(0.0315 AS double precision);  -- 32 ms
+    c_probe       CONSTANT text := 'SELECT 1';
+    c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
+    c_max_sleep   CONSTANT double precision := CAST(0.0315 AS double precision);  -- 32 ms
     c_check_every CONSTANT interval := interval '1 second';
     v_tasks     text[];
+    v_batchable boolean[];
+    v_retry     integer[] := ARRAY[]::integer[];  -- tasks of failed batches, to run alone, first
     v_n         integer;
     v_pool      integer;
     v_dbl       name;
@@ -66,26 +78,33 @@ DECLARE
     v_cmm       text;
     v_next      integer := 1;
     v_done      integer := 0;
-    v_bad       integer;
     v_ready     integer[];
     v_busy      integer;
+    v_sent      integer;
     v_sql_send  text;
     v_sql_busy  text;
-    v_sent      integer;
     v_active    boolean;
     v_quiet     timestamptz := clock_timestamp();
     v_checked   timestamptz := clock_timestamp();
     v_fetch     record;
     v_slot      integer;
     v_task      integer;
+    -- the next unit of work: one task, or a batch of tasks u_first..u_last
+    u_first     integer;
+    u_last      integer;
+    u_retry     boolean;
+    u_sql       text;
     -- per slot of the pool
     s_conn      text[];
-    s_task      integer[];
     s_pid       integer[];
     s_state     text[];   -- idle | run | maybe | lost | closing
+    s_first     integer[];
+    s_last      integer[];
+    s_task      integer[];  -- the task whose result arrives next
     s_since     timestamptz[];
     s_zero      integer[];
     s_held      boolean[];
+    s_failed    boolean[];
     s_gen       integer[];
     -- per task
     r_status    text[];
@@ -99,48 +118,32 @@ DECLARE
     r_conn      text[];
 BEGIN
     -- validate everything before anything runs
-    IF tasks IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-            MESSAGE = 'tasks must not be null';
-    END IF;
-    IF array_ndims(tasks) > 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'tasks must be a one-dimensional array',
-            DETAIL  = format('The array has %s dimensions.', array_ndims(tasks));
-    END IF;
-    -- renumber from 1 whatever the array's lower bound
-    v_tasks := ARRAY(SELECT u.t FROM unnest(tasks) WITH ORDINALITY AS u(t, o) ORDER BY u.o);
+    v_tasks := @extschema@._pdb_tasks(tasks);
     v_n := cardinality(v_tasks);
-    v_bad := array_position(v_tasks, NULL);
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-            MESSAGE = 'tasks must not contain null',
-            DETAIL  = format('Task %s is null.', v_bad);
-    END IF;
-    SELECT min(u.o)::integer INTO v_bad
-      FROM unnest(v_tasks) WITH ORDINALITY AS u(t, o)
-     WHERE btrim(u.t, E' \t\r\n\f') = '';
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'tasks must not be blank',
-            DETAIL  = format('Task %s is an empty statement.', v_bad);
-    END IF;
     IF max_conns IS NULL OR max_conns < 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'max_conns must be at least 1',
             DETAIL  = format('max_conns is %s.', coalesce(max_conns::text, 'null'));
     END IF;
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'batch_size must be at least 1',
+            DETAIL  = format('batch_size is %s.', coalesce(batch_size::text, 'null'));
+    END IF;
     IF v_n = 0 THEN
         RETURN;
     END IF;
 
-    v_pool    := least(max_conns, v_n);
-    v_dbl     := @extschema@._pdb_dblink_schema();
-    v_connstr := coalesce(connstr, @extschema@._pdb_default_connstr());
-    v_call    := @extschema@._pdb_session_init();
-    v_prefix  := format('pdb_%s_%s_', pg_backend_pid(), v_call);
+    v_pool     := least(max_conns, v_n);
+    v_dbl      := @extschema@._pdb_dblink_schema();
+    v_connstr  := coalesce(connstr, @extschema@._pdb_default_connstr());
+    v_call     := @extschema@._pdb_session_init();
+    v_prefix   := format('pdb_%s_%s_', pg_backend_pid(), v_call);
     v_sql_send := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
     v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
+    IF batch_size > 1 THEN
+        v_batchable := @extschema@._pdb_batchable(v_tasks);
+    END IF;
 
     r_status   := array_fill(NULL::text, ARRAY[v_n]);
     r_result   := r_status;
@@ -171,33 +174,78 @@ BEGIN
         LOOP
             v_active := false;
 
-            -- settle connections whose task may have ended, replace lost ones,
-            -- hand out tasks
             FOR v_slot IN 1..v_pool LOOP
-                v_task := s_task[v_slot];
+                -- a lost connection: settle what it ran, then replace it
+                IF s_state[v_slot] = 'lost' THEN
+                    FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                        IF s_first[v_slot] = s_last[v_slot] OR s_task[v_slot] > s_last[v_slot] THEN
+                            -- one task failed; or a batch that may have committed
+                            IF s_first[v_slot] <> s_last[v_slot] THEN
+                                r_status[v_t]   := 'error';
+                                r_sqlstate[v_t] := '08006';
+                                r_error[v_t]    := 'lost the connection to the worker while its batch committed';
+                                r_detail[v_t]   := 'Whether the tasks of the batch took effect is unknown.';
+                            END IF;
+                            r_end[v_t] := clock_timestamp();
+                            v_done := v_done + 1;
+                        ELSE
+                            v_retry := v_retry || v_t;  -- the batch never committed: run again alone
+                        END IF;
+                    END LOOP;
+                    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], true);
+                    s_gen[v_slot]   := s_gen[v_slot] + 1;
+                    s_conn[v_slot]  := v_prefix || v_slot || '_' || s_gen[v_slot];
+                    s_pid[v_slot]   := @extschema@._pdb_open(v_dbl, s_conn[v_slot], v_connstr, v_call, v_slot);
+                    s_state[v_slot] := 'idle';
+                    v_active := true;
+                END IF;
+
+                CONTINUE WHEN s_state[v_slot] NOT IN ('idle', 'maybe');
+
+                -- the next unit: a task to run again alone, else the next task
+                -- with as many batchable followers as batch_size allows
+                u_first := 0;
+                u_retry := cardinality(v_retry) > 0;
+                IF u_retry THEN
+                    u_first := v_retry[1];
+                    u_last  := u_first;
+                ELSIF v_next <= v_n THEN
+                    u_first := v_next;
+                    u_last  := v_next;
+                    IF batch_size > 1 AND v_batchable[u_first] THEN
+                        WHILE u_last < v_n AND u_last - u_first + 1 < batch_size AND v_batchable[u_last + 1] LOOP
+                            u_last := u_last + 1;
+                        END LOOP;
+                    END IF;
+                END IF;
+                IF u_first = 0 THEN
+                    u_sql := c_probe;
+                ELSIF u_first = u_last THEN
+                    u_sql := v_tasks[u_first];
+                ELSE
+                    -- the line breaks end a task's trailing -- comment
+                    u_sql := v_tasks[u_first];
+                    FOR v_t IN u_first + 1..u_last LOOP
+                        u_sql := u_sql || E'\n;\n' || v_tasks[v_t];
+                    END LOOP;
+                END IF;
+
+                v_sent := 0;
                 IF s_state[v_slot] = 'maybe' THEN
                     /*
-                     * dblink_get_result gave no rows: the task's end, or a
-                     * one-column result without rows with more to follow. Only
-                     * an idle connection accepts a new query, so sending the
-                     * next task (or a probe when none is left) tells which.
+                     * dblink_get_result gave no rows after a single task: its
+                     * end, or a one-column result without rows with more to
+                     * follow. Only an idle connection accepts a new query, so
+                     * sending the next unit (or a probe when none is left)
+                     * tells which.
                      */
-                    EXECUTE v_sql_send INTO v_sent
-                        USING s_conn[v_slot], CASE WHEN v_next <= v_n THEN v_tasks[v_next] ELSE c_probe END;
+                    v_task := s_task[v_slot];
+                    EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
                     IF v_sent = 1 THEN
                         r_status[v_task] := coalesce(r_status[v_task], 'ok');
                         r_end[v_task]    := s_since[v_slot];
                         v_done := v_done + 1;
-                        IF v_next <= v_n THEN
-                            s_task[v_slot]  := v_next;
-                            s_state[v_slot] := 'run';
-                            s_zero[v_slot]  := 0;
-                            s_held[v_slot]  := false;
-                            r_start[v_next] := clock_timestamp();
-                            r_conn[v_next]  := s_conn[v_slot];
-                            v_next := v_next + 1;
-                        ELSE
-                            s_task[v_slot]  := 0;
+                        IF u_first = 0 THEN
                             s_state[v_slot] := 'closing';
                         END IF;
                     ELSE
@@ -214,33 +262,33 @@ BEGIN
                         END IF;
                     END IF;
                     v_active := true;
-                END IF;
-                IF s_state[v_slot] = 'lost' THEN
-                    -- finish the task the connection ran, then replace the connection
-                    r_end[v_task] := clock_timestamp();
-                    v_done := v_done + 1;
-                    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], true);
-                    s_gen[v_slot]   := s_gen[v_slot] + 1;
-                    s_conn[v_slot]  := v_prefix || v_slot || '_' || s_gen[v_slot];
-                    s_pid[v_slot]   := @extschema@._pdb_open(v_dbl, s_conn[v_slot], v_connstr, v_call, v_slot);
-                    s_state[v_slot] := 'idle';
-                    s_task[v_slot]  := 0;
-                END IF;
-                IF s_state[v_slot] = 'idle' AND v_next <= v_n THEN
-                    EXECUTE v_sql_send INTO v_sent
-                        USING s_conn[v_slot], v_tasks[v_next];
+                ELSIF u_first > 0 THEN
+                    EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
                     IF v_sent <> 1 THEN
                         RAISE EXCEPTION USING ERRCODE = 'connection_failure',
                             MESSAGE = 'could not send a task to a worker connection',
-                            DETAIL  = format('Connection %s refused task %s.', s_conn[v_slot], v_next);
+                            DETAIL  = format('Connection %s refused task %s.', s_conn[v_slot], u_first);
                     END IF;
-                    s_task[v_slot]  := v_next;
-                    s_state[v_slot] := 'run';
-                    s_zero[v_slot]  := 0;
-                    s_held[v_slot]  := false;
-                    r_start[v_next] := clock_timestamp();
-                    r_conn[v_next]  := s_conn[v_slot];
-                    v_next := v_next + 1;
+                END IF;
+
+                IF v_sent = 1 AND u_first > 0 THEN
+                    -- the unit is on its way
+                    IF u_retry THEN
+                        v_retry := v_retry[2:];
+                    ELSE
+                        v_next := u_last + 1;
+                    END IF;
+                    s_first[v_slot]  := u_first;
+                    s_last[v_slot]   := u_last;
+                    s_task[v_slot]   := u_first;
+                    s_state[v_slot]  := 'run';
+                    s_zero[v_slot]   := 0;
+                    s_held[v_slot]   := false;
+                    s_failed[v_slot] := false;
+                    FOR v_t IN u_first..u_last LOOP
+                        r_start[v_t] := clock_timestamp();
+                        r_conn[v_t]  := s_conn[v_slot];
+                    END LOOP;
                     v_active := true;
                 END IF;
             END LOOP;
@@ -249,7 +297,7 @@ BEGIN
 
             -- which running connections have a result ready (one round of polls;
             -- a precomputed statement per connection costs least after a sleep)
-            v_ready := '{}';
+            v_ready := ARRAY[]::integer[];
             FOR v_slot IN 1..v_pool LOOP
                 IF s_state[v_slot] = 'run' THEN
                     EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
@@ -262,6 +310,32 @@ BEGIN
             FOREACH v_slot IN ARRAY v_ready LOOP
                 v_task  := s_task[v_slot];
                 v_fetch := @extschema@._pdb_fetch(v_dbl, s_conn[v_slot]);
+                IF s_first[v_slot] <> s_last[v_slot] THEN
+                    -- a batch: one result per task, in order, then the end
+                    IF v_fetch.kind = 'error' THEN
+                        s_failed[v_slot] := true;  -- nothing of the batch took effect
+                        IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
+                            s_state[v_slot] := 'lost';
+                        END IF;
+                    ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
+                        -- the end of the batch: done, or each task again alone
+                        FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                            IF s_failed[v_slot] THEN
+                                r_result[v_t] := NULL;
+                                v_retry := v_retry || v_t;
+                            ELSE
+                                r_status[v_t] := 'ok';
+                                r_end[v_t]    := clock_timestamp();
+                                v_done := v_done + 1;
+                            END IF;
+                        END LOOP;
+                        s_state[v_slot] := 'idle';
+                    ELSE
+                        r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
+                        s_task[v_slot]   := v_task + 1;
+                    END IF;
+                    CONTINUE;
+                END IF;
                 CASE v_fetch.kind
                 WHEN 'row', 'novalue' THEN
                     r_result[v_task] := v_fetch.value;
@@ -291,7 +365,9 @@ BEGIN
                      * A task waiting for a lock the caller holds can never get
                      * it: the caller's transaction lasts until pdb_run returns.
                      * (CREATE INDEX CONCURRENTLY in the caller's database waits
-                     * for the caller's snapshot that way.) Cancel such tasks.
+                     * for the caller's snapshot that way.) Cancel such tasks. A
+                     * cancelled batch runs again task by task, so the blocked
+                     * task ends up alone and reported.
                      */
                     FOREACH v_slot IN ARRAY ARRAY(
                         SELECT i FROM generate_series(1, v_pool) AS i
@@ -299,17 +375,19 @@ BEGIN
                            AND pg_backend_pid() = ANY (pg_blocking_pids(s_pid[i])))
                     LOOP
                         v_task := s_task[v_slot];
-                        s_held[v_slot]     := true;
-                        r_status[v_task]   := 'error';
-                        r_sqlstate[v_task] := '40P01';
-                        r_error[v_task]    := 'task waits for a lock held by the transaction that called pdb_run';
-                        r_detail[v_task]   := format('Task %s waited on worker backend %s, which the caller blocks '
-                                                     'until pdb_run returns; pdb_run cancelled it.',
-                                                     v_task, s_pid[v_slot]);
-                        r_hint[v_task]     := 'Tasks do not share the caller''s locks or snapshot: commit the '
-                                              'caller''s changes first. CREATE INDEX CONCURRENTLY and REINDEX '
-                                              'CONCURRENTLY wait for every older transaction of their database: '
-                                              'call pdb_run from another database with connstr naming this one.';
+                        s_held[v_slot] := true;
+                        IF s_first[v_slot] = s_last[v_slot] THEN
+                            r_status[v_task]   := 'error';
+                            r_sqlstate[v_task] := '40P01';
+                            r_error[v_task]    := 'task waits for a lock held by the transaction that called pdb_run';
+                            r_detail[v_task]   := format('Task %s waited on worker backend %s, which the caller blocks '
+                                                         'until pdb_run returns; pdb_run cancelled it.',
+                                                         v_task, s_pid[v_slot]);
+                            r_hint[v_task]     := 'Tasks do not share the caller''s locks or snapshot: commit the '
+                                                  'caller''s changes first. CREATE INDEX CONCURRENTLY and REINDEX '
+                                                  'CONCURRENTLY wait for every older transaction of their database: '
+                                                  'call pdb_run from another database with connstr naming this one.';
+                        END IF;
                         EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_slot];
                     END LOOP;
                     v_checked := clock_timestamp();
@@ -349,5 +427,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text) IS
-'Run each statement of tasks in parallel on at most max_conns dblink connections; one row per task';
+COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer) IS
+'Run each statement of tasks in parallel on at most max_conns dblink connections, optionally batch_size tasks per round trip; one row per task';

@@ -1,0 +1,58 @@
+\unset ECHO
+\i test/setup.sql
+
+-- batch_size: several tasks per round trip, with exact per-task outcomes
+CREATE SCHEMA t70;
+CREATE TABLE t70.once (id int);
+CREATE TABLE t70.tasks AS
+SELECT ARRAY['SELECT 1', 'SELECT 1 WHERE false', 'SELECT 1/0', 'INSERT INTO t70.once VALUES (1)',
+             'VACUUM t70.once', 'SELECT 2; SELECT 3', 'UPDATE t70.once SET id = id WHERE false;',
+             'SELECT 1, 2', 'SELECT 4 -- trailing comment', 'SELECT ''a;b''', 'INSERT INTO t70.once VALUES (2)',
+             'SELECT 5'] AS tasks;
+
+SELECT plan(12);
+
+SELECT is(_pdb_batchable(ARRAY['SELECT 1', ' insert into t values (1);', 'WITH x AS (SELECT 1) SELECT * FROM x',
+                               'VACUUM t', 'SELECT 1; SELECT 2', 'SELECT CASE WHEN true THEN 1 END',
+                               'BEGIN', 'SELECT '';''', 'CALL p()', 'DO $$BEGIN END$$', 'SET work_mem = 1']),
+          ARRAY[true, true, true, false, false, false, false, false, false, false, false],
+          'only single statements without transaction control are batchable');
+
+SELECT results_eq(
+    $$SELECT task_id, status, result, sqlstate FROM pdb_run((SELECT tasks FROM t70.tasks), 2, batch_size => 4)
+       WHERE task_id NOT IN (4, 11)$$,
+    $$SELECT task_id, status, result, sqlstate FROM pdb_run((SELECT tasks FROM t70.tasks), 2)
+       WHERE task_id NOT IN (4, 11)$$,
+    'batched and unbatched calls give the same outcomes');
+SELECT is((SELECT array_agg(id ORDER BY id) FROM t70.once), ARRAY[1, 1, 2, 2],
+          'each INSERT took effect once per call, though its batch failed and ran again');
+
+SELECT is((SELECT count(DISTINCT result) FROM pdb_run(ARRAY(SELECT 'SELECT txid_current()' FROM generate_series(1, 6)),
+                                                        1, batch_size => 3)),
+          2::bigint, 'six tasks in batches of three share two transactions');
+SELECT is((SELECT count(DISTINCT result) FROM pdb_run(ARRAY(SELECT 'SELECT txid_current()' FROM generate_series(1, 6)), 1)),
+          6::bigint, 'without batch_size each task has its own transaction');
+
+TRUNCATE t70.once;
+CREATE TABLE t70.r AS
+SELECT * FROM pdb_run(ARRAY['INSERT INTO t70.once VALUES (1)', 'INSERT INTO t70.once VALUES (2)',
+                            'INSERT INTO t70.once VALUES (1/0)', 'INSERT INTO t70.once VALUES (3)'], 1, batch_size => 4);
+SELECT is(ARRAY(SELECT status || ':' || coalesce(result, sqlstate) FROM t70.r ORDER BY task_id),
+          ARRAY['ok:INSERT 0 1', 'ok:INSERT 0 1', 'error:22012', 'ok:INSERT 0 1'],
+          'a failing task in a batch gets its own error, its batch-mates succeed');
+SELECT is((SELECT array_agg(id ORDER BY id) FROM t70.once), ARRAY[1, 2, 3], 'and nothing ran twice');
+
+SELECT is((SELECT array_agg(result ORDER BY task_id) FROM pdb_run(ARRAY(SELECT 'SELECT ' || i FROM generate_series(1, 1000) AS i),
+                                                                   3, batch_size => 50)),
+          (SELECT array_agg(i::text) FROM generate_series(1, 1000) AS i), 'a thousand tasks in batches of 50');
+SELECT is((SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'], 1, batch_size => 1000)), 1::bigint,
+          'a batch_size larger than the array');
+
+SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], 1, batch_size => 0)$$, '22023',
+                 'batch_size must be at least 1', 'batch_size 0: 22023');
+SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], 1, batch_size => NULL)$$, '22023',
+                 'batch_size must be at least 1', 'batch_size NULL: 22023');
+SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
+
+SELECT * FROM finish();
+DROP SCHEMA t70 CASCADE;
