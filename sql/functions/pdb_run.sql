@@ -1,8 +1,10 @@
 /*
  * pdb_run(tasks text[], max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
- *         batch_size integer DEFAULT 1)
+ *         batch_size integer DEFAULT 1, fail_fast boolean DEFAULT false,
+ *         task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
+ *         setup text[] DEFAULT NULL)
  *     RETURNS TABLE (task_id, status, result, sqlstate, error, started_at,
- *                    finished_at, detail, hint, conn_name)
+ *                    finished_at, detail, hint, conn_name, attempts)
  *
  * Runs every statement of tasks on a pool of at most max_conns dblink
  * connections (never more than there are tasks) and returns one row per task,
@@ -22,12 +24,21 @@
  * fails, none of its tasks took effect, and each is run again alone, so every
  * task gets its own outcome and none runs twice in effect.
  *
- *   status      'ok' or 'error'
+ * fail_fast: after the first task that fails (error or timeout), running
+ * tasks are cancelled ('cancelled') and the others never start ('skipped').
+ * task_timeout: a task (or a batch) running longer is cancelled on the server:
+ * status 'timeout', SQLSTATE 57014; a batch that times out runs again task by
+ * task. retries: a task failing with 40001 or 40P01 runs again, up to that
+ * many times, after 10 ms, 20 ms, 40 ms ... (at most 1 s). setup: statements
+ * run on every new connection before its first task.
+ *
+ *   status      'ok', 'error', 'timeout', 'cancelled' or 'skipped'
  *   result      first column of the first row of the task's last result, as
  *               text, or its command tag ('INSERT 0 2', 'VACUUM'); NULL when
  *               that result has no rows or several columns, or on error
  *   sqlstate, error, detail, hint   the remote error, when status = 'error'
  *   conn_name   the dblink connection the task ran on
+ *   attempts    how many times the task ran (1 + its retries; 0 if skipped)
  *
  * connstr is a libpq connection string or a dblink_fdw foreign server name;
  * NULL means a loopback connection to this database as the current user.
@@ -40,13 +51,19 @@
  * the caller is cancelled and reported as 40P01.
  *
  * Errors: 22004 tasks is NULL or holds a NULL; 22023 max_conns or batch_size
- * NULL or < 1, tasks not one-dimensional, or a task that is blank; connection
- * errors (08001, 2F003 ...) as dblink reports them, before any task runs.
+ * NULL or < 1, retries NULL or < 0, task_timeout <= 0, fail_fast NULL, tasks
+ * not one-dimensional, or a task that is blank; connection errors (08001,
+ * 2F003 ...) as dblink reports them and setup errors ('setup statement N
+ * failed: ...', with the remote SQLSTATE), before any task runs.
  */
 CREATE FUNCTION @extschema@.pdb_run(tasks text[],
                                     max_conns integer DEFAULT 4,
                                     connstr text DEFAULT NULL,
-                                    batch_size integer DEFAULT 1)
+                                    batch_size integer DEFAULT 1,
+                                    fail_fast boolean DEFAULT false,
+                                    task_timeout interval DEFAULT NULL,
+                                    retries integer DEFAULT 0,
+                                    setup text[] DEFAULT NULL)
 RETURNS TABLE (task_id     integer,
                status      text,
                result      text,
@@ -56,7 +73,8 @@ RETURNS TABLE (task_id     integer,
                finished_at timestamptz,
                detail      text,
                hint        text,
-               conn_name   text)
+               conn_name   text,
+               attempts    integer)
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -68,7 +86,13 @@ DECLARE
     c_check_every CONSTANT interval := interval '1 second';
     v_tasks     text[];
     v_batchable boolean[];
-    v_retry     integer[] := ARRAY[]::integer[];  -- tasks of failed batches, to run alone, first
+    v_retry     integer[] := ARRAY[]::integer[];  -- tasks to run alone, before the next new task
+    v_later     integer[] := ARRAY[]::integer[];  -- tasks to retry after a backoff ...
+    v_later_at  timestamptz[] := ARRAY[]::timestamptz[];  -- ... not before these times
+    v_stop      boolean := false;  -- fail_fast was triggered
+    v_stopped   boolean := false;  -- and acted upon
+    v_wake      timestamptz;
+    v_i         integer;
     v_n         integer;
     v_pool      integer;
     v_dbl       name;
@@ -97,13 +121,15 @@ DECLARE
     -- per slot of the pool
     s_conn      text[];
     s_pid       integer[];
-    s_state     text[];   -- idle | run | maybe | lost | closing
+    s_state     text[];   -- idle | run | maybe | probe | lost
     s_first     integer[];
     s_last      integer[];
     s_task      integer[];  -- the task whose result arrives next
     s_since     timestamptz[];
     s_zero      integer[];
-    s_held      boolean[];
+    s_reason    text[];     -- why pdb_run cancelled the unit: blocked | timeout | cancelled
+    s_again     boolean[];  -- its task failed in a way worth a retry
+    s_started   timestamptz[];
     s_failed    boolean[];
     s_gen       integer[];
     -- per task
@@ -116,6 +142,7 @@ DECLARE
     r_start     timestamptz[];
     r_end       timestamptz[];
     r_conn      text[];
+    r_attempts  integer[];
 BEGIN
     -- validate everything before anything runs
     v_tasks := @extschema@._pdb_tasks(tasks);
@@ -129,6 +156,24 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'batch_size must be at least 1',
             DETAIL  = format('batch_size is %s.', coalesce(batch_size::text, 'null'));
+    END IF;
+    IF retries IS NULL OR retries < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'retries must be zero or more',
+            DETAIL  = format('retries is %s.', coalesce(retries::text, 'null'));
+    END IF;
+    IF task_timeout <= interval '0' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'task_timeout must be positive',
+            DETAIL  = format('task_timeout is %s.', task_timeout);
+    END IF;
+    IF fail_fast IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'fail_fast must be true or false';
+    END IF;
+    IF array_position(setup, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'setup must not contain null';
     END IF;
     IF v_n = 0 THEN
         RETURN;
@@ -154,6 +199,7 @@ BEGIN
     r_conn     := r_status;
     r_start    := array_fill(NULL::timestamptz, ARRAY[v_n]);
     r_end      := r_start;
+    r_attempts := array_fill(0, ARRAY[v_n]);
 
     -- dblink_send_query reports "another command is already in progress" as a
     -- NOTICE; pdb_run provokes that on purpose (see 'maybe' below)
@@ -165,7 +211,7 @@ BEGIN
     BEGIN
         FOR v_slot IN 1..v_pool LOOP
             s_conn[v_slot]  := v_prefix || v_slot;
-            s_pid[v_slot]   := @extschema@._pdb_open(v_dbl, s_conn[v_slot], v_connstr, v_call, v_slot);
+            s_pid[v_slot]   := @extschema@._pdb_open(v_dbl, s_conn[v_slot], v_connstr, setup, v_call, v_slot);
             s_state[v_slot] := 'idle';
             s_task[v_slot]  := 0;
             s_gen[v_slot]   := 0;
@@ -173,6 +219,38 @@ BEGIN
 
         LOOP
             v_active := false;
+
+            -- retries whose backoff is over go first in the queue
+            IF cardinality(v_later) > 0 THEN
+                FOR v_i IN REVERSE cardinality(v_later)..1 LOOP
+                    IF v_later_at[v_i] <= clock_timestamp() THEN
+                        v_retry    := v_later[v_i] || v_retry;
+                        v_later    := v_later[:v_i - 1] || v_later[v_i + 1:];
+                        v_later_at := v_later_at[:v_i - 1] || v_later_at[v_i + 1:];
+                    END IF;
+                END LOOP;
+            END IF;
+
+            -- fail_fast: start nothing more, cancel what runs
+            IF v_stop AND NOT v_stopped THEN
+                v_stopped := true;
+                FOREACH v_i IN ARRAY v_retry || ARRAY(SELECT generate_series(v_next, v_n)) LOOP
+                    r_status[v_i] := 'skipped';
+                    v_done := v_done + 1;
+                END LOOP;
+                -- tasks waiting for a retry keep the error they got
+                v_done  := v_done + cardinality(v_later);
+                v_retry    := ARRAY[]::integer[];
+                v_later    := ARRAY[]::integer[];
+                v_later_at := ARRAY[]::timestamptz[];
+                v_next     := v_n + 1;
+                FOR v_slot IN 1..v_pool LOOP
+                    IF s_state[v_slot] = 'run' THEN
+                        s_reason[v_slot] := coalesce(s_reason[v_slot], 'cancelled');
+                        EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_slot];
+                    END IF;
+                END LOOP;
+            END IF;
 
             FOR v_slot IN 1..v_pool LOOP
                 -- a lost connection: settle what it ran, then replace it
@@ -188,6 +266,10 @@ BEGIN
                             END IF;
                             r_end[v_t] := clock_timestamp();
                             v_done := v_done + 1;
+                            v_stop := v_stop OR fail_fast;
+                        ELSIF v_stop THEN
+                            r_status[v_t] := 'skipped';  -- the batch never committed
+                            v_done := v_done + 1;
                         ELSE
                             v_retry := v_retry || v_t;  -- the batch never committed: run again alone
                         END IF;
@@ -195,7 +277,7 @@ BEGIN
                     PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], true);
                     s_gen[v_slot]   := s_gen[v_slot] + 1;
                     s_conn[v_slot]  := v_prefix || v_slot || '_' || s_gen[v_slot];
-                    s_pid[v_slot]   := @extschema@._pdb_open(v_dbl, s_conn[v_slot], v_connstr, v_call, v_slot);
+                    s_pid[v_slot]   := @extschema@._pdb_open(v_dbl, s_conn[v_slot], v_connstr, setup, v_call, v_slot);
                     s_state[v_slot] := 'idle';
                     v_active := true;
                 END IF;
@@ -205,11 +287,11 @@ BEGIN
                 -- the next unit: a task to run again alone, else the next task
                 -- with as many batchable followers as batch_size allows
                 u_first := 0;
-                u_retry := cardinality(v_retry) > 0;
+                u_retry := NOT v_stop AND cardinality(v_retry) > 0;
                 IF u_retry THEN
                     u_first := v_retry[1];
                     u_last  := u_first;
-                ELSIF v_next <= v_n THEN
+                ELSIF NOT v_stop AND v_next <= v_n THEN
                     u_first := v_next;
                     u_last  := v_next;
                     IF batch_size > 1 AND v_batchable[u_first] THEN
@@ -242,11 +324,20 @@ BEGIN
                     v_task := s_task[v_slot];
                     EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
                     IF v_sent = 1 THEN
-                        r_status[v_task] := coalesce(r_status[v_task], 'ok');
-                        r_end[v_task]    := s_since[v_slot];
-                        v_done := v_done + 1;
+                        r_end[v_task] := s_since[v_slot];
+                        IF s_again[v_slot] THEN
+                            -- 40001 or 40P01 with retries left: again after a backoff
+                            v_later    := v_later || v_task;
+                            v_later_at := v_later_at || (clock_timestamp() + least(interval '1 second',
+                                              interval '10 milliseconds' * 2 ^ (r_attempts[v_task] - 1)));
+                            r_attempts[v_task] := r_attempts[v_task] + 1;
+                        ELSE
+                            r_status[v_task] := coalesce(r_status[v_task], 'ok');
+                            v_done := v_done + 1;
+                            v_stop := v_stop OR (fail_fast AND r_status[v_task] <> 'ok');
+                        END IF;
                         IF u_first = 0 THEN
-                            s_state[v_slot] := 'closing';
+                            s_state[v_slot] := 'probe';  -- idle again once the probe is drained
                         END IF;
                     ELSE
                         r_result[v_task] := NULL;  -- that result had no rows
@@ -282,12 +373,21 @@ BEGIN
                     s_last[v_slot]   := u_last;
                     s_task[v_slot]   := u_first;
                     s_state[v_slot]  := 'run';
-                    s_zero[v_slot]   := 0;
-                    s_held[v_slot]   := false;
-                    s_failed[v_slot] := false;
+                    s_zero[v_slot]    := 0;
+                    s_reason[v_slot]  := NULL;
+                    s_again[v_slot]   := false;
+                    s_failed[v_slot]  := false;
+                    s_started[v_slot] := clock_timestamp();
                     FOR v_t IN u_first..u_last LOOP
-                        r_start[v_t] := clock_timestamp();
-                        r_conn[v_t]  := s_conn[v_slot];
+                        r_status[v_t]   := NULL;
+                        r_result[v_t]   := NULL;
+                        r_sqlstate[v_t] := NULL;
+                        r_error[v_t]    := NULL;
+                        r_detail[v_t]   := NULL;
+                        r_hint[v_t]     := NULL;
+                        r_start[v_t]    := s_started[v_slot];
+                        r_conn[v_t]     := s_conn[v_slot];
+                        r_attempts[v_t] := greatest(r_attempts[v_t], 1);
                     END LOOP;
                     v_active := true;
                 END IF;
@@ -299,7 +399,7 @@ BEGIN
             -- a precomputed statement per connection costs least after a sleep)
             v_ready := ARRAY[]::integer[];
             FOR v_slot IN 1..v_pool LOOP
-                IF s_state[v_slot] = 'run' THEN
+                IF s_state[v_slot] IN ('run', 'probe') THEN
                     EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
                     IF v_busy = 0 THEN
                         v_ready := v_ready || v_slot;
@@ -310,6 +410,13 @@ BEGIN
             FOREACH v_slot IN ARRAY v_ready LOOP
                 v_task  := s_task[v_slot];
                 v_fetch := @extschema@._pdb_fetch(v_dbl, s_conn[v_slot]);
+                IF s_state[v_slot] = 'probe' THEN
+                    -- 'SELECT 1': one row, then the end
+                    IF v_fetch.kind = 'empty' THEN
+                        s_state[v_slot] := 'idle';
+                    END IF;
+                    CONTINUE;
+                END IF;
                 IF s_first[v_slot] <> s_last[v_slot] THEN
                     -- a batch: one result per task, in order, then the end
                     IF v_fetch.kind = 'error' THEN
@@ -320,13 +427,21 @@ BEGIN
                     ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
                         -- the end of the batch: done, or each task again alone
                         FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                            IF s_failed[v_slot] THEN
-                                r_result[v_t] := NULL;
-                                v_retry := v_retry || v_t;
-                            ELSE
+                            IF NOT s_failed[v_slot] THEN
                                 r_status[v_t] := 'ok';
                                 r_end[v_t]    := clock_timestamp();
                                 v_done := v_done + 1;
+                            ELSIF v_stop THEN
+                                -- rolled back, and fail_fast runs nothing again
+                                r_status[v_t]   := 'cancelled';
+                                r_result[v_t]   := NULL;
+                                r_sqlstate[v_t] := '57014';
+                                r_error[v_t]    := 'task cancelled because another task failed (fail_fast)';
+                                r_end[v_t]      := clock_timestamp();
+                                v_done := v_done + 1;
+                            ELSE
+                                r_result[v_t] := NULL;
+                                v_retry := v_retry || v_t;
                             END IF;
                         END LOOP;
                         s_state[v_slot] := 'idle';
@@ -343,19 +458,46 @@ BEGIN
                     s_state[v_slot] := 'maybe';
                     s_since[v_slot] := clock_timestamp();
                 ELSE  -- 'error': the query string stops at its first error
-                    r_status[v_task] := 'error';
                     r_result[v_task] := NULL;
-                    IF NOT s_held[v_slot] THEN  -- else keep the reason pdb_run cancelled it
+                    IF s_reason[v_slot] IS NULL THEN
+                        r_status[v_task]   := 'error';
                         r_sqlstate[v_task] := v_fetch.err_sqlstate;
                         r_error[v_task]    := v_fetch.err_message;
                         r_detail[v_task]   := v_fetch.err_detail;
                         r_hint[v_task]     := v_fetch.err_hint;
-                    END IF;
+                        s_again[v_slot]    := v_fetch.err_sqlstate IN ('40001', '40P01')
+                                              AND r_attempts[v_task] <= retries;
+                    ELSIF s_reason[v_slot] = 'timeout' THEN
+                        r_status[v_task]   := 'timeout';
+                        r_sqlstate[v_task] := '57014';
+                        r_error[v_task]    := format('task ran longer than task_timeout (%s)', task_timeout);
+                    ELSIF s_reason[v_slot] = 'cancelled' THEN
+                        r_status[v_task]   := 'cancelled';
+                        r_sqlstate[v_task] := '57014';
+                        r_error[v_task]    := 'task cancelled because another task failed (fail_fast)';
+                    END IF;  -- 'blocked': keep the 40P01 pdb_run reported
+                    -- stop now: the probe for this task's end must not be the next task
+                    v_stop := v_stop OR (fail_fast AND NOT s_again[v_slot] AND r_status[v_task] <> 'cancelled');
                     IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
                         s_state[v_slot] := 'lost';  -- the worker is gone
                     END IF;
                 END CASE;
             END LOOP;
+
+            -- task_timeout: cancel units that ran too long; wake up for the next deadline
+            v_wake := (SELECT min(a) FROM unnest(v_later_at) AS a);
+            IF task_timeout IS NOT NULL THEN
+                FOR v_slot IN 1..v_pool LOOP
+                    CONTINUE WHEN s_state[v_slot] <> 'run' OR s_reason[v_slot] IS NOT NULL;
+                    IF clock_timestamp() >= s_started[v_slot] + task_timeout THEN
+                        s_reason[v_slot] := 'timeout';
+                        EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_slot];
+                        v_active := true;
+                    ELSE
+                        v_wake := least(v_wake, s_started[v_slot] + task_timeout);
+                    END IF;
+                END LOOP;
+            END IF;
 
             IF v_active OR cardinality(v_ready) > 0 THEN
                 v_quiet := clock_timestamp();
@@ -371,11 +513,11 @@ BEGIN
                      */
                     FOREACH v_slot IN ARRAY ARRAY(
                         SELECT i FROM generate_series(1, v_pool) AS i
-                         WHERE s_state[i] = 'run' AND NOT s_held[i]
+                         WHERE s_state[i] = 'run' AND s_reason[i] IS NULL
                            AND pg_backend_pid() = ANY (pg_blocking_pids(s_pid[i])))
                     LOOP
                         v_task := s_task[v_slot];
-                        s_held[v_slot] := true;
+                        s_reason[v_slot] := 'blocked';
                         IF s_first[v_slot] = s_last[v_slot] THEN
                             r_status[v_task]   := 'error';
                             r_sqlstate[v_task] := '40P01';
@@ -403,7 +545,8 @@ BEGIN
                 PERFORM pg_sleep(least(c_max_sleep,
                                        greatest(c_min_sleep,
                                                 CAST(extract(epoch FROM clock_timestamp() - v_quiet)
-                                                     AS double precision) / 32)));
+                                                     AS double precision) / 32),
+                                       CAST(extract(epoch FROM v_wake - clock_timestamp()) AS double precision)));
             END IF;
         END LOOP;
 
@@ -420,12 +563,12 @@ BEGIN
     PERFORM set_config('client_min_messages', v_cmm, true);
 
     RETURN QUERY
-        SELECT u.o::integer, u.st, u.res, u.ss, u.er, u.sa, u.fa, u.de, u.hi, u.cn
-          FROM unnest(r_status, r_result, r_sqlstate, r_error, r_start, r_end, r_detail, r_hint, r_conn)
-               WITH ORDINALITY AS u(st, res, ss, er, sa, fa, de, hi, cn, o)
+        SELECT u.o::integer, u.st, u.res, u.ss, u.er, u.sa, u.fa, u.de, u.hi, u.cn, u.at
+          FROM unnest(r_status, r_result, r_sqlstate, r_error, r_start, r_end, r_detail, r_hint, r_conn, r_attempts)
+               WITH ORDINALITY AS u(st, res, ss, er, sa, fa, de, hi, cn, at, o)
          ORDER BY u.o;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer) IS
+COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[]) IS
 'Run each statement of tasks in parallel on at most max_conns dblink connections, optionally batch_size tasks per round trip; one row per task';

@@ -3,13 +3,13 @@
 
 SELECT plan(12);
 
-SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer'], 'pdb_run(text[], integer, text, integer) exists');
-SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer'], 'setof record', 'pdb_run returns a set of rows');
-SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer)'::regprocedure),
-          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'task_id', 'status', 'result', 'sqlstate', 'error',
-                'started_at', 'finished_at', 'detail', 'hint', 'conn_name'],
+SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[]) exists');
+SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]'], 'setof record', 'pdb_run returns a set of rows');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[])'::regprocedure),
+          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'task_id', 'status', 'result', 'sqlstate', 'error',
+                'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts'],
           'pdb_run has the documented parameter and column names');
-SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer'], 'volatile', 'pdb_run is volatile');
+SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]'], 'volatile', 'pdb_run is volatile');
 
 -- every member function of the extension
 CREATE TEMP VIEW ext_functions AS
@@ -19,7 +19,7 @@ SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
   JOIN pg_language l ON l.oid = p.prolang;
 
-SELECT is((SELECT count(*) FROM ext_functions), 11::bigint, 'the extension has 11 functions');
+SELECT is((SELECT count(*) FROM ext_functions), 12::bigint, 'the extension has 12 functions');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM ext_functions
                    WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,

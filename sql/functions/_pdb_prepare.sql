@@ -1,0 +1,54 @@
+/*
+ * _pdb_prepare(dblink_schema name, conn text, setup text[]) RETURNS integer
+ *
+ * Prepares the session of an idle worker connection, when it is new and after
+ * each reset: application_name = 'pdb_run:<caller pid>'; on PostgreSQL 14+ a
+ * check every second that its client is still there, so that a worker whose
+ * caller died stops its task; then each statement of setup, in order.
+ * Returns the worker's backend pid.
+ * Errors: a failing setup statement raises its own SQLSTATE with the message
+ * 'setup statement N failed: ...', the remote detail (and the statement) and hint.
+ */
+CREATE FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[])
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_pid      integer;
+    v_i        integer := 0;
+    v_stmt     text;
+    ex_state   text;
+    ex_message text;
+    ex_detail  text;
+    ex_hint    text;
+BEGIN
+    EXECUTE format('SELECT w.pid FROM %I.dblink($1, $2) AS w(pid integer, app text, checks text)', dblink_schema)
+        INTO v_pid
+        USING conn, format('SELECT pg_backend_pid(), set_config(''application_name'', %L, false), '
+                           'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '
+                           'THEN set_config(''client_connection_check_interval'', ''1000'', false) END',
+                           'pdb_run:' || pg_backend_pid());
+    FOREACH v_stmt IN ARRAY coalesce(setup, ARRAY[]::text[]) LOOP
+        v_i := v_i + 1;
+        BEGIN
+            EXECUTE format('SELECT %I.dblink_exec($1, $2)', dblink_schema) USING conn, v_stmt;
+        EXCEPTION WHEN others THEN
+            GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
+                                    ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
+            ex_detail := concat_ws(' ', nullif(ex_detail, ''), format('The statement was: %s', v_stmt));
+            IF coalesce(ex_hint, '') = '' THEN
+                RAISE EXCEPTION USING ERRCODE = ex_state, DETAIL = ex_detail,
+                    MESSAGE = format('setup statement %s failed: %s', v_i, ex_message);
+            END IF;
+            RAISE EXCEPTION USING ERRCODE = ex_state, DETAIL = ex_detail, HINT = ex_hint,
+                MESSAGE = format('setup statement %s failed: %s', v_i, ex_message);
+        END;
+    END LOOP;
+    RETURN v_pid;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[]) IS
+'internal: label a worker session and run the setup statements on it';
