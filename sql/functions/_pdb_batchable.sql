@@ -10,7 +10,8 @@
  * UPDATE, DELETE, MERGE, WITH, VALUES or TABLE, and contains none of the words
  * BEGIN, START, COMMIT, END, ROLLBACK, ABORT, SAVEPOINT, RELEASE or PREPARE
  * anywhere (a ';' in a string or a CASE ... END makes a task run alone too:
- * cautious, never wrong). Everything else (VACUUM, DDL, CALL, DO, SET, several
+ * cautious, never wrong), and does not leave session state behind
+ * (_pdb_stateful). Everything else (VACUUM, DDL, CALL, DO, SET, several
  * statements) runs alone.
  */
 CREATE FUNCTION @extschema@._pdb_batchable(tasks text[])
@@ -24,7 +25,8 @@ AS $$
         SELECT u.t ~* E'^\\s*(select|insert|update|delete|merge|with|values|table)\\M'
                AND u.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M'
                AND strpos(rtrim(u.t, E' \t\r\n\f;'), ';') = 0
-          FROM unnest($1) WITH ORDINALITY AS u(t, o)
+               AND NOT u.s
+          FROM unnest($1, @extschema@._pdb_stateful($1)) WITH ORDINALITY AS u(t, s, o)
          ORDER BY u.o)
 $$;
 

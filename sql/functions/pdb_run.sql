@@ -81,11 +81,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c_probe       CONSTANT text := 'SELECT 1';
+    c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0315 AS double precision);  -- 32 ms
     c_check_every CONSTANT interval := interval '1 second';
     v_tasks     text[];
     v_batchable boolean[];
+    v_stateful  boolean[];
     v_retry     integer[] := ARRAY[]::integer[];  -- tasks to run alone, before the next new task
     v_later     integer[] := ARRAY[]::integer[];  -- tasks to retry after a backoff ...
     v_later_at  timestamptz[] := ARRAY[]::timestamptz[];  -- ... not before these times
@@ -117,11 +119,12 @@ DECLARE
     u_first     integer;
     u_last      integer;
     u_retry     boolean;
+    u_reset     boolean;
     u_sql       text;
     -- per slot of the pool
     s_conn      text[];
     s_pid       integer[];
-    s_state     text[];   -- idle | run | maybe | probe | lost
+    s_state     text[];   -- idle | run | maybe | probe | reset | lost
     s_first     integer[];
     s_last      integer[];
     s_task      integer[];  -- the task whose result arrives next
@@ -186,6 +189,7 @@ BEGIN
     v_prefix   := format('pdb_%s_%s_', pg_backend_pid(), v_call);
     v_sql_send := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
     v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
+    v_stateful := @extschema@._pdb_stateful(v_tasks);
     IF batch_size > 1 THEN
         v_batchable := @extschema@._pdb_batchable(v_tasks);
     END IF;
@@ -300,7 +304,12 @@ BEGIN
                         END LOOP;
                     END IF;
                 END IF;
-                IF u_first = 0 THEN
+                -- after a task that may leave state behind, the probe is a reset
+                u_reset := s_state[v_slot] = 'maybe' AND v_stateful[s_task[v_slot]];
+                IF u_reset THEN
+                    u_first := 0;
+                    u_sql   := c_reset;
+                ELSIF u_first = 0 THEN
                     u_sql := c_probe;
                 ELSIF u_first = u_last THEN
                     u_sql := v_tasks[u_first];
@@ -336,7 +345,9 @@ BEGIN
                             v_done := v_done + 1;
                             v_stop := v_stop OR (fail_fast AND r_status[v_task] <> 'ok');
                         END IF;
-                        IF u_first = 0 THEN
+                        IF u_reset THEN
+                            s_state[v_slot] := 'reset';  -- idle again once reset and set up
+                        ELSIF u_first = 0 THEN
                             s_state[v_slot] := 'probe';  -- idle again once the probe is drained
                         END IF;
                     ELSE
@@ -399,7 +410,7 @@ BEGIN
             -- a precomputed statement per connection costs least after a sleep)
             v_ready := ARRAY[]::integer[];
             FOR v_slot IN 1..v_pool LOOP
-                IF s_state[v_slot] IN ('run', 'probe') THEN
+                IF s_state[v_slot] IN ('run', 'probe', 'reset') THEN
                     EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
                     IF v_busy = 0 THEN
                         v_ready := v_ready || v_slot;
@@ -413,6 +424,30 @@ BEGIN
                 IF s_state[v_slot] = 'probe' THEN
                     -- 'SELECT 1': one row, then the end
                     IF v_fetch.kind = 'empty' THEN
+                        s_state[v_slot] := 'idle';
+                    END IF;
+                    CONTINUE;
+                END IF;
+                IF s_state[v_slot] = 'reset' THEN
+                    -- 'DISCARD ALL' after task v_task: one result, then the end
+                    IF v_fetch.kind = 'error' THEN
+                        -- refused inside a transaction block: the task left one open
+                        s_failed[v_slot] := true;
+                        IF r_status[v_task] = 'ok' THEN
+                            r_status[v_task]   := 'error';
+                            r_result[v_task]   := NULL;
+                            r_sqlstate[v_task] := '25001';
+                            r_error[v_task]    := 'task left a transaction open';
+                            r_detail[v_task]   := 'pdb_run rolled it back: nothing of the task took effect.';
+                            r_hint[v_task]     := 'End every BEGIN of a task with COMMIT.';
+                            v_stop := v_stop OR fail_fast;
+                        END IF;
+                    ELSIF v_fetch.kind = 'empty' THEN
+                        IF s_failed[v_slot] THEN
+                            EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], 'ROLLBACK';
+                            EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], c_reset;
+                        END IF;
+                        PERFORM @extschema@._pdb_prepare(v_dbl, s_conn[v_slot], setup);
                         s_state[v_slot] := 'idle';
                     END IF;
                     CONTINUE;
