@@ -6,8 +6,10 @@
  * string or a dblink_fdw foreign server name), prepares its session with
  * _pdb_prepare, records it in pg_temp._pdb_conns and returns the worker's
  * backend pid (pdb_run watches it for lock waits on its caller).
- * Errors: those of dblink_connect (08001, 2F003 "password is required", ...)
- * and of _pdb_prepare; the caller closes what is left open.
+ * Errors: those of dblink_connect (08001, 2F003 "password is required", ...),
+ * with every password masked (_pdb_mask); 53300 when the server refused the
+ * connection for want of a free slot (recognised by libpq's English message);
+ * those of _pdb_prepare. The caller closes what is left open.
  */
 CREATE FUNCTION @extschema@._pdb_open(dblink_schema name, conn text, connstr text, setup text[],
                                       call_id bigint, slot integer)
@@ -17,9 +19,24 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_pid integer;
+    v_pid      integer;
+    ex_state   text;
+    ex_message text;
+    ex_detail  text;
+    ex_hint    text;
 BEGIN
-    EXECUTE format('SELECT %I.dblink_connect($1, $2)', dblink_schema) USING conn, connstr;
+    BEGIN
+        EXECUTE format('SELECT %I.dblink_connect($1, $2)', dblink_schema) USING conn, connstr;
+    EXCEPTION WHEN others THEN
+        GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
+                                ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
+        IF ex_detail ~ '(too many clients|too many connections for|remaining connection slots are reserved)' THEN
+            ex_state := '53300';
+        END IF;
+        PERFORM @extschema@._pdb_raise(ex_state, @extschema@._pdb_mask(ex_message, connstr),
+                                       @extschema@._pdb_mask(ex_detail, connstr),
+                                       @extschema@._pdb_mask(ex_hint, connstr));
+    END;
     v_pid := @extschema@._pdb_prepare(dblink_schema, conn, setup);
     EXECUTE 'INSERT INTO pg_temp._pdb_conns (call_id, slot, conn_name, worker_pid, opened_at)
              VALUES ($1, $2, $3, $4, clock_timestamp())'

@@ -37,13 +37,9 @@ BEGIN
         EXCEPTION WHEN others THEN
             GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
                                     ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
-            ex_detail := concat_ws(' ', nullif(ex_detail, ''), format('The statement was: %s', v_stmt));
-            IF coalesce(ex_hint, '') = '' THEN
-                RAISE EXCEPTION USING ERRCODE = ex_state, DETAIL = ex_detail,
-                    MESSAGE = format('setup statement %s failed: %s', v_i, ex_message);
-            END IF;
-            RAISE EXCEPTION USING ERRCODE = ex_state, DETAIL = ex_detail, HINT = ex_hint,
-                MESSAGE = format('setup statement %s failed: %s', v_i, ex_message);
+            PERFORM @extschema@._pdb_raise(ex_state, format('setup statement %s failed: %s', v_i, ex_message),
+                                           concat_ws(' ', nullif(ex_detail, ''), format('The statement was: %s', v_stmt)),
+                                           ex_hint);
         END;
     END LOOP;
     RETURN v_pid;

@@ -85,6 +85,8 @@ DECLARE
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0315 AS double precision);  -- 32 ms
     c_check_every CONSTANT interval := interval '1 second';
+    c_margin      CONSTANT integer := 2;           -- connection slots always left to other sessions
+    c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns
     v_tasks     text[];
     v_batchable boolean[];
     v_stateful  boolean[];
@@ -94,6 +96,9 @@ DECLARE
     v_stop      boolean := false;  -- fail_fast was triggered
     v_stopped   boolean := false;  -- and acted upon
     v_wake      timestamptz;
+    v_cap_text  text := nullif(current_setting('parallel_dblink.max_total_conns', true), '');
+    v_locks     integer[] := ARRAY[]::integer[];
+    v_free      integer;
     v_i         integer;
     v_n         integer;
     v_pool      integer;
@@ -213,7 +218,59 @@ BEGIN
     END IF;
 
     BEGIN
+        /*
+         * The connection budget. parallel_dblink.max_total_conns caps the
+         * connections all pdb_run calls of the database hold together: each
+         * connection holds one of that many advisory locks. Then the target
+         * server's free slots, minus a margin left to other sessions: on a
+         * loopback counted before anything opens, elsewhere through the
+         * first connection.
+         */
+        IF v_cap_text IS NOT NULL THEN
+            IF v_cap_text !~ '^[0-9]{1,9}$' OR v_cap_text::integer < 1 THEN
+                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = 'parallel_dblink.max_total_conns must be a positive integer',
+                    DETAIL  = format('It is "%s".', v_cap_text);
+            END IF;
+            FOR v_i IN 1..v_cap_text::integer LOOP
+                EXIT WHEN cardinality(v_locks) = v_pool;
+                IF pg_try_advisory_lock(c_lock_space, v_i) THEN
+                    v_locks := v_locks || v_i;
+                END IF;
+            END LOOP;
+            IF cardinality(v_locks) = 0 THEN
+                RAISE EXCEPTION USING ERRCODE = 'too_many_connections',
+                    MESSAGE = 'all connections allowed by parallel_dblink.max_total_conns are in use',
+                    DETAIL  = format('parallel_dblink.max_total_conns is %s.', v_cap_text),
+                    HINT    = 'Try again later, or raise the setting.';
+            ELSIF cardinality(v_locks) < v_pool THEN
+                RAISE WARNING USING
+                    MESSAGE = format('pdb_run uses %s connections instead of %s', cardinality(v_locks), v_pool),
+                    DETAIL  = format('parallel_dblink.max_total_conns is %s, and other pdb_run calls of this '
+                                     'database may hold some of them.', v_cap_text);
+                v_pool := cardinality(v_locks);
+            END IF;
+        END IF;
         FOR v_slot IN 1..v_pool LOOP
+            IF v_slot = 1 AND connstr IS NULL THEN
+                v_free := @extschema@._pdb_free_slots(v_dbl, NULL) - c_margin;
+            ELSIF v_slot = 2 AND connstr IS NOT NULL THEN
+                v_free := @extschema@._pdb_free_slots(v_dbl, s_conn[1]) - c_margin + 1;  -- + the one we hold
+            END IF;
+            IF v_slot <= 2 AND v_free < v_pool THEN
+                IF v_free < 1 THEN
+                    RAISE EXCEPTION USING ERRCODE = 'too_many_connections',
+                        MESSAGE = 'no connection slot is free on the target server',
+                        DETAIL  = format('pdb_run leaves %s slots to other sessions.', c_margin),
+                        HINT    = 'Try again later, or raise max_connections or the connection limits.';
+                END IF;
+                RAISE WARNING USING
+                    MESSAGE = format('pdb_run uses %s connections instead of %s', v_free, v_pool),
+                    DETAIL  = format('Only %s connection slots are free on the target server once %s are left '
+                                     'to other sessions.', v_free, c_margin);
+                v_pool := v_free;
+            END IF;
+            EXIT WHEN v_slot > v_pool;
             s_conn[v_slot]  := v_prefix || v_slot;
             s_pid[v_slot]   := @extschema@._pdb_open(v_dbl, s_conn[v_slot], v_connstr, setup, v_call, v_slot);
             s_state[v_slot] := 'idle';
@@ -586,12 +643,15 @@ BEGIN
         END LOOP;
 
         PERFORM @extschema@._pdb_close(v_dbl, s_conn, false);
+        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks) AS l;
     EXCEPTION WHEN query_canceled OR others THEN
         PERFORM @extschema@._pdb_close(
             v_dbl,
             ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
                    WHERE left(c, length(v_prefix)) = v_prefix),
             true);
+        -- session advisory locks outlive the rollback: release them here
+        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks) AS l;
         PERFORM set_config('client_min_messages', v_cmm, true);
         RAISE;
     END;

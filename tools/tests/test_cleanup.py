@@ -144,3 +144,15 @@ def test_no_notice_reaches_the_caller(conn):
     assert conn.execute("SHOW client_min_messages").fetchone()[0] == "notice"
     conn.execute("DO $$BEGIN RAISE NOTICE 'still heard'; END$$")
     assert notices == ["still heard"]
+
+
+def test_passwords_never_show_in_connection_errors(conn):
+    for connstr in ("host=/nonexistent port=1 password=s3cr3t", "host=/nonexistent password:s3cr3t",
+                    "postgresql://someone:s3cr3t@/nowhere?host=/nonexistent&port=1"):
+        with pytest.raises(psycopg.Error) as exc:
+            conn.execute("SELECT * FROM pdb_run(ARRAY['SELECT 1'], 2, %s)", (connstr,))
+        diag = exc.value.diag
+        text = " ".join(filter(None, [diag.message_primary, diag.message_detail, diag.message_hint, diag.context]))
+        assert exc.value.sqlstate == "08001", text
+        assert "s3cr3t" not in text
+    assert our_connections(conn) == []

@@ -1,0 +1,92 @@
+"""The connection budget under real pressure, on small clusters of their own:
+free slots, 53300, and a soak of 20 concurrent callers. Bounded in time."""
+import os
+import sys
+import threading
+
+import psycopg
+import pytest
+from psycopg import errors
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from harness.cluster import Cluster  # noqa: E402
+
+from conftest import workers_of  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small():
+    """A cluster with max_connections = 40, like the issue's soak (the extension is installed
+    by the harness before the Python tests run)."""
+    with Cluster("pdb-small", settings={"max_connections": 40, "superuser_reserved_connections": 3}) as c:
+        c.psql("CREATE EXTENSION parallel_dblink CASCADE")
+        yield c
+
+
+def test_pool_shrinks_to_the_free_slots_with_a_warning(small):
+    notices = []
+    with psycopg.connect(small.dsn(), autocommit=True) as conn:
+        conn.add_notice_handler(lambda d: notices.append((d.severity_nonlocalized, d.message_primary)))
+        used = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'").fetchone()[0]
+        rows = conn.execute("SELECT count(DISTINCT conn_name), count(*) FILTER (WHERE status = 'ok') "
+                            "FROM pdb_run(ARRAY(SELECT 'SELECT pg_sleep(0.05)' FROM generate_series(1, 60)), 60)"
+                            ).fetchone()
+    expected = 40 - used - 2  # a superuser may use the reserved slots; pdb_run leaves 2 free
+    assert rows == (expected, 60)
+    assert ("WARNING", f"pdb_run uses {expected} connections instead of 60") in notices
+
+
+def test_nothing_free_is_53300_before_anything_runs(small):
+    hogs = []
+    try:
+        with psycopg.connect(small.dsn(), autocommit=True) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS ran (x int)")
+            while True:
+                free = conn.execute("SELECT _pdb_free_slots(NULL, NULL)").fetchone()[0]
+                if free <= 2:
+                    break
+                hogs.append(psycopg.connect(small.dsn(), autocommit=True))
+            with pytest.raises(errors.TooManyConnections) as exc:
+                conn.execute("SELECT * FROM pdb_run(ARRAY['INSERT INTO ran VALUES (1)'])")
+            assert exc.value.diag.message_primary == "no connection slot is free on the target server"
+            assert conn.execute("SELECT count(*) FROM ran").fetchone()[0] == 0
+    finally:
+        for h in hogs:
+            h.close()
+
+
+def test_soak_20_callers_3_connections_each(small):
+    """20 callers at once against max_connections = 40: each ends with correct results
+    or a clear 53300, none hangs, nothing is left behind."""
+    tasks = [f"SELECT {i} FROM pg_sleep(0.05)" for i in range(9)]
+    outcomes = [None] * 20
+    pids = [None] * 20
+
+    def caller(k):
+        try:
+            with psycopg.connect(small.dsn(), autocommit=True) as conn:
+                pids[k] = conn.info.backend_pid
+                conn.execute("SET client_min_messages = error")
+                rows = conn.execute("SELECT task_id, status, result FROM pdb_run(%s, 3) ORDER BY task_id",
+                                    (tasks,)).fetchall()
+                outcomes[k] = ("ok", rows)
+        except psycopg.Error as e:
+            outcomes[k] = ("error", e.sqlstate)
+
+    threads = [threading.Thread(target=caller, args=(k,)) for k in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "a caller hung"
+    expected = [(i + 1, "ok", str(i)) for i in range(9)]
+    for kind, value in outcomes:
+        if kind == "ok":
+            assert value == expected
+        else:
+            assert value == "53300", value
+    assert sum(1 for kind, _ in outcomes if kind == "ok") >= 1
+    with psycopg.connect(small.dsn(), autocommit=True) as admin:
+        for pid in pids:
+            if pid:
+                assert workers_of(admin, pid) == []
