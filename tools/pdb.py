@@ -6,6 +6,9 @@
                                  the Python tests, META.json check, the PGXN zip install
     python3 tools/pdb.py demo    a short real workload, serial against pdb_run, on a
                                  throwaway cluster, with timings and speedup
+    python3 tools/pdb.py bench [--quick]   pdb_run against serial, the seed dblink recipe,
+                                 a client pool, GNU parallel and native parallel query;
+                                 writes bench/results.json, results.md, chart.png
     python3 tools/pdb.py check-meta   META.json against PGXN Meta Spec 1.0.0 and the control file
     python3 tools/pdb.py dist    make dist (git archive zip)
 
@@ -101,7 +104,9 @@ def cmd_test(args):
         print("make install failed")
         return 1
 
-    with Cluster("pdb-test", settings={"max_prepared_transactions": 10}) as cluster:
+    # TCP on 127.0.0.1 with passwords for the roles of test/sql/88_non_superuser.sql
+    hba = ["host all pdb_alice,pdb_bob 127.0.0.1/32 scram-sha-256"]
+    with Cluster("pdb-test", settings={"max_prepared_transactions": 10}, tcp=True, hba=hba) as cluster:
         cenv = cluster.env()
         step("make installcheck (pg_regress)")
         rc = run(["make", "installcheck"], env=cenv).returncode
@@ -138,12 +143,27 @@ def cmd_demo(args):
     return demo.main(scale=args.scale)
 
 
+def cmd_bench(args):
+    env.ensure_debian_packages()
+    env.ensure_python_packages()
+    from harness import bench
+    if args.install and run(["make", "install"], stdout=subprocess.DEVNULL).returncode != 0:
+        print("make install failed")
+        return 1
+    return bench.main(quick=args.quick, conns=args.conns)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("test", help="run every test")
     demo_p = sub.add_parser("demo", help="serial against pdb_run on a throwaway cluster")
     demo_p.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1)")
+    bench_p = sub.add_parser("bench", help="pdb_run against the other ways to run statements in parallel")
+    bench_p.add_argument("--quick", action="store_true", help="small sizes, 2 repetitions (under 2 minutes)")
+    bench_p.add_argument("--conns", type=int, default=None, help="connections per contender (default: cores)")
+    bench_p.add_argument("--no-install", dest="install", action="store_false",
+                         help="use the installed extension, skip make install")
     sub.add_parser("check-meta", help="validate META.json")
     sub.add_parser("dist", help="build the PGXN zip")
     args = parser.parse_args()
@@ -152,6 +172,8 @@ def main():
         rc = cmd_test(args)
     elif args.command == "demo":
         rc = cmd_demo(args)
+    elif args.command == "bench":
+        rc = cmd_bench(args)
     elif args.command == "check-meta":
         rc = 0 if check_meta() else 1
     else:

@@ -4,7 +4,9 @@
  * The loopback connection string pdb_run uses when the caller gives none: this
  * server (first Unix socket directory, else localhost, and its port), the
  * current database, the current user. Built from server settings only, never
- * from the client's environment. Stable, no side effects.
+ * from the client's environment. Roles that may not read
+ * unix_socket_directories (pg_settings hides it from them) get localhost.
+ * Stable, no side effects.
  */
 CREATE FUNCTION @extschema@._pdb_default_connstr()
 RETURNS text
@@ -14,7 +16,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT format('host=%s port=%s dbname=%s user=%s',
                   @extschema@._pdb_conninfo_quote(
-                      coalesce(nullif(btrim(split_part(current_setting('unix_socket_directories'), ',', 1)), ''),
+                      coalesce(nullif(btrim(split_part((SELECT s.setting FROM pg_catalog.pg_settings AS s
+                                                         WHERE s.name = 'unix_socket_directories'),
+                                                        ',', 1)), ''),
                                'localhost')),
                   current_setting('port'),
                   @extschema@._pdb_conninfo_quote(current_database()),

@@ -5,7 +5,9 @@
  * pg_temp._pdb_conns (one row per open worker connection of a running call)
  * and the sequence pg_temp._pdb_calls; returns a new call number, unique in
  * this backend even across rolled-back transactions (sequences ignore rollback).
- * Side effects: creates the two temp objects on first use in a session.
+ * Side effects: creates the two temp objects on first use in a session, usable
+ * by every role (only this session can see them), so that pdb_run works after
+ * SET ROLE to another role in the same session.
  */
 CREATE FUNCTION @extschema@._pdb_session_init()
 RETURNS bigint
@@ -22,9 +24,11 @@ BEGIN
             worker_pid integer    NOT NULL,
             opened_at timestamptz NOT NULL
         );
+        GRANT SELECT, INSERT, UPDATE, DELETE ON pg_temp._pdb_conns TO PUBLIC;
     END IF;
     IF to_regclass('pg_temp._pdb_calls') IS NULL THEN
         CREATE TEMP SEQUENCE _pdb_calls;
+        GRANT USAGE, SELECT, UPDATE ON SEQUENCE pg_temp._pdb_calls TO PUBLIC;
     END IF;
     RETURN nextval(to_regclass('pg_temp._pdb_calls'));
 END

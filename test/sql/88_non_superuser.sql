@@ -1,0 +1,89 @@
+\unset ECHO
+\i test/setup.sql
+
+-- A role without superuser: pdb_run works with a password in connstr or with a
+-- dblink_fdw server and user mapping, and gives it no right it does not have.
+-- Needs the harness's cluster: TCP on 127.0.0.1, scram-sha-256 for these roles.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pdb_alice') THEN
+        EXECUTE 'DROP OWNED BY pdb_alice CASCADE';
+        DROP ROLE pdb_alice;
+    END IF;
+END
+$$;
+DROP ROLE IF EXISTS pdb_bob;
+CREATE ROLE pdb_alice LOGIN PASSWORD 'alice-pw';
+CREATE ROLE pdb_bob LOGIN PASSWORD 'bob-pw';
+CREATE SCHEMA t88;
+GRANT USAGE ON SCHEMA t88 TO pdb_alice, pdb_bob;
+CREATE TABLE t88.secret (x int);
+INSERT INTO t88.secret VALUES (42);
+CREATE TABLE t88.mine (x int);
+GRANT SELECT, INSERT ON t88.mine TO pdb_alice;
+CREATE SERVER t88_srv FOREIGN DATA WRAPPER dblink_fdw
+    OPTIONS (host '127.0.0.1', port :'PORT', dbname :'DBNAME');
+CREATE USER MAPPING FOR pdb_alice SERVER t88_srv OPTIONS (user 'pdb_alice', password 'alice-pw');
+GRANT USAGE ON FOREIGN SERVER t88_srv TO pdb_alice;
+
+-- run sql as role (SET LOCAL ROLE, undone on return); 'ok:<first column>' or 'error:<SQLSTATE>'
+CREATE FUNCTION t88.as_role(role text, sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_result text;
+BEGIN
+    PERFORM set_config('role', role, true);
+    EXECUTE sql INTO v_result;
+    PERFORM set_config('role', 'none', true);
+    RETURN 'ok:' || coalesce(v_result, '');
+EXCEPTION WHEN others THEN
+    RETURN 'error:' || SQLSTATE;
+END
+$$;
+CREATE FUNCTION t88.connstr(role text, password text) RETURNS text LANGUAGE sql AS $$
+    SELECT format('host=127.0.0.1 port=%s dbname=%s user=%s password=%s',
+                  current_setting('port'), current_database(), role, password)
+$$;
+
+SELECT plan(11);
+
+-- the session's temp state is created by the superuser: the role must be able to use it
+CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
+
+SELECT is(t88.as_role('pdb_alice', $$SELECT status FROM pdb_run(ARRAY['SELECT 1'])$$), 'error:2F003',
+          'the default loopback needs a password for a non-superuser (password is required)');
+SELECT is(t88.as_role('pdb_alice', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
+                                           replace(t88.connstr(current_user, 'x'), ' password=x', ''))),
+          'error:2F003', 'a superuser''s connection string without a password is refused');
+SELECT is(t88.as_role('pdb_alice', format($$SELECT string_agg(status || ':' || coalesce(result, sqlstate), ',' ORDER BY task_id)
+                                             FROM pdb_run(ARRAY['SELECT current_user::text', 'SELECT count(*) FROM t88.mine'],
+                                                          2, %L)$$, t88.connstr('pdb_alice', 'alice-pw'))),
+          'ok:ok:pdb_alice,ok:0', 'with its password in connstr, tasks run as the role and do what it may');
+SELECT is(t88.as_role('pdb_alice', format($$SELECT string_agg(status || ':' || coalesce(result, sqlstate), ',' ORDER BY task_id)
+                                             FROM pdb_run(ARRAY['SELECT x FROM t88.secret', 'INSERT INTO t88.secret VALUES (1)',
+                                                                'SET ROLE postgres', 'SET ROLE pdb_bob',
+                                                                'SET SESSION AUTHORIZATION postgres'], 2, %L)$$,
+                                           t88.connstr('pdb_alice', 'alice-pw'))),
+          'ok:error:42501,error:42501,error:42501,error:42501,error:42501',
+          'but cannot read or change what it may not, nor become another role');
+SELECT is(t88.as_role('pdb_alice', format($$SELECT count(*) FROM pdb_run(ARRAY['SHOW application_name', 'SELECT 1/0'], 2, %L)
+                                            WHERE concat(result, error, detail, hint, conn_name) LIKE '%%alice-pw%%'$$,
+                                           t88.connstr('pdb_alice', 'alice-pw'))),
+          'ok:0', 'the password shows nowhere in the results');
+SELECT is(t88.as_role('pdb_alice', $$SELECT string_agg(status || ':' || result, ',' ORDER BY task_id)
+                                       FROM pdb_run(ARRAY['SELECT current_user::text', 'SELECT 2'], 2, 't88_srv')$$),
+          'ok:ok:pdb_alice,ok:2', 'a dblink_fdw server with a user mapping works for the role');
+SELECT is(t88.as_role('pdb_bob', $$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, 't88_srv')$$), 'error:42704',
+          'another role cannot use that server (no user mapping)');
+SELECT is(t88.as_role('pdb_bob', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
+                                         t88.connstr('pdb_alice', 'wrong'))),
+          'error:08001', 'nor log in as the role without its password');
+SELECT is((SELECT count(*) FROM t88.secret), 1::bigint, 'the table the role may not change is unchanged');
+SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'nothing is left open');
+SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
+
+SELECT * FROM finish();
+DROP USER MAPPING FOR pdb_alice SERVER t88_srv;
+DROP SERVER t88_srv;
+DROP SCHEMA t88 CASCADE;
+DROP ROLE pdb_alice;
+DROP ROLE pdb_bob;
