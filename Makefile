@@ -4,7 +4,8 @@ EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).
 
 # sql/functions/*.sql are concatenated, sorted, into the install script
 SQL_SOURCES = sql/header.sql $(sort $(wildcard sql/types/*.sql)) \
-              $(sort $(wildcard sql/tables/*.sql)) $(sort $(wildcard sql/functions/*.sql))
+              $(sort $(wildcard sql/tables/*.sql)) $(sort $(wildcard sql/functions/*.sql)) \
+              $(sort $(wildcard sql/views/*.sql))
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(sort $(wildcard sql/updates/$(EXTENSION)--*--*.sql))
 DOCS        = doc/$(EXTENSION).md

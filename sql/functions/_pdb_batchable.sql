@@ -6,8 +6,8 @@
  * tasks fails, none of them took effect and each is run again alone. That is
  * only true of tasks without transaction control, and pdb_run tells the tasks'
  * results apart by counting them, one per task, so a task is batchable when
- * it is one statement (no ';' but trailing ones), starts with SELECT, INSERT,
- * UPDATE, DELETE, MERGE, WITH, VALUES or TABLE, and contains none of the words
+ * it is one statement (no ';' but trailing ones), is plain (_pdb_plain: starts
+ * with SELECT, INSERT, UPDATE, DELETE, MERGE, WITH, VALUES or TABLE), and contains none of the words
  * BEGIN, START, COMMIT, END, ROLLBACK, ABORT, SAVEPOINT, RELEASE or PREPARE
  * anywhere (a ';' in a string or a CASE ... END makes a task run alone too:
  * cautious, never wrong), and does not leave session state behind
@@ -22,11 +22,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT ARRAY(
         -- E'' strings: the same backslashes whatever standard_conforming_strings says
-        SELECT u.t ~* E'^\\s*(select|insert|update|delete|merge|with|values|table)\\M'
+        SELECT u.p
                AND u.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M'
                AND strpos(rtrim(u.t, E' \t\r\n\f;'), ';') = 0
                AND NOT u.s
-          FROM unnest($1, @extschema@._pdb_stateful($1)) WITH ORDINALITY AS u(t, s, o)
+          FROM unnest($1, @extschema@._pdb_plain($1), @extschema@._pdb_stateful($1)) WITH ORDINALITY AS u(t, p, s, o)
          ORDER BY u.o)
 $$;
 

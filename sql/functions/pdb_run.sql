@@ -2,7 +2,7 @@
  * pdb_run(tasks text[], max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
  *         batch_size integer DEFAULT 1, fail_fast boolean DEFAULT false,
  *         task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
- *         setup text[] DEFAULT NULL)
+ *         setup text[] DEFAULT NULL, progress boolean DEFAULT false)
  *     RETURNS TABLE (task_id, status, result, sqlstate, error, started_at,
  *                    finished_at, detail, hint, conn_name, attempts)
  *
@@ -30,7 +30,13 @@
  * status 'timeout', SQLSTATE 57014; a batch that times out runs again task by
  * task. retries: a task failing with 40001 or 40P01 runs again, up to that
  * many times, after 10 ms, 20 ms, 40 ms ... (at most 1 s). setup: statements
- * run on every new connection before its first task.
+ * run on every new connection before its first task. progress: a NOTICE
+ * every 5 seconds and at the end with the counts of done, failed and running
+ * tasks.
+ *
+ * Workers are labelled application_name = 'pdb_run:<caller pid>:<first task
+ * of the unit>/<number of tasks>' while they run a task (the view
+ * pdb_activity reads that).
  *
  *   status      'ok', 'error', 'timeout', 'cancelled' or 'skipped'
  *   result      first column of the first row of the task's last result, as
@@ -63,7 +69,8 @@ CREATE FUNCTION @extschema@.pdb_run(tasks text[],
                                     fail_fast boolean DEFAULT false,
                                     task_timeout interval DEFAULT NULL,
                                     retries integer DEFAULT 0,
-                                    setup text[] DEFAULT NULL)
+                                    setup text[] DEFAULT NULL,
+                                    progress boolean DEFAULT false)
 RETURNS TABLE (task_id     integer,
                status      text,
                result      text,
@@ -90,6 +97,10 @@ DECLARE
     v_tasks     text[];
     v_batchable boolean[];
     v_stateful  boolean[];
+    v_plain     boolean[];
+    v_label     text;
+    v_started   timestamptz := clock_timestamp();
+    v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
     v_retry     integer[] := ARRAY[]::integer[];  -- tasks to run alone, before the next new task
     v_later     integer[] := ARRAY[]::integer[];  -- tasks to retry after a backoff ...
     v_later_at  timestamptz[] := ARRAY[]::timestamptz[];  -- ... not before these times
@@ -175,6 +186,10 @@ BEGIN
             MESSAGE = 'task_timeout must be positive',
             DETAIL  = format('task_timeout is %s.', task_timeout);
     END IF;
+    IF progress IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'progress must be true or false';
+    END IF;
     IF fail_fast IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'fail_fast must be true or false';
@@ -195,6 +210,7 @@ BEGIN
     v_sql_send := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
     v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
     v_stateful := @extschema@._pdb_stateful(v_tasks);
+    v_plain    := @extschema@._pdb_plain(v_tasks);
     IF batch_size > 1 THEN
         v_batchable := @extschema@._pdb_batchable(v_tasks);
     END IF;
@@ -377,6 +393,18 @@ BEGIN
                         u_sql := u_sql || E'\n;\n' || v_tasks[v_t];
                     END LOOP;
                 END IF;
+                -- label the worker with the unit: in the same query string when
+                -- the unit may run in a transaction block, else by itself first
+                IF u_first > 0 THEN
+                    v_label := format('SET application_name = %L',
+                                      format('pdb_run:%s:%s/%s', pg_backend_pid(), u_first, v_n));
+                    IF v_plain[u_first] THEN
+                        u_sql := v_label || E';\n' || u_sql;
+                    ELSIF s_state[v_slot] = 'maybe' THEN
+                        u_first := 0;  -- confirm the end with a probe; label once idle
+                        u_sql   := c_probe;
+                    END IF;
+                END IF;
 
                 v_sent := 0;
                 IF s_state[v_slot] = 'maybe' THEN
@@ -422,6 +450,9 @@ BEGIN
                     END IF;
                     v_active := true;
                 ELSIF u_first > 0 THEN
+                    IF NOT v_plain[u_first] THEN
+                        EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], v_label;
+                    END IF;
                     EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
                     IF v_sent <> 1 THEN
                         RAISE EXCEPTION USING ERRCODE = 'connection_failure',
@@ -439,7 +470,8 @@ BEGIN
                     END IF;
                     s_first[v_slot]  := u_first;
                     s_last[v_slot]   := u_last;
-                    s_task[v_slot]   := u_first;
+                    -- a batch counts results: the label's comes first
+                    s_task[v_slot]   := CASE WHEN u_first = u_last THEN u_first ELSE u_first - 1 END;
                     s_state[v_slot]  := 'run';
                     s_zero[v_slot]    := 0;
                     s_reason[v_slot]  := NULL;
@@ -460,6 +492,20 @@ BEGIN
                     v_active := true;
                 END IF;
             END LOOP;
+
+            IF progress AND (v_done = v_n OR clock_timestamp() >= v_report_at) THEN
+                PERFORM set_config('client_min_messages', v_cmm, true);
+                RAISE NOTICE USING MESSAGE = format(
+                    'pdb_run: %s of %s tasks done (%s failed), %s running, %s s',
+                    v_done, v_n,
+                    (SELECT count(*) FROM unnest(r_status) AS st WHERE st IN ('error', 'timeout', 'cancelled')),
+                    (SELECT count(*) FROM unnest(s_state) AS ss WHERE ss = 'run'),
+                    round(CAST(extract(epoch FROM clock_timestamp() - v_started) AS numeric), 1));
+                IF v_cmm NOT IN ('warning', 'error') THEN
+                    PERFORM set_config('client_min_messages', 'warning', true);
+                END IF;
+                v_report_at := clock_timestamp() + interval '5 seconds';
+            END IF;
 
             EXIT WHEN v_done = v_n;
 
@@ -538,8 +584,10 @@ BEGIN
                         END LOOP;
                         s_state[v_slot] := 'idle';
                     ELSE
-                        r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
-                        s_task[v_slot]   := v_task + 1;
+                        IF v_task >= s_first[v_slot] THEN  -- not the label's result
+                            r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
+                        END IF;
+                        s_task[v_slot] := v_task + 1;
                     END IF;
                     CONTINUE;
                 END IF;
@@ -665,5 +713,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[]) IS
+COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean) IS
 'Run each statement of tasks in parallel on at most max_conns dblink connections, optionally batch_size tasks per round trip; one row per task';

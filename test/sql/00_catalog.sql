@@ -1,15 +1,15 @@
 \unset ECHO
 \i test/setup.sql
 
-SELECT plan(12);
+SELECT plan(13);
 
-SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[]) exists');
-SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]'], 'setof record', 'pdb_run returns a set of rows');
-SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[])'::regprocedure),
-          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'task_id', 'status', 'result', 'sqlstate', 'error',
+SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean) exists');
+SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean'], 'setof record', 'pdb_run returns a set of rows');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean)'::regprocedure),
+          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'task_id', 'status', 'result', 'sqlstate', 'error',
                 'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts'],
           'pdb_run has the documented parameter and column names');
-SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]'], 'volatile', 'pdb_run is volatile');
+SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean'], 'volatile', 'pdb_run is volatile');
 
 -- every member function of the extension
 CREATE TEMP VIEW ext_functions AS
@@ -19,7 +19,7 @@ SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
   JOIN pg_language l ON l.oid = p.prolang;
 
-SELECT is((SELECT count(*) FROM ext_functions), 16::bigint, 'the extension has 16 functions');
+SELECT is((SELECT count(*) FROM ext_functions), 17::bigint, 'the extension has 17 functions');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM ext_functions
                    WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
@@ -29,6 +29,7 @@ SELECT is_empty($$SELECT fn FROM ext_functions WHERE lanname NOT IN ('plpgsql', 
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE obj_description(fn, 'pg_proc') IS NULL$$,
                 'every function has a comment');
 
+SELECT has_view('pdb_activity', 'the view pdb_activity exists');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'parallel_dblink'), false,
           'the extension is not relocatable');
 SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'parallel_dblink'), '0.1.0',

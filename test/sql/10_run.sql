@@ -72,8 +72,8 @@ SELECT is((SELECT status || ':' || sqlstate FROM t10.r WHERE task_id = 15), 'err
           'a task cancelled by its own statement_timeout is an error of that task');
 SELECT ok((SELECT status = 'ok' AND result IS NULL FROM t10.r WHERE task_id = 16), 'a comment-only task is ok');
 SELECT is((SELECT result FROM t10.r WHERE task_id = 17), current_user::text, 'tasks run as the current user');
-SELECT is((SELECT result FROM t10.r WHERE task_id = 18), 'pdb_run:' || pg_backend_pid(),
-          'workers carry application_name pdb_run:<caller pid>');
+SELECT is((SELECT result FROM t10.r WHERE task_id = 18), 'pdb_run:' || pg_backend_pid() || ':18/20',
+          'workers carry application_name pdb_run:<caller pid>:<task_id>/<total>');
 SELECT ok((SELECT status = 'ok' AND result IS NULL FROM t10.r WHERE task_id = 19),
           'several rows of several columns are ok');
 SELECT ok((SELECT status = 'ok' AND result IS NULL FROM t10.r WHERE task_id = 20),

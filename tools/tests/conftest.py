@@ -33,13 +33,18 @@ def admin(dsn):
         yield c
 
 
+def label(caller_pid):
+    """A regular expression for the application_name of caller_pid's workers."""
+    return f"^pdb_run:{caller_pid}(:|$)"
+
+
 def workers_of(admin, caller_pid, timeout=10.0):
     """Worker backends of caller_pid still alive after waiting up to timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:
         rows = admin.execute(
-            "SELECT pid, state, query FROM pg_stat_activity WHERE application_name = %s",
-            (f"pdb_run:{caller_pid}",)).fetchall()
+            "SELECT pid, state, query FROM pg_stat_activity WHERE application_name ~ %s",
+            (label(caller_pid),)).fetchall()
         if not rows or time.monotonic() > deadline:
             return rows
         time.sleep(0.05)

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from conftest import wait_for, workers_of
+from conftest import label, wait_for, workers_of
 
 SLEEPERS = ["SELECT pg_sleep(60)"] * 3
 
@@ -44,8 +44,8 @@ def test_cancel_from_another_session(conn, admin):
     t = threading.Thread(target=call)
     t.start()
     assert wait_for(lambda: len(admin.execute(
-        "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND query LIKE 'SELECT pg_sleep%%'",
-        (f"pdb_run:{pid}",)).fetchall()) == 3), "the three tasks never started"
+        "SELECT 1 FROM pg_stat_activity WHERE application_name ~ %s AND query LIKE '%%SELECT pg_sleep%%'",
+        (label(pid),)).fetchall()) == 3), "the three tasks never started"
     admin.execute("SELECT pg_cancel_backend(%s)", (pid,))
     t.join(15)
     assert not t.is_alive(), "pdb_run did not return after the cancel"
@@ -66,8 +66,8 @@ def test_killed_worker_is_reported_and_replaced(conn, admin):
     t = threading.Thread(target=call)
     t.start()
     victim = wait_for(lambda: admin.execute(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND query = 'SELECT pg_sleep(2)'"
-        " AND state = 'active'", (f"pdb_run:{pid}",)).fetchone())
+        "SELECT pid FROM pg_stat_activity WHERE application_name ~ %s AND query LIKE '%%SELECT pg_sleep(2)'"
+        " AND state = 'active'", (label(pid),)).fetchone())
     assert victim, "the long task never started"
     admin.execute("SELECT pg_terminate_backend(%s)", (victim[0],))
     t.join(30)
@@ -95,8 +95,8 @@ def test_second_call_after_killed_worker(conn, admin):
     t = threading.Thread(target=call)
     t.start()
     victim = wait_for(lambda: admin.execute(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND query = 'SELECT pg_sleep(1.5)'"
-        " AND state = 'active'", (f"pdb_run:{pid}",)).fetchone())
+        "SELECT pid FROM pg_stat_activity WHERE application_name ~ %s AND query LIKE '%%SELECT pg_sleep(1.5)'"
+        " AND state = 'active'", (label(pid),)).fetchone())
     assert victim
     admin.execute("SELECT pg_terminate_backend(%s)", (victim[0],))
     t.join(30)
@@ -121,8 +121,8 @@ def test_killed_caller_leaves_no_worker(dsn, admin):
     t = threading.Thread(target=call)
     t.start()
     assert wait_for(lambda: len(admin.execute(
-        "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND state = 'active'",
-        (f"pdb_run:{pid}",)).fetchall()) == 3)
+        "SELECT 1 FROM pg_stat_activity WHERE application_name ~ %s AND state = 'active'",
+        (label(pid),)).fetchall()) == 3)
     admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     t.join(15)
     victim.close()
@@ -156,3 +156,41 @@ def test_passwords_never_show_in_connection_errors(conn):
         assert exc.value.sqlstate == "08001", text
         assert "s3cr3t" not in text
     assert our_connections(conn) == []
+
+
+def test_pdb_activity_shows_running_tasks(conn, admin):
+    pid = conn.info.backend_pid
+    result = {}
+
+    def call():
+        result["rows"] = conn.execute("SELECT count(*) FROM pdb_run(%s, 2)",
+                                      (["SELECT pg_sleep(1.5)", "VACUUM pg_class", "SELECT pg_sleep(1.5)"],)).fetchone()
+
+    t = threading.Thread(target=call)
+    t.start()
+    rows = wait_for(lambda: admin.execute(
+        "SELECT task_id, total, query, running_for IS NOT NULL, caller_query LIKE '%%pdb_run%%'"
+        " FROM pdb_activity WHERE caller_pid = %s AND state = 'active' AND query LIKE 'SELECT pg_sleep%%'"
+        " ORDER BY task_id", (pid,)).fetchall())
+    t.join(20)
+    assert result["rows"] == (3,)
+    assert rows, "no running task seen in pdb_activity"
+    task_id, total, query, has_duration, caller_seen = rows[0]
+    assert task_id in (1, 3) and total == 3 and has_duration and caller_seen
+    assert "pg_sleep(1.5)" in query
+    assert admin.execute("SELECT count(*) FROM pdb_activity WHERE caller_pid = %s AND state = 'active'",
+                         (pid,)).fetchone()[0] == 0 or workers_of(admin, pid) == []
+
+
+def test_progress_notices(conn):
+    notices = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+    conn.execute("SET client_min_messages = notice")
+    conn.execute("SELECT count(*) FROM pdb_run(%s, 2, progress => true)",
+                 (["SELECT pg_sleep(3)", "SELECT pg_sleep(5.5)", "SELECT 1/0"],)).fetchone()
+    assert len(notices) >= 2, notices
+    assert notices[-1].startswith("pdb_run: 3 of 3 tasks done (1 failed), 0 running"), notices
+    assert any(" running" in n and "of 3 tasks done" in n for n in notices[:-1])
+    notices.clear()
+    conn.execute("SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'])").fetchone()
+    assert notices == [], "progress is off by default"
