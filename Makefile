@@ -7,7 +7,9 @@ SQL_SOURCES = sql/header.sql $(sort $(wildcard sql/types/*.sql)) \
               $(sort $(wildcard sql/tables/*.sql)) $(sort $(wildcard sql/functions/*.sql)) \
               $(sort $(wildcard sql/views/*.sql))
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(sort $(wildcard sql/updates/$(EXTENSION)--*--*.sql))
+# frozen install scripts of earlier releases (so CREATE EXTENSION ... VERSION works) and update scripts
+DATA        = $(filter-out sql/releases/$(EXTENSION)--$(EXTVERSION).sql,$(sort $(wildcard sql/releases/$(EXTENSION)--*.sql))) \
+              $(sort $(wildcard sql/updates/$(EXTENSION)--*--*.sql))
 DOCS        = doc/$(EXTENSION).md
 
 # the same pgTAP files serve pg_regress (make installcheck) and pg_prove (make test)

@@ -124,6 +124,10 @@ def cmd_test(args):
         results["pytest"] = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                  "tools/tests"], env=pyenv).returncode == 0
 
+        step("released SQL and update scripts")
+        from harness import updates
+        results["updates"] = updates.check_frozen(ROOT) and updates.check_updates(ROOT, cluster)
+
         step("PGXN zip install")
         results["zip"] = zip_install(cluster)
 
@@ -166,6 +170,7 @@ def main():
                          help="use the installed extension, skip make install")
     sub.add_parser("check-meta", help="validate META.json")
     sub.add_parser("dist", help="build the PGXN zip")
+    sub.add_parser("freeze", help="freeze the install script of the control file's version as released")
     args = parser.parse_args()
     start = time.time()
     if args.command == "test":
@@ -174,6 +179,11 @@ def main():
         rc = cmd_demo(args)
     elif args.command == "bench":
         rc = cmd_bench(args)
+    elif args.command == "freeze":
+        from harness import updates
+        rc = 0 if run(["make"], stdout=subprocess.DEVNULL).returncode == 0 else 1
+        if rc == 0:
+            updates.freeze(ROOT)
     elif args.command == "check-meta":
         rc = 0 if check_meta() else 1
     else:
