@@ -15,7 +15,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(20);
+SELECT plan(21);
 
 -- fail_fast
 CREATE TABLE t75.ff AS
@@ -69,6 +69,8 @@ SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], task_timeout => '-1 
                  'task_timeout must be positive', 'a negative task_timeout: 22023');
 SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], fail_fast => NULL)$$, '22023',
                  'fail_fast must be true or false', 'fail_fast NULL: 22023');
+SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], progress => NULL)$$, '22023',
+                 'progress must be true or false', 'progress NULL: 22023');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
 
 SELECT * FROM finish();

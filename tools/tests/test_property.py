@@ -17,6 +17,7 @@ STATEMENTS = st.sampled_from([
     "BEGIN; SELECT 1", "SET work_mem = '8MB'", "SELECT pg_sleep(0.01)", "INSERT INTO prop VALUES (1)",
     "SELECT 'a;b'", "-- only a comment", "DO $$BEGIN RAISE NOTICE 'x'; END$$", "SELECT txid_current()",
     "CREATE TEMP TABLE t (a int)", "SELECT 1; SELECT 2", "COMMIT", "SELECT repeat('x', 100000)",
+    "SELECT length('" + "y" * 300_000 + "')",  # a huge task text
 ])
 UNICODE = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
 TASK = st.one_of(STATEMENTS, UNICODE.map(lambda s: "SELECT '" + s.replace("'", "''") + "'"), UNICODE)
