@@ -18,7 +18,7 @@
  * all drained. One failing task never stops the others.
  *
  * batch_size > 1 sends up to that many consecutive batchable tasks (see
- * _pdb_batchable) to one connection as one query string, a round trip for
+ * _pdb_classify) to one connection as one query string, a round trip for
  * them all. Results stay per task: a batchable task is one statement, so the
  * k-th result of a batch is its k-th task's. The batch is one transaction: if a task in it
  * fails, none of its tasks took effect, and each is run again alone, so every
@@ -209,11 +209,8 @@ BEGIN
     v_prefix   := format('pdb_%s_%s_', pg_backend_pid(), v_call);
     v_sql_send := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
     v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
-    v_stateful := @extschema@._pdb_stateful(v_tasks);
-    v_plain    := @extschema@._pdb_plain(v_tasks);
-    IF batch_size > 1 THEN
-        v_batchable := @extschema@._pdb_batchable(v_tasks);
-    END IF;
+    SELECT c.plain, c.stateful, c.batchable INTO v_plain, v_stateful, v_batchable
+      FROM @extschema@._pdb_classify(v_tasks) AS c;
 
     r_status   := array_fill(NULL::text, ARRAY[v_n]);
     r_result   := r_status;

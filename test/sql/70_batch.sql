@@ -12,9 +12,9 @@ SELECT ARRAY['SELECT 1', 'SELECT 1 WHERE false', 'SELECT 1/0', 'INSERT INTO t70.
 
 SELECT plan(12);
 
-SELECT is(_pdb_batchable(ARRAY['SELECT 1', ' insert into t values (1);', 'WITH x AS (SELECT 1) SELECT * FROM x',
+SELECT is((_pdb_classify(ARRAY['SELECT 1', ' insert into t values (1);', 'WITH x AS (SELECT 1) SELECT * FROM x',
                                'VACUUM t', 'SELECT 1; SELECT 2', 'SELECT CASE WHEN true THEN 1 END',
-                               'BEGIN', 'SELECT '';''', 'CALL p()', 'DO $$BEGIN END$$', 'SET work_mem = 1']),
+                               'BEGIN', 'SELECT '';''', 'CALL p()', 'DO $$BEGIN END$$', 'SET work_mem = 1'])).batchable,
           ARRAY[true, true, true, false, false, false, false, false, false, false, false],
           'only single statements without transaction control are batchable');
 

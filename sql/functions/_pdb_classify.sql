@@ -1,0 +1,56 @@
+/*
+ * _pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[],
+ *               OUT batchable boolean[])
+ *
+ * Three facts about each task, read from its text once, before anything runs.
+ * Each test is cautious: a word inside a string or a comment can make pdb_run
+ * more careful than needed, never less.
+ *
+ * plain: the task starts with SELECT, INSERT, UPDATE, DELETE, MERGE, WITH,
+ *   VALUES or TABLE, statements that may run inside a transaction block; so
+ *   pdb_run may send its application_name label in the same query string.
+ *
+ * stateful: the task may leave state behind on its connection that the next
+ *   task must not inherit, an open transaction or session settings: a
+ *   statement of it starts with SET, RESET, BEGIN, START, SAVEPOINT, DISCARD,
+ *   LISTEN, PREPARE, DECLARE, LOAD or CREATE [LOCAL|GLOBAL] TEMP[ORARY], or it
+ *   calls set_config, an advisory lock function or dblink_connect anywhere.
+ *   After such a task pdb_run resets the connection (DISCARD ALL, then the
+ *   setup statements again); if the task left a transaction open, the reset
+ *   fails, and pdb_run rolls the transaction back and reports the task as an
+ *   error (25001).
+ *
+ * batchable: the task may share a batch with its neighbours. A batch is one
+ *   query string, so one implicit transaction: if any of its tasks fails, none
+ *   took effect and each runs again alone. That is only true of tasks without
+ *   transaction control, and pdb_run tells the results apart by counting them,
+ *   one per task. So: plain, not stateful, one statement (no ';' but trailing
+ *   ones), and none of the words BEGIN, START, COMMIT, END, ROLLBACK, ABORT,
+ *   SAVEPOINT, RELEASE or PREPARE anywhere (a CASE ... END makes a task run
+ *   alone: cautious, never wrong).
+ */
+CREATE FUNCTION @extschema@._pdb_classify(tasks text[],
+                                          OUT plain boolean[],
+                                          OUT stateful boolean[],
+                                          OUT batchable boolean[])
+LANGUAGE sql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- E'' strings: the same backslashes whatever standard_conforming_strings says
+    SELECT array_agg(c.plain ORDER BY c.o),
+           array_agg(c.stateful ORDER BY c.o),
+           array_agg(c.plain AND NOT c.stateful
+                     AND c.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M'
+                     AND strpos(rtrim(c.t, E' \t\r\n\f;'), ';') = 0
+                     ORDER BY c.o)
+      FROM (SELECT u.t, u.o,
+                   u.t ~* E'^\\s*(select|insert|update|delete|merge|with|values|table)\\M' AS plain,
+                   u.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M'
+                   OR u.t ~* E'\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M'
+                       AS stateful
+              FROM unnest($1) WITH ORDINALITY AS u(t, o)) AS c
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
+'internal: which tasks are plain, may leave session state behind, may share a batch';
