@@ -41,7 +41,8 @@
  *   status      'ok', 'error', 'timeout', 'cancelled' or 'skipped'
  *   result      first column of the first row of the task's last result, as
  *               text, or its command tag ('INSERT 0 2', 'VACUUM'); NULL when
- *               that result has no rows or several columns, or on error
+ *               that result has no rows or several columns, or on error; a
+ *               closing COMMIT's tag does not count as a result
  *   sqlstate, error, detail, hint   the remote error, when status = 'error'
  *   conn_name   the dblink connection the task ran on
  *   attempts    how many times the task ran (1 + its retries; 0 if skipped)
@@ -590,7 +591,10 @@ BEGIN
                 END IF;
                 CASE v_fetch.kind
                 WHEN 'row', 'novalue' THEN
-                    r_result[v_task] := v_fetch.value;
+                    -- a closing COMMIT does not hide the result of the work before it
+                    IF v_fetch.value IS DISTINCT FROM 'COMMIT' THEN
+                        r_result[v_task] := v_fetch.value;
+                    END IF;
                 WHEN 'empty' THEN
                     s_state[v_slot] := 'maybe';
                     s_since[v_slot] := clock_timestamp();

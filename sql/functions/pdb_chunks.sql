@@ -1,0 +1,135 @@
+/*
+ * pdb_chunks(tbl regclass, chunks integer, key name DEFAULT NULL)
+ *     RETURNS TABLE (chunk_id integer, predicate text)
+ *
+ * Splits a table into `chunks` WHERE-clause predicates that together match
+ * every row exactly once, to run one statement per chunk in parallel.
+ *
+ * key NULL: ranges of heap blocks on ctid, as equal as the table's current
+ * size allows ("ctid >= '(100,0)' AND ctid < '(200,0)'"); PostgreSQL 14+
+ * runs them as TID range scans, no index needed. The last chunk is open, so
+ * rows in blocks added later are matched too. A partitioned table is split by
+ * the size of its largest partition (ctid ranges apply to each partition).
+ *
+ * key a column of type smallint, integer, bigint, numeric, date, timestamp
+ * or timestamptz: key ranges with about as many rows each, from the column's
+ * histogram in pg_stats when the table was analyzed, else from a sample of
+ * about 30,000 rows. Rows whose key is NULL belong to the first chunk.
+ *
+ * Identifiers are quoted and values written as typed literals. Always
+ * exactly `chunks` rows (some ranges may be empty on small or skewed tables).
+ * Stable; reads the table only to sample it.
+ * Errors: 22004 tbl NULL; 22023 chunks NULL or < 1; 42703 key is not a
+ * column of tbl; 42804 key's type cannot be split in ranges; 42809 tbl is not
+ * a table, a partitioned table or a materialized view.
+ */
+CREATE FUNCTION @extschema@.pdb_chunks(tbl regclass, chunks integer, key name DEFAULT NULL)
+RETURNS TABLE (chunk_id integer, predicate text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_sample_rows CONSTANT double precision := CAST(30000 AS double precision);
+    v_kind     "char";
+    v_blocks   bigint;
+    v_type     regtype;
+    v_bounds   text[];
+    v_reltuples double precision;
+    v_percent  double precision;
+    v_lo       text;
+    v_hi       text;
+BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'tbl must not be null';
+    END IF;
+    IF chunks IS NULL OR chunks < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'chunks must be at least 1',
+            DETAIL  = format('chunks is %s.', coalesce(chunks::text, 'null'));
+    END IF;
+    SELECT c.relkind, c.reltuples INTO v_kind, v_reltuples FROM pg_catalog.pg_class AS c WHERE c.oid = tbl;
+    IF v_kind NOT IN ('r', 'p', 'm') THEN
+        RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+            MESSAGE = format('%s is not a table', tbl),
+            HINT    = 'pdb_chunks splits tables, partitioned tables and materialized views.';
+    END IF;
+
+    IF key IS NULL THEN
+        IF v_kind = 'p' THEN
+            SELECT max(pg_relation_size(t.relid)) INTO v_blocks
+              FROM pg_partition_tree(tbl) AS t WHERE t.isleaf;
+        ELSE
+            v_blocks := pg_relation_size(tbl);
+        END IF;
+        v_blocks := coalesce(v_blocks, 0) / current_setting('block_size')::bigint;
+        FOR v_i IN 1..chunks LOOP
+            chunk_id := v_i;
+            v_lo := CASE WHEN v_i > 1 THEN format('ctid >= ''(%s,0)''', (v_i - 1) * v_blocks / chunks) END;
+            v_hi := CASE WHEN v_i < chunks THEN format('ctid < ''(%s,0)''', v_i * v_blocks / chunks) END;
+            predicate := coalesce(nullif(concat_ws(' AND ', v_lo, v_hi), ''), 'true');
+            RETURN NEXT;
+        END LOOP;
+        RETURN;
+    END IF;
+
+    SELECT a.atttypid::regtype INTO v_type
+      FROM pg_catalog.pg_attribute AS a
+     WHERE a.attrelid = tbl AND a.attname = key AND a.attnum > 0 AND NOT a.attisdropped;
+    IF v_type IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+            MESSAGE = format('column %I of %s does not exist', key, tbl);
+    END IF;
+    IF v_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype,
+                      'date'::regtype, 'timestamp without time zone'::regtype,
+                      'timestamp with time zone'::regtype) THEN
+        RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+            MESSAGE = format('cannot split %s in ranges of column %I of type %s', tbl, key, v_type),
+            HINT    = 'Use an integer, bigint, numeric, date or timestamp column, or key NULL for ctid ranges.';
+    END IF;
+
+    -- chunks - 1 inner bounds, spread evenly over the histogram or a sample
+    SELECT ARRAY(SELECT h.b[1 + ((i * (cardinality(h.b) - 1)) / chunks)]
+                   FROM generate_series(1, chunks - 1) AS i)
+      INTO v_bounds
+      FROM (SELECT s.histogram_bounds::text::text[] AS b
+              FROM pg_catalog.pg_stats AS s
+              JOIN pg_catalog.pg_class AS c ON c.relname = s.tablename
+              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace AND n.nspname = s.schemaname
+             WHERE c.oid = tbl AND s.attname = key AND s.histogram_bounds IS NOT NULL
+             ORDER BY s.inherited DESC
+             LIMIT 1) AS h
+     WHERE cardinality(h.b) >= 2;
+    IF v_bounds IS NULL AND chunks > 1 THEN
+        v_percent := least(100, greatest(0.0001, 100 * c_sample_rows / greatest(v_reltuples, 1)));
+        IF v_reltuples <= 0 THEN
+            v_percent := 100;  -- never analyzed: sample everything
+        END IF;
+        EXECUTE format('SELECT ARRAY(SELECT percentile_disc(i::double precision / $1) WITHIN GROUP (ORDER BY %1$I)::text
+                                       FROM %2$s TABLESAMPLE BERNOULLI ($2), generate_series(1, $1 - 1) AS i
+                                      WHERE %1$I IS NOT NULL GROUP BY i ORDER BY i)', key, tbl)
+            INTO v_bounds USING chunks, v_percent;
+    END IF;
+    v_bounds := coalesce(v_bounds, ARRAY[]::text[]);
+
+    FOR v_i IN 1..chunks LOOP
+        chunk_id := v_i;
+        v_lo := CASE WHEN v_i > 1 AND v_i - 1 <= cardinality(v_bounds)
+                     THEN format('%I >= %L::%s', key, v_bounds[v_i - 1], v_type) END;
+        v_hi := CASE WHEN v_i <= cardinality(v_bounds)
+                     THEN format('%I < %L::%s', key, v_bounds[v_i], v_type) END;
+        IF v_i > cardinality(v_bounds) + 1 THEN
+            predicate := 'false';  -- too few distinct bounds in the sample: an empty chunk
+        ELSE
+            predicate := coalesce(nullif(concat_ws(' AND ', v_lo, v_hi), ''), 'true');
+            IF v_i = 1 THEN
+                predicate := format('(%s OR %I IS NULL)', predicate, key);
+            END IF;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_chunks(regclass, integer, name) IS
+'Split a table into predicates (ctid block ranges, or key ranges of about equal row counts) that match every row once';

@@ -1,0 +1,82 @@
+\unset ECHO
+\i test/setup.sql
+
+-- pdb_chunks and pdb_tasks: predicates that match every row exactly once
+CREATE SCHEMA t65;
+CREATE TABLE t65.big (id int, d date, ts timestamptz, n numeric, label text, v int NOT NULL DEFAULT 0);
+INSERT INTO t65.big (id, d, ts, n, label)
+SELECT g, date '2020-01-01' + g / 50, timestamptz '2020-01-01' + g * interval '1 minute', g / 7.0, 'x' || g
+  FROM generate_series(1, 20000) AS g;
+INSERT INTO t65.big (id, d, ts, n, label) VALUES (NULL, NULL, NULL, NULL, 'nulls');
+CREATE TABLE t65.unanalyzed AS SELECT * FROM t65.big;
+CREATE TABLE t65.moving AS SELECT * FROM t65.big;
+ANALYZE t65.big;
+CREATE VIEW t65.a_view AS SELECT * FROM t65.big;
+
+-- rows of tbl that the chunks match other than exactly once
+CREATE FUNCTION t65.not_once(tbl regclass, chunks int, key name DEFAULT NULL) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_count bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM %s WHERE %s <> 1', tbl,
+                   (SELECT string_agg(format('coalesce((%s)::int, 0)', predicate), ' + ')
+                      FROM pdb_chunks(tbl, chunks, key)))
+        INTO v_count;
+    RETURN v_count;
+END
+$$;
+-- largest chunk / smallest chunk
+CREATE FUNCTION t65.spread(tbl regclass, chunks int, key name) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE
+    v_sizes bigint[] := '{}';
+    v_n bigint;
+    v_pred text;
+BEGIN
+    FOR v_pred IN SELECT predicate FROM pdb_chunks(tbl, chunks, key) ORDER BY chunk_id LOOP
+        EXECUTE format('SELECT count(*) FROM %s WHERE %s', tbl, v_pred) INTO v_n;
+        v_sizes := v_sizes || v_n;
+    END LOOP;
+    RETURN (SELECT max(s)::numeric / greatest(min(s), 1) FROM unnest(v_sizes) AS s);
+END
+$$;
+
+CREATE TABLE t65.ctid_run AS
+SELECT * FROM pdb_run(pdb_tasks('UPDATE t65.big SET v = v + 1 WHERE {chunk}', 't65.big', 8), 3);
+CREATE TABLE t65.key_run AS
+SELECT * FROM pdb_run(pdb_tasks('UPDATE t65.moving SET v = v + 1, id = id + 100000 WHERE {chunk}', 't65.moving', 5, 'id'), 3);
+
+SELECT plan(23);
+
+SELECT is((SELECT count(*) FROM pdb_chunks('t65.big', 7)), 7::bigint, 'exactly the chunks asked for');
+SELECT is(ARRAY(SELECT chunk_id FROM pdb_chunks('t65.big', 3) ORDER BY 1), ARRAY[1, 2, 3], 'numbered from 1');
+SELECT is(t65.not_once('t65.big', 7), 0::bigint, 'ctid chunks match every row exactly once');
+SELECT matches((SELECT predicate FROM pdb_chunks('t65.big', 3) WHERE chunk_id = 2),
+               '^ctid >= ''\(\d+,0\)'' AND ctid < ''\(\d+,0\)''$', 'ctid chunks are block ranges');
+SELECT is((SELECT predicate FROM pdb_chunks('t65.big', 1)), 'true', 'one chunk is the whole table');
+SELECT is(t65.not_once('t65.big', 6, 'id'), 0::bigint, 'integer key chunks match every row once, NULL included');
+SELECT is(t65.not_once('t65.big', 5, 'd'), 0::bigint, 'date key chunks too');
+SELECT is(t65.not_once('t65.big', 5, 'ts'), 0::bigint, 'timestamptz key chunks too');
+SELECT is(t65.not_once('t65.big', 5, 'n'), 0::bigint, 'numeric key chunks too');
+SELECT is(t65.not_once('t65.unanalyzed', 5, 'id'), 0::bigint, 'a table never analyzed is sampled');
+SELECT cmp_ok(t65.spread('t65.big', 4, 'id'), '<', 1.5::numeric, 'key chunks from pg_stats have about as many rows');
+SELECT cmp_ok(t65.spread('t65.unanalyzed', 4, 'id'), '<', 1.5::numeric, 'and so do those from a sample');
+SELECT matches((SELECT predicate FROM pdb_chunks('t65.big', 2, 'id') WHERE chunk_id = 1), 'OR id IS NULL\)$',
+               'NULL keys belong to the first chunk');
+
+SELECT is((SELECT count(*) FILTER (WHERE status = 'ok') FROM t65.ctid_run), 8::bigint, 'a chunked UPDATE by ctid ran');
+SELECT is((SELECT count(*) FILTER (WHERE status = 'ok') FROM t65.key_run), 5::bigint,
+          'a chunked UPDATE of the key itself ran');
+SELECT is((SELECT array_agg(DISTINCT v) FROM t65.big), ARRAY[1], 'every row was updated exactly once by ctid');
+SELECT is((SELECT array_agg(DISTINCT v) FROM t65.moving), ARRAY[1], 'and by key, though rows moved between chunks');
+SELECT matches((SELECT result FROM t65.ctid_run WHERE task_id = 1), '^UPDATE \d+$',
+               'a task reports its UPDATE, not the closing COMMIT');
+
+SELECT throws_ok($$SELECT pdb_tasks('UPDATE t65.big SET v = 0', 't65.big', 2)$$, '22023',
+                 'template must contain {chunk}', 'a template without {chunk}: 22023');
+SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.big', 0)$$, '22023', 'chunks must be at least 1', 'chunks 0: 22023');
+SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.big', 2, 'nope')$$, '42703', NULL, 'an unknown key column: 42703');
+SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.big', 2, 'label')$$, '42804', NULL, 'a text key: 42804');
+SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.a_view', 2)$$, '42809', NULL, 'a view: 42809');
+
+SELECT * FROM finish();
+DROP SCHEMA t65 CASCADE;
