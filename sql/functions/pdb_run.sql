@@ -2,7 +2,8 @@
  * pdb_run(tasks text[], max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
  *         batch_size integer DEFAULT 1, fail_fast boolean DEFAULT false,
  *         task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
- *         setup text[] DEFAULT NULL, progress boolean DEFAULT false)
+ *         setup text[] DEFAULT NULL, progress boolean DEFAULT false,
+ *         same_snapshot boolean DEFAULT false)
  *     RETURNS TABLE (task_id, status, result, sqlstate, error, started_at,
  *                    finished_at, detail, hint, conn_name, attempts)
  *
@@ -32,7 +33,11 @@
  * many times, after 10 ms, 20 ms, 40 ms ... (at most 1 s). setup: statements
  * run on every new connection before its first task. progress: a NOTICE
  * every 5 seconds and at the end with the counts of done, failed and running
- * tasks.
+ * tasks. same_snapshot: every task runs read-only in a REPEATABLE READ
+ * transaction that imports a snapshot exported from the caller's transaction,
+ * so all tasks see the database as of one moment (a writing task fails with
+ * 25006); tasks then run alone, never batched, and their connection is reset
+ * after each.
  *
  * Workers are labelled application_name = 'pdb_run:<caller pid>:<first task
  * of the unit>/<number of tasks>' while they run a task (the view
@@ -57,7 +62,8 @@
  * disconnects and re-raises the original error. A task blocked by a lock of
  * the caller is cancelled and reported as 40P01.
  *
- * Errors: 22004 tasks is NULL or holds a NULL; 22023 max_conns or batch_size
+ * Errors: 25001 same_snapshot in a subtransaction (pg_export_snapshot);
+ * 22004 tasks is NULL or holds a NULL; 22023 max_conns or batch_size
  * NULL or < 1, retries NULL or < 0, task_timeout <= 0, fail_fast NULL, tasks
  * not one-dimensional, or a task that is blank; connection errors (08001,
  * 2F003 ...) as dblink reports them and setup errors ('setup statement N
@@ -71,7 +77,8 @@ CREATE FUNCTION @extschema@.pdb_run(tasks text[],
                                     task_timeout interval DEFAULT NULL,
                                     retries integer DEFAULT 0,
                                     setup text[] DEFAULT NULL,
-                                    progress boolean DEFAULT false)
+                                    progress boolean DEFAULT false,
+                                    same_snapshot boolean DEFAULT false)
 RETURNS TABLE (task_id     integer,
                status      text,
                result      text,
@@ -99,6 +106,7 @@ DECLARE
     v_batchable boolean[];
     v_stateful  boolean[];
     v_plain     boolean[];
+    v_snapshot  text;
     v_label     text;
     v_started   timestamptz := clock_timestamp();
     v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
@@ -187,6 +195,10 @@ BEGIN
             MESSAGE = 'task_timeout must be positive',
             DETAIL  = format('task_timeout is %s.', task_timeout);
     END IF;
+    IF same_snapshot IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'same_snapshot must be true or false';
+    END IF;
     IF progress IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'progress must be true or false';
@@ -212,6 +224,14 @@ BEGIN
     v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
     SELECT c.plain, c.stateful, c.batchable INTO v_plain, v_stateful, v_batchable
       FROM @extschema@._pdb_classify(v_tasks) AS c;
+    IF same_snapshot THEN
+        -- each task in its own transaction on the caller's snapshot: alone, with
+        -- its label sent first, and a reset after it (a failed one stays open)
+        v_snapshot  := pg_export_snapshot();
+        v_plain     := array_fill(false, ARRAY[v_n]);
+        v_stateful  := array_fill(true, ARRAY[v_n]);
+        v_batchable := v_plain;
+    END IF;
 
     r_status   := array_fill(NULL::text, ARRAY[v_n]);
     r_result   := r_status;
@@ -382,6 +402,9 @@ BEGIN
                     u_sql   := c_reset;
                 ELSIF u_first = 0 THEN
                     u_sql := c_probe;
+                ELSIF u_first = u_last AND same_snapshot THEN
+                    u_sql := format(E'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n'
+                                    'SET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT', v_snapshot, v_tasks[u_first]);
                 ELSIF u_first = u_last THEN
                     u_sql := v_tasks[u_first];
                 ELSE
@@ -714,5 +737,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean) IS
+COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean) IS
 'Run each statement of tasks in parallel on at most max_conns dblink connections, optionally batch_size tasks per round trip; one row per task';

@@ -3,13 +3,13 @@
 
 SELECT plan(15);
 
-SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean) exists');
-SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean'], 'setof record', 'pdb_run returns a set of rows');
-SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean)'::regprocedure),
-          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'task_id', 'status', 'result', 'sqlstate', 'error',
+SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean) exists');
+SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'], 'setof record', 'pdb_run returns a set of rows');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean)'::regprocedure),
+          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'same_snapshot', 'task_id', 'status', 'result', 'sqlstate', 'error',
                 'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts'],
           'pdb_run has the documented parameter and column names');
-SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean'], 'volatile', 'pdb_run is volatile');
+SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'], 'volatile', 'pdb_run is volatile');
 
 -- every member function of the extension
 CREATE TEMP VIEW ext_functions AS
