@@ -1,6 +1,6 @@
 /*
  * _pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[],
- *               OUT batchable boolean[])
+ *               OUT atomic boolean[], OUT batchable boolean[])
  *
  * Three facts about each task, read from its text once, before anything runs.
  * Each test is cautious: a word inside a string or a comment can make pdb_run
@@ -20,37 +20,47 @@
  *   fails, and pdb_run rolls the transaction back and reports the task as an
  *   error (25001).
  *
+ * atomic: other statements may share the task's implicit transaction, all
+ *   or nothing: plain, not stateful, and none of the words BEGIN, START,
+ *   COMMIT, END, ROLLBACK, ABORT, SAVEPOINT, RELEASE or PREPARE anywhere (a
+ *   CASE ... END makes a task not atomic: cautious, never wrong). A durable
+ *   job marks such a task done in its own transaction.
+ *
  * batchable: the task may share a batch with its neighbours. A batch is one
  *   query string, so one implicit transaction: if any of its tasks fails, none
- *   took effect and each runs again alone. That is only true of tasks without
- *   transaction control, and pdb_run tells the results apart by counting them,
- *   one per task. So: plain, not stateful, one statement (no ';' but trailing
- *   ones), and none of the words BEGIN, START, COMMIT, END, ROLLBACK, ABORT,
- *   SAVEPOINT, RELEASE or PREPARE anywhere (a CASE ... END makes a task run
- *   alone: cautious, never wrong).
+ *   took effect and each runs again alone; pdb_run tells the results apart by
+ *   counting them, one per task. So: atomic, and one statement (no ';' but
+ *   trailing ones).
  */
 CREATE FUNCTION @extschema@._pdb_classify(tasks text[],
                                           OUT plain boolean[],
                                           OUT stateful boolean[],
+                                          OUT atomic boolean[],
                                           OUT batchable boolean[])
 LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     -- E'' strings: the same backslashes whatever standard_conforming_strings says
-    SELECT array_agg(c.plain ORDER BY c.o),
-           array_agg(c.stateful ORDER BY c.o),
-           array_agg(c.plain AND NOT c.stateful
-                     AND c.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M'
-                     AND strpos(rtrim(c.t, E' \t\r\n\f;'), ';') = 0
-                     ORDER BY c.o)
-      FROM (SELECT u.t, u.o,
-                   u.t ~* E'^\\s*(select|insert|update|delete|merge|with|values|table)\\M' AS plain,
-                   u.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M'
-                   OR u.t ~* E'\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M'
-                       AS stateful
-              FROM unnest($1) WITH ORDINALITY AS u(t, o)) AS c
+    WITH c AS (
+        SELECT u.t, u.o,
+               u.t ~* E'^\\s*(select|insert|update|delete|merge|with|values|table)\\M' AS plain,
+               u.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M'
+               OR u.t ~* E'\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M'
+                   AS stateful
+          FROM unnest($1) WITH ORDINALITY AS u(t, o)
+    ), a AS (
+        SELECT c.*,
+               c.plain AND NOT c.stateful
+               AND c.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M' AS atomic
+          FROM c
+    )
+    SELECT array_agg(a.plain ORDER BY a.o),
+           array_agg(a.stateful ORDER BY a.o),
+           array_agg(a.atomic ORDER BY a.o),
+           array_agg(a.atomic AND strpos(rtrim(a.t, E' \t\r\n\f;'), ';') = 0 ORDER BY a.o)
+      FROM a
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
-'internal: which tasks are plain, may leave session state behind, may share a batch';
+'internal: which tasks are plain, may leave session state behind, are atomic, may share a batch';

@@ -28,5 +28,7 @@ SELECT l.caller_pid,
   LEFT JOIN pg_catalog.pg_stat_activity AS c ON c.pid = l.caller_pid
  WHERE l.caller_pid IS NOT NULL;
 
+GRANT SELECT ON @extschema@.pdb_activity TO PUBLIC;
+
 COMMENT ON VIEW @extschema@.pdb_activity IS
 'The pdb_run tasks running on this server: caller, task, worker, query, how long it has run';

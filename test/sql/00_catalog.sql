@@ -1,7 +1,7 @@
 \unset ECHO
 \i test/setup.sql
 
-SELECT plan(15);
+SELECT plan(20);
 
 SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean) exists');
 SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'], 'setof record', 'pdb_run returns a set of rows');
@@ -19,7 +19,7 @@ SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
   JOIN pg_language l ON l.oid = p.prolang;
 
-SELECT is((SELECT count(*) FROM ext_functions), 17::bigint, 'the extension has 17 functions');
+SELECT is((SELECT count(*) FROM ext_functions), 24::bigint, 'the extension has 24 functions');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM ext_functions
                    WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
@@ -30,6 +30,12 @@ SELECT is_empty($$SELECT fn FROM ext_functions WHERE obj_description(fn, 'pg_pro
                 'every function has a comment');
 
 SELECT has_view('pdb_activity', 'the view pdb_activity exists');
+SELECT has_view('pdb_jobs', 'the view pdb_jobs exists');
+SELECT has_view('pdb_job_tasks', 'the view pdb_job_tasks exists');
+SELECT has_function('pdb_job_submit', ARRAY['text[]', 'text', 'text'], 'pdb_job_submit(text[], text, text) exists');
+SELECT has_function('pdb_job_run', ARRAY['bigint', 'integer', 'text', 'boolean', 'interval', 'integer', 'text[]', 'boolean'],
+                    'pdb_job_run(bigint, ...) exists');
+SELECT has_function('pdb_job_cancel', ARRAY['bigint', 'text'], 'pdb_job_cancel(bigint, text) exists');
 SELECT has_function('pdb_chunks', ARRAY['regclass', 'integer', 'name'], 'pdb_chunks(regclass, integer, name) exists');
 SELECT has_function('pdb_tasks', ARRAY['text', 'regclass', 'integer', 'name'],
                     'pdb_tasks(text, regclass, integer, name) exists');

@@ -1,0 +1,36 @@
+/*
+ * pdb_job_cancel(job_id bigint, connstr text DEFAULT NULL) RETURNS boolean
+ *
+ * Cancels a durable job at once (on a connection of its own, committed
+ * whatever the caller does): no task of it starts any more, also in a
+ * pdb_job_run already running. Returns true, or false if it was cancelled
+ * already. Errors: 22004 job_id NULL; 42704 no such job (or not the caller's).
+ */
+CREATE FUNCTION @extschema@.pdb_job_cancel(job_id bigint, connstr text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_state text;
+BEGIN
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
+    END IF;
+    v_state := @extschema@._pdb_autonomous(format(
+        'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = clock_timestamp()
+                     WHERE job_id = %2$s AND cancelled_at IS NULL RETURNING 1)
+         SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''cancelled''
+                     WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''already''
+                     ELSE ''missing'' END',
+        '@extschema@', job_id), connstr);
+    IF v_state = 'missing' THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
+    END IF;
+    RETURN v_state = 'cancelled';
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_cancel(bigint, text) IS
+'Cancel a durable job: none of its tasks starts any more';

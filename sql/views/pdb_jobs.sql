@@ -1,0 +1,11 @@
+/*
+ * pdb_jobs: one row per durable job of the current role, with its status
+ * (pending, partly done, failed, done, cancelled) and task counts.
+ * pdb_job_tasks: every task of those jobs with its last outcome.
+ */
+CREATE VIEW @extschema@.pdb_jobs AS SELECT * FROM @extschema@._pdb_jobs();
+CREATE VIEW @extschema@.pdb_job_tasks AS SELECT * FROM @extschema@._pdb_job_tasks();
+GRANT SELECT ON @extschema@.pdb_jobs, @extschema@.pdb_job_tasks TO PUBLIC;
+
+COMMENT ON VIEW @extschema@.pdb_jobs IS 'The durable jobs of the current role: status and task counts';
+COMMENT ON VIEW @extschema@.pdb_job_tasks IS 'The tasks of the current role''s durable jobs, with their last outcome';

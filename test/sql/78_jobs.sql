@@ -1,0 +1,85 @@
+\unset ECHO
+\i test/setup.sql
+
+-- durable jobs: submit survives a rollback, run picks up what is left,
+-- tasks belong to their owner, the tables are dumped
+CREATE SCHEMA t78;
+CREATE TABLE t78.t (id int, v int NOT NULL DEFAULT 0);
+INSERT INTO t78.t SELECT generate_series(1, 1000);
+
+CREATE FUNCTION t78.submit_then_roll_back() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_job bigint;
+BEGIN
+    BEGIN
+        v_job := pdb_job_submit(ARRAY['SELECT 1'], 'rolled back caller');
+        RAISE EXCEPTION 'roll back';
+    EXCEPTION WHEN raise_exception THEN
+        RETURN v_job;
+    END;
+END
+$$;
+DROP ROLE IF EXISTS pdb_t78_other;
+CREATE ROLE pdb_t78_other;
+GRANT USAGE ON SCHEMA t78 TO pdb_t78_other;
+CREATE FUNCTION t78.as_other(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v text;
+BEGIN
+    PERFORM set_config('role', 'pdb_t78_other', true);
+    EXECUTE sql INTO v;
+    PERFORM set_config('role', 'none', true);
+    RETURN 'ok:' || coalesce(v, '');
+EXCEPTION WHEN others THEN
+    RETURN 'error:' || SQLSTATE;
+END
+$$;
+
+CREATE TABLE t78.job AS
+SELECT pdb_job_submit(ARRAY['UPDATE t78.t SET v = v + 1 WHERE id <= 500',
+                            'UPDATE t78.t SET v = v + 1 WHERE id > 500',
+                            'VACUUM t78.t',
+                            'SELECT 1/0',
+                            'SELECT count(*) FROM t78.t'], 'test job') AS id;
+CREATE TABLE t78.rolled_back AS SELECT t78.submit_then_roll_back() AS id;
+CREATE TABLE t78.run1 AS SELECT * FROM pdb_job_run((SELECT id FROM t78.job), 2);
+CREATE TABLE t78.run2 AS SELECT * FROM pdb_job_run((SELECT id FROM t78.job), 2);
+
+SELECT plan(17);
+
+SELECT is((SELECT count(*) FROM pdb_job_tasks WHERE job_id = (SELECT id FROM t78.job)), 5::bigint,
+          'pdb_job_submit stores the tasks');
+SELECT is((SELECT count(*) FROM pdb_jobs WHERE job_id = (SELECT id FROM t78.rolled_back)), 1::bigint,
+          'a submitted job survives the caller''s rollback');
+SELECT is(ARRAY(SELECT task_id || ':' || status FROM t78.run1 ORDER BY task_id),
+          ARRAY['1:ok', '2:ok', '3:ok', '4:error', '5:ok'], 'pdb_job_run returns pdb_run''s rows');
+SELECT is((SELECT array_agg(DISTINCT v) FROM t78.t), ARRAY[1], 'the job updated every row once');
+SELECT is(ARRAY(SELECT task_id || ':' || status || ':' || attempts FROM t78.run2 ORDER BY task_id),
+          ARRAY['4:error:2'], 'a second run runs only what is not done');
+SELECT is((SELECT array_agg(DISTINCT v) FROM t78.t), ARRAY[1], 'nothing ran twice');
+SELECT is(ARRAY(SELECT task_id || ':' || status FROM pdb_job_tasks WHERE job_id = (SELECT id FROM t78.job) ORDER BY task_id),
+          ARRAY['1:done', '2:done', '3:done', '4:error', '5:done'], 'pdb_job_tasks keeps each task''s last outcome');
+SELECT is((SELECT sqlstate || ':' || error FROM pdb_job_tasks WHERE job_id = (SELECT id FROM t78.job) AND task_id = 4),
+          '22012:division by zero', 'with its error');
+SELECT is((SELECT row(status, tasks, done, failed, pending)::text FROM pdb_jobs WHERE job_id = (SELECT id FROM t78.job)),
+          row('failed', 5, 4, 1, 0)::text, 'pdb_jobs sums it up');
+
+SELECT is(t78.as_other($$SELECT count(*) FROM pdb_jobs$$), 'ok:0', 'another role sees none of these jobs');
+SELECT is(t78.as_other($$SELECT count(*) FROM pdb_job_task$$), 'ok:0', 'not even in the table');
+SELECT is(t78.as_other(format('SELECT count(*) FROM pdb_job_run(%s)', (SELECT id FROM t78.job))), 'error:42704',
+          'nor can run them');
+SELECT is(t78.as_other(format('UPDATE pdb_job_task SET status = %L WHERE job_id = %s RETURNING 1', 'done',
+                              (SELECT id FROM t78.job))), 'ok:', 'nor change them');
+
+SELECT ok(pdb_job_cancel((SELECT id FROM t78.job)), 'pdb_job_cancel cancels');
+SELECT throws_ok(format('SELECT * FROM pdb_job_run(%s)', (SELECT id FROM t78.job)), '55000', NULL,
+                 'a cancelled job does not run');
+SELECT throws_ok($$SELECT * FROM pdb_job_run(-1)$$, '42704', 'job -1 does not exist', 'an unknown job: 42704');
+SELECT is((SELECT count(*) FROM pg_extension e, unnest(e.extconfig) AS c
+            WHERE e.extname = 'parallel_dblink' AND c IN ('pdb_job'::regclass, 'pdb_job_task'::regclass)),
+          2::bigint, 'pg_dump dumps the job tables');
+
+SELECT * FROM finish();
+DELETE FROM pdb_job;
+DROP SCHEMA t78 CASCADE;
+DROP ROLE pdb_t78_other;

@@ -1,0 +1,56 @@
+"""Durable jobs survive a killed worker and a killed caller: resumed, every row is
+updated exactly once."""
+import threading
+import time
+
+import psycopg
+
+from conftest import label, wait_for, workers_of
+
+RANGES = 40
+ROWS = 4000
+
+
+def test_kill_worker_and_caller_then_resume(dsn, admin):
+    with psycopg.connect(dsn, autocommit=True) as setup:
+        setup.execute("DROP TABLE IF EXISTS items")
+        setup.execute("CREATE TABLE items (id int PRIMARY KEY, v int NOT NULL DEFAULT 0)")
+        setup.execute("INSERT INTO items (id) SELECT generate_series(1, %s)", (ROWS,))
+        step = ROWS // RANGES
+        tasks = [f"UPDATE items SET v = v + 1 WHERE id > {i * step} AND id <= {(i + 1) * step}; "
+                 f"SELECT pg_sleep(0.08)" for i in range(RANGES)]
+        job = setup.execute("SELECT pdb_job_submit(%s, 'kill test')", (tasks,)).fetchone()[0]
+
+    caller = psycopg.connect(dsn, autocommit=True)
+    pid = caller.info.backend_pid
+
+    def run():
+        try:
+            caller.execute("SELECT count(*) FROM pdb_job_run(%s, 2)", (job,))
+        except psycopg.Error:
+            pass
+
+    t = threading.Thread(target=run)
+    t.start()
+    victim = wait_for(lambda: admin.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name ~ %s AND state = 'active'"
+        " AND query LIKE '%%UPDATE items%%'", (label(pid),)).fetchone())
+    assert victim, "no task started"
+    time.sleep(0.3)
+    admin.execute("SELECT pg_terminate_backend(%s)", (victim[0],))
+    time.sleep(0.5)
+    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    t.join(20)
+    caller.close()
+    assert workers_of(admin, pid, timeout=15) == []
+
+    done_before = admin.execute("SELECT done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0]
+    assert 0 < done_before < RANGES, f"the kills came too late or too early: {done_before} done"
+    with psycopg.connect(dsn, autocommit=True) as resume:
+        for _ in range(5):
+            resume.execute("SELECT count(*) FROM pdb_job_run(%s, 2)", (job,))
+            if resume.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done":
+                break
+        assert resume.execute("SELECT status, done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone() == \
+            ("done", RANGES)
+        assert resume.execute("SELECT array_agg(DISTINCT v) FROM items").fetchone()[0] == [1]
