@@ -266,7 +266,8 @@ BEGIN
                     MESSAGE = 'parallel_dblink.max_total_conns must be a positive integer',
                     DETAIL  = format('It is "%s".', v_cap_text);
             END IF;
-            FOR v_i IN 1..v_cap_text::integer LOOP
+            -- (no more locks can matter than there can be connections)
+            FOR v_i IN 1..least(v_cap_text::integer, current_setting('max_connections')::integer) LOOP
                 EXIT WHEN cardinality(v_locks) = v_pool;
                 IF pg_try_advisory_lock(c_lock_space, v_i) THEN
                     v_locks := v_locks || v_i;
