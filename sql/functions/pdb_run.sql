@@ -700,17 +700,17 @@ BEGIN
                     v_checked := clock_timestamp();
                 END IF;
                 /*
-                 * Back off: sleep 1/32 of the time since anything last
+                 * Back off: sleep 1/16 of the time since anything last
                  * happened, at least 1 ms, at most 32 ms. A connection that
                  * finishes a short task waits about a millisecond for the
-                 * next; one that ran long waits at most 1/32 of its run time;
+                 * next; one that ran long waits at most 1/16 of its run time;
                  * a wake-up costs about 0.15 ms of CPU, so the coordinator
                  * uses about 0.5% of a core while tasks run long.
                  */
                 PERFORM pg_sleep(least(c_max_sleep,
                                        greatest(c_min_sleep,
                                                 CAST(extract(epoch FROM clock_timestamp() - v_quiet)
-                                                     AS double precision) / 32),
+                                                     AS double precision) / 16),
                                        CAST(extract(epoch FROM v_wake - clock_timestamp()) AS double precision)));
             END IF;
         END LOOP;
