@@ -3,6 +3,7 @@ free slots, 53300, and a soak of 20 concurrent callers. Bounded in time."""
 import os
 import sys
 import threading
+import time
 
 import psycopg
 import pytest
@@ -90,3 +91,50 @@ def test_soak_20_callers_3_connections_each(small):
         for pid in pids:
             if pid:
                 assert workers_of(admin, pid) == []
+
+
+def test_max_total_conns_across_sessions(dsn):
+    """Two sessions share parallel_dblink.max_total_conns = 3: the second gets what is left,
+    with a WARNING, or 53300 when nothing is."""
+    holder = psycopg.connect(dsn, autocommit=True)
+    holder.execute("SET parallel_dblink.max_total_conns = 3")
+    done = threading.Event()
+
+    def hold(n):
+        holder.execute("SELECT count(*) FROM pdb_run(%s, %s)", (["SELECT pg_sleep(2)"] * n, n))
+        done.set()
+
+    try:
+        for held, expect in ((2, 1), (3, None)):
+            done.clear()
+            t = threading.Thread(target=hold, args=(held,))
+            t.start()
+            with psycopg.connect(dsn, autocommit=True) as other:
+                notices = []
+                other.add_notice_handler(lambda d: notices.append(d.message_primary))
+                other.execute("SET parallel_dblink.max_total_conns = 3")
+                assert wait_for_locks(other, held)
+                if expect is None:
+                    with pytest.raises(errors.TooManyConnections):
+                        other.execute("SELECT * FROM pdb_run(ARRAY['SELECT 1', 'SELECT 2'], 2)")
+                else:
+                    n = other.execute("SELECT count(DISTINCT conn_name) FROM pdb_run(ARRAY['SELECT 1', 'SELECT 2'], 2)"
+                                      ).fetchone()[0]
+                    assert n == expect
+                    assert f"pdb_run uses {expect} connections instead of 2" in notices
+            t.join(20)
+            assert done.is_set()
+    finally:
+        holder.close()
+
+
+def wait_for_locks(conn, n, timeout=10.0):
+    """Wait until n advisory locks of max_total_conns are held by other sessions."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        held = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1885627490::oid"
+                            ).fetchone()[0]
+        if held >= n:
+            return True
+        time.sleep(0.02)
+    return False
