@@ -28,7 +28,15 @@ def test_pool_shrinks_to_the_free_slots_with_a_warning(small):
     notices = []
     with psycopg.connect(small.dsn(), autocommit=True) as conn:
         conn.add_notice_handler(lambda d: notices.append((d.severity_nonlocalized, d.message_primary)))
-        used = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'").fetchone()[0]
+        # backends of earlier tests may still be on their way out: wait for them
+        deadline = time.monotonic() + 10
+        while True:
+            conn.execute("SELECT pg_stat_clear_snapshot()")
+            used = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                                ).fetchone()[0]
+            if used == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         rows = conn.execute("SELECT count(DISTINCT conn_name), count(*) FILTER (WHERE status = 'ok') "
                             "FROM pdb_run(ARRAY(SELECT 'SELECT pg_sleep(0.05)' FROM generate_series(1, 60)), 60)"
                             ).fetchone()
