@@ -54,3 +54,22 @@ def test_kill_worker_and_caller_then_resume(dsn, admin):
         assert resume.execute("SELECT status, done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone() == \
             ("done", RANGES)
         assert resume.execute("SELECT array_agg(DISTINCT v) FROM items").fetchone()[0] == [1]
+
+
+def test_pg_dump_keeps_jobs(dsn, admin):
+    """pg_dump dumps the job tables (configuration tables of the extension), and the
+    job numbers go on after a restore."""
+    import subprocess
+    job = admin.execute("SELECT pdb_job_submit(ARRAY['SELECT 1', 'SELECT 2'], 'dumped')").fetchone()[0]
+    params = psycopg.conninfo.conninfo_to_dict(dsn)
+    env = {"PGHOST": params["host"], "PGPORT": str(params["port"]), "PGUSER": params["user"], "PATH": "/usr/bin:/bin"}
+    dump = subprocess.run(["pg_dump", "-d", params["dbname"]], env=env, capture_output=True, text=True, check=True)
+    admin.execute("DROP DATABASE IF EXISTS pdb_restored")
+    admin.execute("CREATE DATABASE pdb_restored")
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "pdb_restored"], input=dump.stdout,
+                   env=env, capture_output=True, text=True, check=True)
+    restored = psycopg.conninfo.make_conninfo(dsn, dbname="pdb_restored")
+    with psycopg.connect(restored, autocommit=True) as r:
+        assert r.execute("SELECT name, tasks FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone() == ("dumped", 2)
+        assert r.execute("SELECT pdb_job_submit(ARRAY['SELECT 3'], NULL, %s)", (restored,)).fetchone()[0] > job
+    admin.execute("DROP DATABASE pdb_restored WITH (FORCE)")
