@@ -544,109 +544,119 @@ BEGIN
             END LOOP;
 
             FOREACH v_slot IN ARRAY v_ready LOOP
-                v_task  := s_task[v_slot];
-                v_fetch := @extschema@._pdb_fetch(v_dbl, s_conn[v_slot]);
-                IF s_state[v_slot] = 'probe' THEN
-                    -- 'SELECT 1': one row, then the end
-                    IF v_fetch.kind = 'empty' THEN
-                        s_state[v_slot] := 'idle';
-                    END IF;
-                    CONTINUE;
-                END IF;
-                IF s_state[v_slot] = 'reset' THEN
-                    -- 'DISCARD ALL' after task v_task: one result, then the end
-                    IF v_fetch.kind = 'error' THEN
-                        -- refused inside a transaction block: the task left one open
-                        s_failed[v_slot] := true;
-                        IF r_status[v_task] = 'ok' THEN
-                            r_status[v_task]   := 'error';
-                            r_result[v_task]   := NULL;
-                            r_sqlstate[v_task] := '25001';
-                            r_error[v_task]    := 'task left a transaction open';
-                            r_detail[v_task]   := 'pdb_run rolled it back: nothing of the task took effect.';
-                            r_hint[v_task]     := 'End every BEGIN of a task with COMMIT.';
-                            v_stop := v_stop OR fail_fast;
-                        END IF;
-                    ELSIF v_fetch.kind = 'empty' THEN
-                        IF s_failed[v_slot] THEN
-                            EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], 'ROLLBACK';
-                            EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], c_reset;
-                        END IF;
-                        PERFORM @extschema@._pdb_prepare(v_dbl, s_conn[v_slot], setup);
-                        s_state[v_slot] := 'idle';
-                    END IF;
-                    CONTINUE;
-                END IF;
-                IF s_first[v_slot] <> s_last[v_slot] THEN
-                    -- a batch: one result per task, in order, then the end
-                    IF v_fetch.kind = 'error' THEN
-                        s_failed[v_slot] := true;  -- nothing of the batch took effect
-                        IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
-                            s_state[v_slot] := 'lost';
-                        END IF;
-                    ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
-                        -- the end of the batch: done, or each task again alone
-                        FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                            IF NOT s_failed[v_slot] THEN
-                                r_status[v_t] := 'ok';
-                                r_end[v_t]    := clock_timestamp();
-                                v_done := v_done + 1;
-                            ELSIF v_stop THEN
-                                -- rolled back, and fail_fast runs nothing again
-                                r_status[v_t]   := 'cancelled';
-                                r_result[v_t]   := NULL;
-                                r_sqlstate[v_t] := '57014';
-                                r_error[v_t]    := 'task cancelled because another task failed (fail_fast)';
-                                r_end[v_t]      := clock_timestamp();
-                                v_done := v_done + 1;
-                            ELSE
-                                r_result[v_t] := NULL;
-                                v_retry := v_retry || v_t;
+                -- read every result this connection has ready, one after the other
+                <<draining>>
+                LOOP
+                    v_task  := s_task[v_slot];
+                    v_fetch := @extschema@._pdb_fetch(v_dbl, s_conn[v_slot]);
+                    <<handled>>
+                    BEGIN
+                        IF s_state[v_slot] = 'probe' THEN
+                            -- 'SELECT 1': one row, then the end
+                            IF v_fetch.kind = 'empty' THEN
+                                s_state[v_slot] := 'idle';
                             END IF;
-                        END LOOP;
-                        s_state[v_slot] := 'idle';
-                    ELSE
-                        IF v_task >= s_first[v_slot] THEN  -- not the label's result
-                            r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
+                            EXIT handled;
                         END IF;
-                        s_task[v_slot] := v_task + 1;
-                    END IF;
-                    CONTINUE;
-                END IF;
-                CASE v_fetch.kind
-                WHEN 'row', 'novalue' THEN
-                    -- a closing COMMIT does not hide the result of the work before it
-                    IF v_fetch.value IS DISTINCT FROM 'COMMIT' THEN
-                        r_result[v_task] := v_fetch.value;
-                    END IF;
-                WHEN 'empty' THEN
-                    s_state[v_slot] := 'maybe';
-                    s_since[v_slot] := clock_timestamp();
-                ELSE  -- 'error': the query string stops at its first error
-                    r_result[v_task] := NULL;
-                    IF s_reason[v_slot] IS NULL THEN
-                        r_status[v_task]   := 'error';
-                        r_sqlstate[v_task] := v_fetch.err_sqlstate;
-                        r_error[v_task]    := v_fetch.err_message;
-                        r_detail[v_task]   := v_fetch.err_detail;
-                        r_hint[v_task]     := v_fetch.err_hint;
-                        s_again[v_slot]    := v_fetch.err_sqlstate IN ('40001', '40P01')
-                                              AND r_attempts[v_task] <= retries;
-                    ELSIF s_reason[v_slot] = 'timeout' THEN
-                        r_status[v_task]   := 'timeout';
-                        r_sqlstate[v_task] := '57014';
-                        r_error[v_task]    := format('task ran longer than task_timeout (%s)', task_timeout);
-                    ELSIF s_reason[v_slot] = 'cancelled' THEN
-                        r_status[v_task]   := 'cancelled';
-                        r_sqlstate[v_task] := '57014';
-                        r_error[v_task]    := 'task cancelled because another task failed (fail_fast)';
-                    END IF;  -- 'blocked': keep the 40P01 pdb_run reported
-                    -- stop now: the probe for this task's end must not be the next task
-                    v_stop := v_stop OR (fail_fast AND NOT s_again[v_slot] AND r_status[v_task] <> 'cancelled');
-                    IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
-                        s_state[v_slot] := 'lost';  -- the worker is gone
-                    END IF;
-                END CASE;
+                        IF s_state[v_slot] = 'reset' THEN
+                            -- 'DISCARD ALL' after task v_task: one result, then the end
+                            IF v_fetch.kind = 'error' THEN
+                                -- refused inside a transaction block: the task left one open
+                                s_failed[v_slot] := true;
+                                IF r_status[v_task] = 'ok' THEN
+                                    r_status[v_task]   := 'error';
+                                    r_result[v_task]   := NULL;
+                                    r_sqlstate[v_task] := '25001';
+                                    r_error[v_task]    := 'task left a transaction open';
+                                    r_detail[v_task]   := 'pdb_run rolled it back: nothing of the task took effect.';
+                                    r_hint[v_task]     := 'End every BEGIN of a task with COMMIT.';
+                                    v_stop := v_stop OR fail_fast;
+                                END IF;
+                            ELSIF v_fetch.kind = 'empty' THEN
+                                IF s_failed[v_slot] THEN
+                                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], 'ROLLBACK';
+                                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], c_reset;
+                                END IF;
+                                PERFORM @extschema@._pdb_prepare(v_dbl, s_conn[v_slot], setup);
+                                s_state[v_slot] := 'idle';
+                            END IF;
+                            EXIT handled;
+                        END IF;
+                        IF s_first[v_slot] <> s_last[v_slot] THEN
+                            -- a batch: one result per task, in order, then the end
+                            IF v_fetch.kind = 'error' THEN
+                                s_failed[v_slot] := true;  -- nothing of the batch took effect
+                                IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
+                                    s_state[v_slot] := 'lost';
+                                END IF;
+                            ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
+                                -- the end of the batch: done, or each task again alone
+                                FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                                    IF NOT s_failed[v_slot] THEN
+                                        r_status[v_t] := 'ok';
+                                        r_end[v_t]    := clock_timestamp();
+                                        v_done := v_done + 1;
+                                    ELSIF v_stop THEN
+                                        -- rolled back, and fail_fast runs nothing again
+                                        r_status[v_t]   := 'cancelled';
+                                        r_result[v_t]   := NULL;
+                                        r_sqlstate[v_t] := '57014';
+                                        r_error[v_t]    := 'task cancelled because another task failed (fail_fast)';
+                                        r_end[v_t]      := clock_timestamp();
+                                        v_done := v_done + 1;
+                                    ELSE
+                                        r_result[v_t] := NULL;
+                                        v_retry := v_retry || v_t;
+                                    END IF;
+                                END LOOP;
+                                s_state[v_slot] := 'idle';
+                            ELSE
+                                IF v_task >= s_first[v_slot] THEN  -- not the label's result
+                                    r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
+                                END IF;
+                                s_task[v_slot] := v_task + 1;
+                            END IF;
+                            EXIT handled;
+                        END IF;
+                        CASE v_fetch.kind
+                        WHEN 'row', 'novalue' THEN
+                            -- a closing COMMIT does not hide the result of the work before it
+                            IF v_fetch.value IS DISTINCT FROM 'COMMIT' THEN
+                                r_result[v_task] := v_fetch.value;
+                            END IF;
+                        WHEN 'empty' THEN
+                            s_state[v_slot] := 'maybe';
+                            s_since[v_slot] := clock_timestamp();
+                        ELSE  -- 'error': the query string stops at its first error
+                            r_result[v_task] := NULL;
+                            IF s_reason[v_slot] IS NULL THEN
+                                r_status[v_task]   := 'error';
+                                r_sqlstate[v_task] := v_fetch.err_sqlstate;
+                                r_error[v_task]    := v_fetch.err_message;
+                                r_detail[v_task]   := v_fetch.err_detail;
+                                r_hint[v_task]     := v_fetch.err_hint;
+                                s_again[v_slot]    := v_fetch.err_sqlstate IN ('40001', '40P01')
+                                                      AND r_attempts[v_task] <= retries;
+                            ELSIF s_reason[v_slot] = 'timeout' THEN
+                                r_status[v_task]   := 'timeout';
+                                r_sqlstate[v_task] := '57014';
+                                r_error[v_task]    := format('task ran longer than task_timeout (%s)', task_timeout);
+                            ELSIF s_reason[v_slot] = 'cancelled' THEN
+                                r_status[v_task]   := 'cancelled';
+                                r_sqlstate[v_task] := '57014';
+                                r_error[v_task]    := 'task cancelled because another task failed (fail_fast)';
+                            END IF;  -- 'blocked': keep the 40P01 pdb_run reported
+                            -- stop now: the probe for this task's end must not be the next task
+                            v_stop := v_stop OR (fail_fast AND NOT s_again[v_slot] AND r_status[v_task] <> 'cancelled');
+                            IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
+                                s_state[v_slot] := 'lost';  -- the worker is gone
+                            END IF;
+                        END CASE;
+                    END;
+                    EXIT draining WHEN s_state[v_slot] NOT IN ('run', 'probe', 'reset');
+                    EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
+                    EXIT draining WHEN v_busy <> 0;
+                END LOOP;
             END LOOP;
 
             -- task_timeout: cancel units that ran too long; wake up for the next deadline
