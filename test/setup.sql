@@ -34,3 +34,18 @@ LANGUAGE sql AS $$
     SELECT count(*) FROM unnest(coalesce(dblink_get_connections(), '{}')) AS c
      WHERE c LIKE 'pdb\_' || pg_backend_pid() || '\_%'
 $$;
+
+-- Run sql as role (SET LOCAL ROLE, undone on return): 'ok:<first column>' or 'error:<SQLSTATE>'.
+CREATE FUNCTION pg_temp.as_role(role text, sql text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_result text;
+BEGIN
+    PERFORM set_config('role', role, true);
+    EXECUTE sql INTO v_result;
+    PERFORM set_config('role', 'none', true);
+    RETURN 'ok:' || coalesce(v_result, '');
+EXCEPTION WHEN others THEN
+    RETURN 'error:' || SQLSTATE;
+END
+$$;

@@ -22,18 +22,6 @@ $$;
 DROP ROLE IF EXISTS pdb_t78_other;
 CREATE ROLE pdb_t78_other;
 GRANT USAGE ON SCHEMA t78 TO pdb_t78_other;
-CREATE FUNCTION t78.as_other(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v text;
-BEGIN
-    PERFORM set_config('role', 'pdb_t78_other', true);
-    EXECUTE sql INTO v;
-    PERFORM set_config('role', 'none', true);
-    RETURN 'ok:' || coalesce(v, '');
-EXCEPTION WHEN others THEN
-    RETURN 'error:' || SQLSTATE;
-END
-$$;
 
 CREATE TABLE t78.job AS
 SELECT pdb_job_submit(ARRAY['UPDATE t78.t SET v = v + 1 WHERE id <= 500',
@@ -64,11 +52,11 @@ SELECT is((SELECT sqlstate || ':' || error FROM pdb_job_tasks WHERE job_id = (SE
 SELECT is((SELECT row(status, tasks, done, failed, pending)::text FROM pdb_jobs WHERE job_id = (SELECT id FROM t78.job)),
           row('failed', 5, 4, 1, 0)::text, 'pdb_jobs sums it up');
 
-SELECT is(t78.as_other($$SELECT count(*) FROM pdb_jobs$$), 'ok:0', 'another role sees none of these jobs');
-SELECT is(t78.as_other($$SELECT count(*) FROM pdb_job_task$$), 'ok:0', 'not even in the table');
-SELECT is(t78.as_other(format('SELECT count(*) FROM pdb_job_run(%s)', (SELECT id FROM t78.job))), 'error:42704',
+SELECT is(pg_temp.as_role('pdb_t78_other', $$SELECT count(*) FROM pdb_jobs$$), 'ok:0', 'another role sees none of these jobs');
+SELECT is(pg_temp.as_role('pdb_t78_other', $$SELECT count(*) FROM pdb_job_task$$), 'ok:0', 'not even in the table');
+SELECT is(pg_temp.as_role('pdb_t78_other', format('SELECT count(*) FROM pdb_job_run(%s)', (SELECT id FROM t78.job))), 'error:42704',
           'nor can run them');
-SELECT is(t78.as_other(format('UPDATE pdb_job_task SET status = %L WHERE job_id = %s RETURNING 1', 'done',
+SELECT is(pg_temp.as_role('pdb_t78_other', format('UPDATE pdb_job_task SET status = %L WHERE job_id = %s RETURNING 1', 'done',
                               (SELECT id FROM t78.job))), 'ok:', 'nor change them');
 
 SELECT ok(pdb_job_cancel((SELECT id FROM t78.job)), 'pdb_job_cancel cancels');

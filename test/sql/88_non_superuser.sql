@@ -26,19 +26,6 @@ CREATE SERVER t88_srv FOREIGN DATA WRAPPER dblink_fdw
 CREATE USER MAPPING FOR pdb_alice SERVER t88_srv OPTIONS (user 'pdb_alice', password 'alice-pw');
 GRANT USAGE ON FOREIGN SERVER t88_srv TO pdb_alice;
 
--- run sql as role (SET LOCAL ROLE, undone on return); 'ok:<first column>' or 'error:<SQLSTATE>'
-CREATE FUNCTION t88.as_role(role text, sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_result text;
-BEGIN
-    PERFORM set_config('role', role, true);
-    EXECUTE sql INTO v_result;
-    PERFORM set_config('role', 'none', true);
-    RETURN 'ok:' || coalesce(v_result, '');
-EXCEPTION WHEN others THEN
-    RETURN 'error:' || SQLSTATE;
-END
-$$;
 CREATE FUNCTION t88.connstr(role text, password text) RETURNS text LANGUAGE sql AS $$
     SELECT format('host=127.0.0.1 port=%s dbname=%s user=%s password=%s',
                   current_setting('port'), current_database(), role, password)
@@ -49,32 +36,32 @@ SELECT plan(11);
 -- the session's temp state is created by the superuser: the role must be able to use it
 CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
 
-SELECT is(t88.as_role('pdb_alice', $$SELECT status FROM pdb_run(ARRAY['SELECT 1'])$$), 'error:2F003',
+SELECT is(pg_temp.as_role('pdb_alice', $$SELECT status FROM pdb_run(ARRAY['SELECT 1'])$$), 'error:2F003',
           'the default loopback needs a password for a non-superuser (password is required)');
-SELECT is(t88.as_role('pdb_alice', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
+SELECT is(pg_temp.as_role('pdb_alice', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
                                            replace(t88.connstr(current_user, 'x'), ' password=x', ''))),
           'error:2F003', 'a superuser''s connection string without a password is refused');
-SELECT is(t88.as_role('pdb_alice', format($$SELECT string_agg(status || ':' || coalesce(result, sqlstate), ',' ORDER BY task_id)
+SELECT is(pg_temp.as_role('pdb_alice', format($$SELECT string_agg(status || ':' || coalesce(result, sqlstate), ',' ORDER BY task_id)
                                              FROM pdb_run(ARRAY['SELECT current_user::text', 'SELECT count(*) FROM t88.mine'],
                                                           2, %L)$$, t88.connstr('pdb_alice', 'alice-pw'))),
           'ok:ok:pdb_alice,ok:0', 'with its password in connstr, tasks run as the role and do what it may');
-SELECT is(t88.as_role('pdb_alice', format($$SELECT string_agg(status || ':' || coalesce(result, sqlstate), ',' ORDER BY task_id)
+SELECT is(pg_temp.as_role('pdb_alice', format($$SELECT string_agg(status || ':' || coalesce(result, sqlstate), ',' ORDER BY task_id)
                                              FROM pdb_run(ARRAY['SELECT x FROM t88.secret', 'INSERT INTO t88.secret VALUES (1)',
                                                                 'SET ROLE postgres', 'SET ROLE pdb_bob',
                                                                 'SET SESSION AUTHORIZATION postgres'], 2, %L)$$,
                                            t88.connstr('pdb_alice', 'alice-pw'))),
           'ok:error:42501,error:42501,error:42501,error:42501,error:42501',
           'but cannot read or change what it may not, nor become another role');
-SELECT is(t88.as_role('pdb_alice', format($$SELECT count(*) FROM pdb_run(ARRAY['SHOW application_name', 'SELECT 1/0'], 2, %L)
+SELECT is(pg_temp.as_role('pdb_alice', format($$SELECT count(*) FROM pdb_run(ARRAY['SHOW application_name', 'SELECT 1/0'], 2, %L)
                                             WHERE concat(result, error, detail, hint, conn_name) LIKE '%%alice-pw%%'$$,
                                            t88.connstr('pdb_alice', 'alice-pw'))),
           'ok:0', 'the password shows nowhere in the results');
-SELECT is(t88.as_role('pdb_alice', $$SELECT string_agg(status || ':' || result, ',' ORDER BY task_id)
+SELECT is(pg_temp.as_role('pdb_alice', $$SELECT string_agg(status || ':' || result, ',' ORDER BY task_id)
                                        FROM pdb_run(ARRAY['SELECT current_user::text', 'SELECT 2'], 2, 't88_srv')$$),
           'ok:ok:pdb_alice,ok:2', 'a dblink_fdw server with a user mapping works for the role');
-SELECT is(t88.as_role('pdb_bob', $$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, 't88_srv')$$), 'error:42704',
+SELECT is(pg_temp.as_role('pdb_bob', $$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, 't88_srv')$$), 'error:42704',
           'another role cannot use that server (no user mapping)');
-SELECT is(t88.as_role('pdb_bob', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
+SELECT is(pg_temp.as_role('pdb_bob', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
                                          t88.connstr('pdb_alice', 'wrong'))),
           'error:08001', 'nor log in as the role without its password');
 SELECT is((SELECT count(*) FROM t88.secret), 1::bigint, 'the table the role may not change is unchanged');
