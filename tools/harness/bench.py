@@ -21,15 +21,32 @@ Contenders, each run with N connections (N = os.cpu_count() unless --conns):
   parallel  GNU parallel running one `psql -c <task>` per task (-j N), the tasks on stdin
   native    PostgreSQL's parallel query (max_parallel_workers_per_gather = N), one
             statement, for the read-only aggregate only
+  chunk_ctid, chunk_key
+            the chunked UPDATE workload only: pdb_run(pdb_tasks(template, table, K[, 'id']), N)
+            in one statement (pdb_tasks exports the caller's snapshot, which the tasks import),
+            K = 4 * N chunks of heap blocks (ctid ranges) or of the primary key
 
 Every workload runs every contender that fits it, `reps` times, the contenders
 rotated within each repetition; the tables a workload changes are rebuilt before
 every run (not timed). Per (workload, contender): median wall time, tasks/s, speedup
 over serial, and the coordinator's CPU share while its tasks run: utime + stime
 (fields 14 and 15 of /proc/<pid>/stat, 1/CLK_TCK resolution) of the calling backend
-for seed and pdb_run, the Python process's CPU time for the pool, the CPU of GNU
-parallel and its psql children for parallel. Every contender's results must agree
-with serial's (same values, same row counts), and every task must succeed.
+for seed, pdb_run and the chunk contenders, the Python process's CPU time for the
+pool, the CPU of GNU parallel and its psql children for parallel. Every contender's
+results must agree with serial's (same values, same row counts), and every task must
+succeed.
+
+The chunked UPDATE workload (chunked_update, run last so that its gigabytes of
+writes disturb no other workload): `UPDATE bench.chunky SET v = v + 1` on a table
+(id bigint PRIMARY KEY, v int NOT NULL DEFAULT 0, pad text), default fillfactor,
+of 10,000,000 rows (quick: 1,000,000); serial = that single UPDATE in one session,
+against chunk_ctid and chunk_key. The rows are generated once into
+bench.chunky_template; before every run (not timed) bench.chunky is recreated from
+it (INSERT ... SELECT with synchronize_seqscans off, so in the same physical order,
+then the primary key, VACUUM ANALYZE, CHECKPOINT), and after every run (not timed)
+every row must have v = 1, updated exactly once, or the contender failed. On 2
+cores it adds about 20 s to the quick mode (about 2 minutes in all) and about
+4.5 minutes to the full mode (about 16 minutes in all).
 
 Writes bench/results.json (machine, settings, every measurement), bench/results.md
 (a table per workload, ratios to pdb_run, the goals of issue 3 met or not) and
@@ -65,10 +82,10 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 MODES = {
     "quick": dict(reps=2, tiny=(1_000, 10_000), tiny_caps={"seed": 1_000, "parallel": 0}, cpu_rows=500_000,
                   update_rows=400_000, vacuum_rows=50_000, index_rows=100_000,
-                  agg_rows=1_000_000, sleep_scale=0.15, long_sleep=1.0),
+                  agg_rows=1_000_000, sleep_scale=0.15, long_sleep=1.0, chunk_rows=1_000_000),
     "full": dict(reps=3, tiny=(1_000, 10_000, 100_000), tiny_caps={"seed": 10_000, "parallel": 1_000},
                  cpu_rows=1_200_000, update_rows=2_000_000, vacuum_rows=200_000, index_rows=500_000,
-                 agg_rows=4_000_000, sleep_scale=0.5, long_sleep=3.0),
+                 agg_rows=4_000_000, sleep_scale=0.5, long_sleep=3.0, chunk_rows=10_000_000),
 }
 
 LABELS = {
@@ -79,6 +96,8 @@ LABELS = {
     "pool": "client pool (psycopg threads)",
     "parallel": "GNU parallel + psql",
     "native": "native parallel query",
+    "chunk_ctid": "pdb_run ctid chunks",
+    "chunk_key": "pdb_run key chunks",
 }
 CPU_SOURCE = {
     "seed": "calling backend",
@@ -86,6 +105,8 @@ CPU_SOURCE = {
     "batch": "calling backend",
     "pool": "Python process",
     "parallel": "parallel + psql processes",
+    "chunk_ctid": "calling backend",
+    "chunk_key": "calling backend",
 }
 
 SEED_FUNCTION = """
@@ -163,6 +184,11 @@ class Workload:
     native: str | None = None          # the single statement of native parallel query
     prepare: Callable | None = None    # rebuilds what the tasks change, before every run
     skipped: dict = field(default_factory=dict)  # contender -> why it did not run
+    setup: Callable | None = None      # (conn) builds what the workload needs, once, before its runs
+    teardown: Callable | None = None   # (conn) drops it, after its runs
+    verify: Callable | None = None     # (conn) -> None, or what is wrong, after every run (not timed)
+    chunks: dict | None = None         # chunk_ctid, chunk_key: template, table and chunks of pdb_tasks
+    labels: dict = field(default_factory=dict)   # contender -> its label here, instead of LABELS
 
 
 @dataclass
@@ -311,6 +337,23 @@ def run_gnu_parallel(bench, w):
     return Run(seconds, results, children_cpu() - cpu)
 
 
+def run_chunks(bench, w, contender, key):
+    """pdb_run(pdb_tasks(...), N) in one statement: pdb_tasks exports the caller's snapshot."""
+    c = w.chunks
+    rows, seconds, cpu = run_in_backend(
+        bench, contender,
+        "SELECT count(*) FILTER (WHERE status <> 'ok'), count(*),"
+        "       sum(split_part(result, ' ', 2)::bigint) FILTER (WHERE status = 'ok'),"
+        "       min('task ' || task_id || ': ' || status || ' ' || coalesce(sqlstate, '') || ' '"
+        "           || coalesce(error, '')) FILTER (WHERE status <> 'ok')"
+        "  FROM pdb_run(pdb_tasks(%s::text, %s::regclass, %s::int, %s::name), %s)",
+        (c["template"], c["table"], c["chunks"], key, bench.conns))
+    failed, tasks, touched, first_error = rows[0]
+    if failed or tasks != c["chunks"]:
+        raise ContenderFailed(f"{contender}: {tasks} rows for {c['chunks']} chunks, {failed} failed: {first_error}")
+    return Run(seconds, [f"UPDATE {touched}"], cpu)
+
+
 def run_native(bench, w):
     cur = bench.sessions["native"].cursor()
     start = time.perf_counter()
@@ -326,6 +369,8 @@ RUNNERS = {
     "pool": run_pool,
     "parallel": run_gnu_parallel,
     "native": run_native,
+    "chunk_ctid": lambda bench, w: run_chunks(bench, w, "chunk_ctid", None),
+    "chunk_key": lambda bench, w: run_chunks(bench, w, "chunk_key", "id"),
 }
 
 
@@ -376,6 +421,42 @@ def prepare_index(conn, tables):
     with conn.cursor() as cur:
         for i in range(tables):
             cur.execute(f"DROP INDEX IF EXISTS bench.idx{i}_h")
+        cur.execute("CHECKPOINT")
+
+
+def setup_chunky(conn, rows):
+    """The rows of the chunked UPDATE, once: bench.chunky is rebuilt from them before every run."""
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench.chunky_template")
+        cur.execute("CREATE TABLE bench.chunky_template AS SELECT g::bigint AS id, 0 AS v, md5(g::text) AS pad "
+                    f"FROM generate_series(1, {rows}) g")
+
+
+def prepare_chunky(conn):
+    """bench.chunky as it was before any run: same rows, same physical order, fresh index and statistics."""
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench.chunky")
+        cur.execute("CREATE TABLE bench.chunky (id bigint, v int NOT NULL DEFAULT 0, pad text)")
+        cur.execute("SET synchronize_seqscans = off")  # read the template from its first block
+        cur.execute("INSERT INTO bench.chunky SELECT id, v, pad FROM bench.chunky_template")
+        cur.execute("RESET synchronize_seqscans")
+        cur.execute("ALTER TABLE bench.chunky ADD PRIMARY KEY (id)")
+        cur.execute("VACUUM ANALYZE bench.chunky")
+        cur.execute("CHECKPOINT")
+
+
+def verify_chunky(conn, rows):
+    """Every row updated exactly once: v = 1 everywhere."""
+    total, wrong, low, high = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE v <> 1), min(v), max(v) FROM bench.chunky").fetchone()
+    if total != rows or wrong:
+        return f"{wrong:,} of {total:,} rows (expected {rows:,}) do not have v = 1 (v from {low} to {high})"
+    return None
+
+
+def teardown_chunky(conn):
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench.chunky, bench.chunky_template")
         cur.execute("CHECKPOINT")
 
 
@@ -451,7 +532,26 @@ def workloads(m, conns, has_batch, tables=8):
         Workload("sleep", f"{2 * conns} x `pg_sleep({m['long_sleep']})`: the coordinators' CPU while "
                           "their tasks run long (no serial run)",
                  [f"SELECT pg_sleep({m['long_sleep']})"] * (2 * conns), count, ["seed", "pdb_run", "pool"]),
+        chunked_update_workload(m["chunk_rows"], parts),
     ]
+
+
+def chunked_update_workload(rows, parts):
+    template = "UPDATE bench.chunky SET v = v + 1 WHERE {chunk}"
+    return Workload(
+        "chunked_update",
+        f"`UPDATE bench.chunky SET v = v + 1` of a {rows:,}-row table (id bigint PRIMARY KEY, v int, "
+        f"pad text; fillfactor 100): single UPDATE = that statement in one session, the others = "
+        f"`pdb_run(pdb_tasks('{template}', 'bench.chunky', {parts}[, 'id']), N)` in one statement, "
+        f"{parts} chunks of heap blocks (ctid) or of id (key); every row must end with v = 1",
+        [template] * parts, rows_touched, ["serial", "chunk_ctid", "chunk_key"],
+        serial_tasks=["UPDATE bench.chunky SET v = v + 1"],
+        prepare=prepare_chunky,
+        setup=lambda conn: setup_chunky(conn, rows),
+        teardown=teardown_chunky,
+        verify=lambda conn: verify_chunky(conn, rows),
+        chunks={"template": template, "table": "bench.chunky", "chunks": parts},
+        labels={"serial": "single UPDATE (1 session)"})
 
 
 # -- measuring
@@ -469,6 +569,9 @@ def measure(bench, w, reps):
                 w.prepare(bench.admin)
             try:
                 run = RUNNERS[c](bench, w)
+                wrong = w.verify(bench.admin) if w.verify else None
+                if wrong:
+                    raise ContenderFailed(f"after the run: {wrong}")
             except (ContenderFailed, psycopg.Error, OSError) as e:
                 failed[c] = str(e)
                 print(f"    {c}: FAILED: {e}", flush=True)
@@ -531,7 +634,7 @@ def has_batch_size(conn):
 
 def open_sessions(cluster, conns):
     sessions = {name: psycopg.connect(cluster.dsn(), autocommit=True)
-                for name in ("admin", "serial", "seed", "pdb_run", "batch", "native")}
+                for name in ("admin", "serial", "seed", "pdb_run", "batch", "native", "chunk_ctid", "chunk_key")}
     sessions["native"].execute(f"SET max_parallel_workers_per_gather = {conns}")
     return sessions
 
@@ -590,6 +693,12 @@ def goals(results, info):
     pdb, native = figure(results, "aggregate", "pdb_run", "median_s"), figure(results, "aggregate", "native", "median_s")
     out.append(goal("aggregate: pdb_run time / native parallel query time", "<= 1.3",
                     pdb / native if pdb and native else None, lambda v: v <= 1.3))
+    single = figure(results, "chunked_update", "serial", "median_s")
+    for c, how in (("chunk_ctid", "ctid"), ("chunk_key", "key")):
+        chunked = figure(results, "chunked_update", c, "median_s")
+        out.append(goal(f"chunked UPDATE ({how}) / single UPDATE: wall time of pdb_run(pdb_tasks(...)) / of one UPDATE",
+                        "<= 0.59 (speedup >= 1.7)", chunked / single if chunked and single else None,
+                        lambda v: v <= 1 / 1.7))
     batch, pool = figure(results, largest, "batch", "tasks_per_s"), figure(results, largest, "pool", "tasks_per_s")
     out.append(goal(f"tiny tasks ({largest[5:]}): pdb_run batch throughput / client pool throughput", ">= 3",
                     batch / pool if batch and pool else None, lambda v: v >= 3))
@@ -632,16 +741,18 @@ def markdown(doc):
                   "| contender | median wall (s) | tasks/s | speedup over serial (x) | coordinator CPU (% of a core) | runs (s) |",
                   "|---|---:|---:|---:|---:|---|"]
         notes = []
+        label = {**LABELS, **r.get("labels", {})}
         for c, e in r["contenders"].items():
             if "median_s" in e:
-                lines.append(f"| {LABELS[c]} | {e['median_s']:.3f} | {e['tasks_per_s']:,.0f} | "
+                rate = format(e["tasks_per_s"], ",.0f" if e["tasks_per_s"] >= 10 else ".1f")
+                lines.append(f"| {label[c]} | {e['median_s']:.3f} | {rate} | "
                              f"{fmt(e['speedup'], '.2f')} | {fmt(e.get('cpu_pct'), '.2f')} | "
                              f"{', '.join(f'{s:.3f}' for s in e['seconds'])} |")
             elif "failed" in e:
-                lines.append(f"| {LABELS[c]} | FAILED | | | | |")
-                notes.append(f"{LABELS[c]} failed: {e['failed']}")
+                lines.append(f"| {label[c]} | FAILED | | | | |")
+                notes.append(f"{label[c]} failed: {e['failed']}")
             else:
-                notes.append(f"{LABELS[c]} skipped: {e['skipped']}")
+                notes.append(f"{label[c]} skipped: {e['skipped']}")
         lines += [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
     lines += ["## Ratios: contender time / pdb_run time (> 1: pdb_run is faster)", ""]
     cols = [c for c in LABELS if c != "pdb_run" and any(c in v for v in doc["ratios"].values())]
@@ -662,17 +773,20 @@ def chart(doc, path):
 
     names = [w for w, r in doc["workloads"].items() if "median_s" in r["contenders"].get("serial", {})]
     contenders = [c for c in LABELS if c != "serial"]
-    width = 0.8 / len(contenders)
-    fig, ax = plt.subplots(figsize=(14, 5.5))
-    for i, c in enumerate(contenders):
-        xs, ys = [], []
-        for j, w in enumerate(names):
-            speedup = doc["workloads"][w]["contenders"].get(c, {}).get("speedup")
-            if speedup:
-                xs.append(j + (i - (len(contenders) - 1) / 2) * width)
-                ys.append(speedup)
+    colors = {c: f"C{i}" for i, c in enumerate(contenders)}
+    # per workload, the bars of the contenders it measured, side by side around its tick
+    groups = {w: [c for c in contenders if doc["workloads"][w]["contenders"].get(c, {}).get("speedup")]
+              for w in names}
+    width = 0.8 / max([len(g) for g in groups.values()] + [1])
+    fig, ax = plt.subplots(figsize=(15, 5.5))
+    bars = {c: ([], []) for c in contenders}
+    for j, w in enumerate(names):
+        for i, c in enumerate(groups[w]):
+            bars[c][0].append(j + (i - (len(groups[w]) - 1) / 2) * width)
+            bars[c][1].append(doc["workloads"][w]["contenders"][c]["speedup"])
+    for c, (xs, ys) in bars.items():
         if xs:
-            ax.bar(xs, ys, width, label=LABELS[c])
+            ax.bar(xs, ys, width, label=LABELS[c], color=colors[c])
     ax.axhline(1, color="black", linewidth=0.8)
     ax.axhline(min(doc["machine"]["cores"], doc["machine"]["conns"]), color="grey", linestyle="--",
                linewidth=0.8, label="min(cores, N)")
@@ -721,11 +835,17 @@ def main(quick=False, conns=None):
             for w in workloads(m, conns, bench.has_batch):
                 print(f"  {w.name}: {w.description}", flush=True)
                 started = time.monotonic()
+                if w.setup:
+                    w.setup(bench.admin)
                 runs, failed = measure(bench, w, m["reps"])
+                if w.teardown:
+                    w.teardown(bench.admin)
                 any_failed |= bool(failed)
                 doc["workloads"][w.name] = {"description": w.description, "tasks": len(w.tasks),
                                             "contenders": stats(w, runs, failed),
                                             "elapsed_s": round(time.monotonic() - started, 1)}
+                if w.labels:
+                    doc["workloads"][w.name]["labels"] = w.labels
                 print(f"  {w.name}: {doc['workloads'][w.name]['elapsed_s']} s in all", flush=True)
         finally:
             for s in sessions.values():
