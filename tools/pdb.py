@@ -164,7 +164,7 @@ def main():
     demo_p = sub.add_parser("demo", help="serial against pdb_run on a throwaway cluster")
     demo_p.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1)")
     bench_p = sub.add_parser("bench", help="pdb_run against the other ways to run statements in parallel")
-    bench_p.add_argument("--quick", action="store_true", help="small sizes, 2 repetitions (under 2 minutes)")
+    bench_p.add_argument("--quick", action="store_true", help="small sizes, 2 repetitions (about 2 minutes)")
     bench_p.add_argument("--conns", type=int, default=None, help="connections per contender (default: cores)")
     bench_p.add_argument("--no-install", dest="install", action="store_false",
                          help="use the installed extension, skip make install")
