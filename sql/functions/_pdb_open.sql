@@ -5,7 +5,8 @@
  * Opens the dblink connection named conn with connstr (a libpq connection
  * string or a dblink_fdw foreign server name), prepares its session with
  * _pdb_prepare, records it in pg_temp._pdb_conns and returns the worker's
- * backend pid (pdb_run watches it for lock waits on its caller).
+ * backend pid when the worker is a backend of this server, else NULL (pdb_run
+ * watches local workers for lock waits on its caller).
  * Errors: those of dblink_connect (08001, 2F003 "password is required", ...),
  * with every password masked (_pdb_mask); 53300 when the server refused the
  * connection for want of a free slot (recognised by libpq's English message);
@@ -19,7 +20,7 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_pid      integer;
+    v_worker   record;
     ex_state   text;
     ex_message text;
     ex_detail  text;
@@ -37,11 +38,11 @@ BEGIN
                                        @extschema@._pdb_mask(ex_detail, connstr),
                                        @extschema@._pdb_mask(ex_hint, connstr));
     END;
-    v_pid := @extschema@._pdb_prepare(dblink_schema, conn, setup);
+    v_worker := @extschema@._pdb_prepare(dblink_schema, conn, setup);
     EXECUTE 'INSERT INTO pg_temp._pdb_conns (call_id, slot, conn_name, worker_pid, opened_at)
              VALUES ($1, $2, $3, $4, clock_timestamp())'
-        USING call_id, slot, conn, v_pid;
-    RETURN v_pid;
+        USING call_id, slot, conn, v_worker.pid;
+    RETURN CASE WHEN v_worker.local THEN v_worker.pid END;
 END
 $$;
 

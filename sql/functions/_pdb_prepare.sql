@@ -1,22 +1,23 @@
 /*
- * _pdb_prepare(dblink_schema name, conn text, setup text[]) RETURNS integer
+ * _pdb_prepare(dblink_schema name, conn text, setup text[],
+ *              OUT pid integer, OUT local boolean)
  *
  * Prepares the session of an idle worker connection, when it is new and after
  * each reset: application_name = 'pdb_run:<caller pid>'; on PostgreSQL 14+ a
  * check every second that its client is still there, so that a worker whose
  * caller died stops its task; then each statement of setup, in order.
- * Returns the worker's backend pid.
+ * Returns the worker's backend pid, and whether the worker is a backend of
+ * this server (same postmaster start time), so that its pid means something here.
  * Errors: a failing setup statement raises its own SQLSTATE with the message
  * 'setup statement N failed: ...', the remote detail (and the statement) and hint.
  */
-CREATE FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[])
-RETURNS integer
+CREATE FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[],
+                                         OUT pid integer, OUT local boolean)
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_pid      integer;
     v_i        integer := 0;
     v_stmt     text;
     ex_state   text;
@@ -24,9 +25,12 @@ DECLARE
     ex_detail  text;
     ex_hint    text;
 BEGIN
-    EXECUTE format('SELECT w.pid FROM %I.dblink($1, $2) AS w(pid integer, app text, checks text)', dblink_schema)
-        INTO v_pid
-        USING conn, format('SELECT pg_backend_pid(), set_config(''application_name'', %L, false), '
+    EXECUTE format('SELECT w.pid, w.started = pg_postmaster_start_time() '
+                   'FROM %I.dblink($1, $2) AS w(pid integer, started timestamptz, app text, checks text)',
+                   dblink_schema)
+        INTO pid, local
+        USING conn, format('SELECT pg_backend_pid(), pg_postmaster_start_time(), '
+                           'set_config(''application_name'', %L, false), '
                            'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '
                            'THEN set_config(''client_connection_check_interval'', ''1000'', false) END',
                            'pdb_run:' || pg_backend_pid());
@@ -42,7 +46,6 @@ BEGIN
                                            ex_hint);
         END;
     END LOOP;
-    RETURN v_pid;
 END
 $$;
 

@@ -1,0 +1,51 @@
+/*
+ * pdb_broadcast(task text, targets text[], fail_fast boolean DEFAULT false,
+ *               task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
+ *               setup text[] DEFAULT NULL, progress boolean DEFAULT false,
+ *               atomic boolean DEFAULT false)
+ *     RETURNS TABLE (the columns of pdb_run_at)
+ *
+ * Runs the same statement on every target at once: pdb_run_at with task
+ * repeated, one row per target (task_id = the target's position in targets).
+ * With atomic, it commits on every target or on none: a schema change or a
+ * reference-table update that all shards must get together.
+ *
+ * Errors: 22004 task or targets is NULL; the others of pdb_run_at.
+ */
+CREATE FUNCTION @extschema@.pdb_broadcast(task text,
+                                          targets text[],
+                                          fail_fast boolean DEFAULT false,
+                                          task_timeout interval DEFAULT NULL,
+                                          retries integer DEFAULT 0,
+                                          setup text[] DEFAULT NULL,
+                                          progress boolean DEFAULT false,
+                                          atomic boolean DEFAULT false)
+RETURNS TABLE (task_id     integer,
+               status      text,
+               result      text,
+               sqlstate    text,
+               error       text,
+               started_at  timestamptz,
+               finished_at timestamptz,
+               detail      text,
+               hint        text,
+               conn_name   text,
+               attempts    integer,
+               target      text)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF task IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'task must not be null';
+    END IF;
+    RETURN QUERY
+        SELECT * FROM @extschema@.pdb_run_at(array_fill(task, ARRAY[coalesce(cardinality(targets), 0)]), targets,
+                                             1, 1, fail_fast, task_timeout, retries, setup, progress, atomic);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean) IS
+'Run one statement on every target in parallel, optionally all or nothing; one row per target';

@@ -1,0 +1,76 @@
+/*
+ * pdb_run_at(tasks text[], targets text[], max_conns integer DEFAULT 4,
+ *            batch_size integer DEFAULT 1, fail_fast boolean DEFAULT false,
+ *            task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
+ *            setup text[] DEFAULT NULL, progress boolean DEFAULT false,
+ *            atomic boolean DEFAULT false)
+ *     RETURNS TABLE (the columns of pdb_run, then target text)
+ *
+ * Like pdb_run, but tasks[i] runs on targets[i]: a libpq connection string,
+ * a dblink_fdw foreign server name, or NULL for this database. Each distinct
+ * target gets its own pool of at most max_conns connections, sized to the
+ * free slots of that server (a WARNING names the target when it is smaller);
+ * the tasks of a target start in task order. One row per task, ordered by
+ * task_id, with target = its target with passwords masked.
+ *
+ * A target that cannot be reached (or whose setup fails), or that is lost for
+ * good in the middle, fails its own remaining tasks with that error; the other
+ * targets carry on (with fail_fast or atomic, the first such failure stops
+ * everything, as any failing task does). Every option works as in pdb_run;
+ * atomic covers all targets: everything commits on every server, or nothing
+ * does. There is no same_snapshot: a snapshot cannot be shared across servers.
+ *
+ * Errors: 22004 targets is NULL; 22023 targets not one-dimensional or not as
+ * long as tasks; the others of pdb_run.
+ */
+CREATE FUNCTION @extschema@.pdb_run_at(tasks text[],
+                                       targets text[],
+                                       max_conns integer DEFAULT 4,
+                                       batch_size integer DEFAULT 1,
+                                       fail_fast boolean DEFAULT false,
+                                       task_timeout interval DEFAULT NULL,
+                                       retries integer DEFAULT 0,
+                                       setup text[] DEFAULT NULL,
+                                       progress boolean DEFAULT false,
+                                       atomic boolean DEFAULT false)
+RETURNS TABLE (task_id     integer,
+               status      text,
+               result      text,
+               sqlstate    text,
+               error       text,
+               started_at  timestamptz,
+               finished_at timestamptz,
+               detail      text,
+               hint        text,
+               conn_name   text,
+               attempts    integer,
+               target      text)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF targets IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'targets must not be null',
+            HINT    = 'A NULL element of targets means this database; the array itself is required.';
+    END IF;
+    IF array_ndims(targets) > 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'targets must be a one-dimensional array',
+            DETAIL  = format('The array has %s dimensions.', array_ndims(targets));
+    END IF;
+    IF cardinality(tasks) IS DISTINCT FROM cardinality(targets) AND tasks IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'tasks and targets must have the same length',
+            DETAIL  = format('There are %s tasks and %s targets.', cardinality(tasks), cardinality(targets)),
+            HINT    = 'targets[i] is where tasks[i] runs; pdb_broadcast runs one task on every target.';
+    END IF;
+    RETURN QUERY
+        SELECT * FROM @extschema@._pdb_run(tasks, targets, max_conns, batch_size, fail_fast, task_timeout,
+                                           retries, setup, progress, false, atomic, 'pdb_run_at');
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) IS
+'Run tasks[i] on targets[i] (connection strings or dblink_fdw servers), in parallel with a pool of at most max_conns connections per target; one row per task';
