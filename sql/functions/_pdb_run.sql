@@ -123,7 +123,6 @@ DECLARE
     v_phase     text;       -- NULL, run, deciding, commit, rollback
     v_commit    boolean;
     v_home      text := nullif(current_setting('parallel_dblink.loopback', true), '');
-    v_conns     text[];
     v_left      boolean := false;
     ex_state    text;
     ex_message  text;

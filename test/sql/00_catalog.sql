@@ -1,15 +1,15 @@
 \unset ECHO
 \i test/setup.sql
 
-SELECT plan(20);
+SELECT plan(28);
 
-SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean) exists');
-SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'], 'setof record', 'pdb_run returns a set of rows');
-SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean)'::regprocedure),
-          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'same_snapshot', 'task_id', 'status', 'result', 'sqlstate', 'error',
+SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) exists');
+SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'setof record', 'pdb_run returns a set of rows');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean)'::regprocedure),
+          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'same_snapshot', 'atomic', 'task_id', 'status', 'result', 'sqlstate', 'error',
                 'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts'],
           'pdb_run has the documented parameter and column names');
-SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'], 'volatile', 'pdb_run is volatile');
+SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'volatile', 'pdb_run is volatile');
 
 -- every member function of the extension
 CREATE TEMP VIEW ext_functions AS
@@ -19,7 +19,7 @@ SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
   JOIN pg_language l ON l.oid = p.prolang;
 
-SELECT is((SELECT count(*) FROM ext_functions), 24::bigint, 'the extension has 24 functions');
+SELECT is((SELECT count(*) FROM ext_functions), 30::bigint, 'the extension has 30 functions');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM ext_functions
                    WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
@@ -39,10 +39,33 @@ SELECT has_function('pdb_job_cancel', ARRAY['bigint', 'text'], 'pdb_job_cancel(b
 SELECT has_function('pdb_chunks', ARRAY['regclass', 'integer', 'name'], 'pdb_chunks(regclass, integer, name) exists');
 SELECT has_function('pdb_tasks', ARRAY['text', 'regclass', 'integer', 'name'],
                     'pdb_tasks(text, regclass, integer, name) exists');
+SELECT has_function('pdb_run_at', ARRAY['text[]', 'text[]', 'integer', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
+                    'pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) exists');
+SELECT is((SELECT proargnames FROM pg_proc
+            WHERE oid = 'pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean)'::regprocedure),
+          ARRAY['tasks', 'targets', 'max_conns', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic',
+                'task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name',
+                'attempts', 'target'],
+          'pdb_run_at has the documented parameter and column names: those of pdb_run, then target');
+SELECT has_function('pdb_broadcast', ARRAY['text', 'text[]', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
+                    'pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean) exists');
+SELECT is((SELECT proargnames FROM pg_proc
+            WHERE oid = 'pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean)'::regprocedure),
+          ARRAY['task', 'targets', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic',
+                'task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name',
+                'attempts', 'target'],
+          'pdb_broadcast has the documented parameter and column names');
+SELECT has_function('pdb_recover', ARRAY['text[]'], 'pdb_recover(text[]) exists');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_recover(text[])'::regprocedure),
+          ARRAY['targets', 'run_id', 'target', 'task_id', 'action', 'sqlstate', 'error'],
+          'pdb_recover has the documented parameter and column names');
+SELECT has_table('pdb_atomic_run', 'the table pdb_atomic_run exists');
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'pdb_atomic_run'::regclass),
+          'pdb_atomic_run has row level security');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'parallel_dblink'), false,
           'the extension is not relocatable');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'parallel_dblink'), '0.1.0',
-          'the installed version is 0.1.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'parallel_dblink'), '0.1.1',
+          'the installed version is 0.1.1');
 SELECT ok(EXISTS (SELECT 1 FROM pg_depend d
                     JOIN pg_extension a ON a.oid = d.objid AND a.extname = 'parallel_dblink'
                     JOIN pg_extension b ON b.oid = d.refobjid AND b.extname = 'dblink'),
