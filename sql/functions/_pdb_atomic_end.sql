@@ -8,7 +8,8 @@
  * (do_commit) or rolls them back, one after the other. Returns a row per
  * prepared transaction (err_* set when COMMIT PREPARED or ROLLBACK PREPARED
  * failed), and a row with task_id NULL for a target that could not be reached
- * or read. Never raises for a target: the caller decides what is left.
+ * or read. A NULL element of connstrs is skipped (nothing was sent there).
+ * Never raises for a target: the caller decides what is left.
  */
 CREATE FUNCTION @extschema@._pdb_atomic_end(dblink_schema name, run_id uuid, connstrs text[], do_commit boolean)
 RETURNS TABLE (target_no integer, task_id integer, err_sqlstate text, err_message text)
@@ -24,6 +25,7 @@ DECLARE
     v_gid    text;
 BEGIN
     FOR v_d IN 1..coalesce(cardinality(connstrs), 0) LOOP
+        CONTINUE WHEN connstrs[v_d] IS NULL;
         target_no := v_d;
         v_conn := format('pdb_%s_%s_end_%s', pg_backend_pid(), v_call, v_d);
         BEGIN

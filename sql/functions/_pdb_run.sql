@@ -143,6 +143,7 @@ DECLARE
     d_next      integer[];  -- its next new position
     d_pool      integer[];
     d_slots     integer[];  -- live connections
+    d_used      boolean[];  -- a task was sent to it
     d_sqlstate  text[];     -- why it is unusable (its remaining tasks fail so)
     d_error     text[];
     d_detail    text[];
@@ -268,6 +269,7 @@ BEGIN
     d_detail   := d_sqlstate;
     d_hint     := d_sqlstate;
     d_slots    := array_fill(0, ARRAY[v_nt]);
+    d_used     := array_fill(false, ARRAY[v_nt]);
     d_pool     := ARRAY(SELECT least(max_conns, d_end[d] - d_first[d] + 1) FROM generate_series(1, v_nt) AS d
                          ORDER BY d);
 
@@ -674,6 +676,7 @@ BEGIN
 
                 IF v_sent = 1 AND u_first > 0 THEN
                     -- the unit is on its way
+                    d_used[v_d] := true;
                     IF u_retry THEN
                         v_retry := v_retry[:v_i - 1] || v_retry[v_i + 1:];
                     ELSE
@@ -938,7 +941,12 @@ BEGIN
             v_phase := CASE WHEN v_commit THEN 'commit' ELSE 'rollback' END;
             v_i := (SELECT min(coalesce(v_order[p], p)) FROM generate_series(1, v_n) AS p
                      WHERE r_status[p] IN ('error', 'timeout'));
-            FOR v_fetch IN SELECT * FROM @extschema@._pdb_atomic_end(v_dbl, v_run, d_connstr, v_commit) LOOP
+            -- (a target that was sent nothing has nothing prepared)
+            FOR v_fetch IN SELECT * FROM @extschema@._pdb_atomic_end(
+                               v_dbl, v_run,
+                               ARRAY(SELECT CASE WHEN d_used[d] THEN d_connstr[d] END FROM generate_series(1, v_nt) AS d
+                                      ORDER BY d),
+                               v_commit) LOOP
                 v_d := v_fetch.target_no;
                 IF v_fetch.task_id IS NULL OR v_fetch.err_sqlstate IS NOT NULL THEN
                     v_left := true;
@@ -1004,7 +1012,11 @@ BEGIN
             -- settle the prepared transactions now, as far as possible (while
             -- deciding, whether the decision is recorded is unknown: pdb_recover)
             BEGIN
-                IF NOT EXISTS (SELECT FROM @extschema@._pdb_atomic_end(v_dbl, v_run, d_connstr, v_phase = 'commit') AS e
+                IF NOT EXISTS (SELECT FROM @extschema@._pdb_atomic_end(
+                                               v_dbl, v_run,
+                                               ARRAY(SELECT CASE WHEN d_used[d] THEN d_connstr[d] END
+                                                       FROM generate_series(1, v_nt) AS d ORDER BY d),
+                                               v_phase = 'commit') AS e
                                 WHERE e.task_id IS NULL OR e.err_sqlstate IS NOT NULL) THEN
                     PERFORM @extschema@._pdb_autonomous(format(
                         'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), v_home);

@@ -145,7 +145,8 @@ COMMENT ON FUNCTION @extschema@._pdb_no_transaction_block(text[]) IS
  * (do_commit) or rolls them back, one after the other. Returns a row per
  * prepared transaction (err_* set when COMMIT PREPARED or ROLLBACK PREPARED
  * failed), and a row with task_id NULL for a target that could not be reached
- * or read. Never raises for a target: the caller decides what is left.
+ * or read. A NULL element of connstrs is skipped (nothing was sent there).
+ * Never raises for a target: the caller decides what is left.
  */
 CREATE FUNCTION @extschema@._pdb_atomic_end(dblink_schema name, run_id uuid, connstrs text[], do_commit boolean)
 RETURNS TABLE (target_no integer, task_id integer, err_sqlstate text, err_message text)
@@ -161,6 +162,7 @@ DECLARE
     v_gid    text;
 BEGIN
     FOR v_d IN 1..coalesce(cardinality(connstrs), 0) LOOP
+        CONTINUE WHEN connstrs[v_d] IS NULL;
         target_no := v_d;
         v_conn := format('pdb_%s_%s_end_%s', pg_backend_pid(), v_call, v_d);
         BEGIN
@@ -323,7 +325,6 @@ DECLARE
     v_phase     text;       -- NULL, run, deciding, commit, rollback
     v_commit    boolean;
     v_home      text := nullif(current_setting('parallel_dblink.loopback', true), '');
-    v_conns     text[];
     v_left      boolean := false;
     ex_state    text;
     ex_message  text;
@@ -344,6 +345,7 @@ DECLARE
     d_next      integer[];  -- its next new position
     d_pool      integer[];
     d_slots     integer[];  -- live connections
+    d_used      boolean[];  -- a task was sent to it
     d_sqlstate  text[];     -- why it is unusable (its remaining tasks fail so)
     d_error     text[];
     d_detail    text[];
@@ -469,6 +471,7 @@ BEGIN
     d_detail   := d_sqlstate;
     d_hint     := d_sqlstate;
     d_slots    := array_fill(0, ARRAY[v_nt]);
+    d_used     := array_fill(false, ARRAY[v_nt]);
     d_pool     := ARRAY(SELECT least(max_conns, d_end[d] - d_first[d] + 1) FROM generate_series(1, v_nt) AS d
                          ORDER BY d);
 
@@ -875,6 +878,7 @@ BEGIN
 
                 IF v_sent = 1 AND u_first > 0 THEN
                     -- the unit is on its way
+                    d_used[v_d] := true;
                     IF u_retry THEN
                         v_retry := v_retry[:v_i - 1] || v_retry[v_i + 1:];
                     ELSE
@@ -1139,7 +1143,12 @@ BEGIN
             v_phase := CASE WHEN v_commit THEN 'commit' ELSE 'rollback' END;
             v_i := (SELECT min(coalesce(v_order[p], p)) FROM generate_series(1, v_n) AS p
                      WHERE r_status[p] IN ('error', 'timeout'));
-            FOR v_fetch IN SELECT * FROM @extschema@._pdb_atomic_end(v_dbl, v_run, d_connstr, v_commit) LOOP
+            -- (a target that was sent nothing has nothing prepared)
+            FOR v_fetch IN SELECT * FROM @extschema@._pdb_atomic_end(
+                               v_dbl, v_run,
+                               ARRAY(SELECT CASE WHEN d_used[d] THEN d_connstr[d] END FROM generate_series(1, v_nt) AS d
+                                      ORDER BY d),
+                               v_commit) LOOP
                 v_d := v_fetch.target_no;
                 IF v_fetch.task_id IS NULL OR v_fetch.err_sqlstate IS NOT NULL THEN
                     v_left := true;
@@ -1205,7 +1214,11 @@ BEGIN
             -- settle the prepared transactions now, as far as possible (while
             -- deciding, whether the decision is recorded is unknown: pdb_recover)
             BEGIN
-                IF NOT EXISTS (SELECT FROM @extschema@._pdb_atomic_end(v_dbl, v_run, d_connstr, v_phase = 'commit') AS e
+                IF NOT EXISTS (SELECT FROM @extschema@._pdb_atomic_end(
+                                               v_dbl, v_run,
+                                               ARRAY(SELECT CASE WHEN d_used[d] THEN d_connstr[d] END
+                                                       FROM generate_series(1, v_nt) AS d ORDER BY d),
+                                               v_phase = 'commit') AS e
                                 WHERE e.task_id IS NULL OR e.err_sqlstate IS NOT NULL) THEN
                     PERFORM @extschema@._pdb_autonomous(format(
                         'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), v_home);
