@@ -116,6 +116,11 @@ class Cluster:
             shutil.rmtree(self.base, ignore_errors=True)
             self.base = None
 
+    def crash(self):
+        """Stop at once, as a crash would, keeping the data directory (restart() brings it back)."""
+        self._as_owner([os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-m", "immediate", "-w", "stop"],
+                       check=True, stdout=subprocess.DEVNULL)
+
     def restart(self):
         self._as_owner([os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-l", self.logfile,
                         "-m", "fast", "-w", "restart"], check=True, stdout=subprocess.DEVNULL)
