@@ -122,7 +122,6 @@ DECLARE
     v_gid       text;       -- prefix of the run's prepared transaction names
     v_phase     text;       -- NULL, run, deciding, commit, rollback
     v_commit    boolean;
-    v_home      text := nullif(current_setting('parallel_dblink.loopback', true), '');
     v_left      boolean := false;
     ex_state    text;
     ex_message  text;
@@ -198,25 +197,14 @@ BEGIN
             MESSAGE = 'task_timeout must be positive',
             DETAIL  = format('task_timeout is %s.', task_timeout);
     END IF;
-    IF same_snapshot IS NULL THEN
+    v_i := array_position(ARRAY[same_snapshot, progress, fail_fast, atomic], NULL);
+    IF v_i IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'same_snapshot must be true or false';
-    END IF;
-    IF progress IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'progress must be true or false';
-    END IF;
-    IF fail_fast IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'fail_fast must be true or false';
+            MESSAGE = format('%s must be true or false', (ARRAY['same_snapshot', 'progress', 'fail_fast', 'atomic'])[v_i]);
     END IF;
     IF array_position(setup, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
             MESSAGE = 'setup must not contain null';
-    END IF;
-    IF atomic IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'atomic must be true or false';
     END IF;
     IF atomic AND same_snapshot THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -452,7 +440,7 @@ BEGIN
             v_phase := 'run';
             PERFORM @extschema@._pdb_autonomous(format(
                 'INSERT INTO @extschema@.pdb_atomic_run (run_id, coordinator_pid, targets, tasks) '
-                'VALUES (%L, %s, %L, %s) RETURNING 1', v_run, pg_backend_pid(), d_masked, v_n), v_home);
+                'VALUES (%L, %s, %L, %s) RETURNING 1', v_run, pg_backend_pid(), d_masked, v_n), NULL);
         END IF;
 
         LOOP
@@ -932,7 +920,7 @@ BEGIN
                 IF @extschema@._pdb_autonomous(format(
                        'SET synchronous_commit = on; UPDATE @extschema@.pdb_atomic_run '
                        'SET decision = ''commit'', decided_at = clock_timestamp() '
-                       'WHERE run_id = %L AND decision IS NULL RETURNING decision', v_run), v_home) IS NULL THEN
+                       'WHERE run_id = %L AND decision IS NULL RETURNING decision', v_run), NULL) IS NULL THEN
                     RAISE EXCEPTION USING ERRCODE = 'transaction_resolution_unknown',
                         MESSAGE = format('the record of atomic call %s is missing or already decided', v_run),
                         HINT    = 'pdb_recover() settles its prepared transactions.';
@@ -996,7 +984,7 @@ BEGIN
                     HINT    = 'Run pdb_recover() once those servers can be reached.';
             ELSE
                 PERFORM @extschema@._pdb_autonomous(format(
-                    'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), v_home);
+                    'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), NULL);
             END IF;
             PERFORM pg_advisory_unlock(c_run_space, hashtext(v_run::text));
             v_phase := NULL;
@@ -1019,7 +1007,7 @@ BEGIN
                                                v_phase = 'commit') AS e
                                 WHERE e.task_id IS NULL OR e.err_sqlstate IS NOT NULL) THEN
                     PERFORM @extschema@._pdb_autonomous(format(
-                        'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), v_home);
+                        'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), NULL);
                 END IF;
             EXCEPTION WHEN query_canceled OR others THEN
                 NULL;  -- pdb_recover() settles what is left

@@ -41,7 +41,6 @@ DECLARE
     c_run_space CONSTANT integer := 1885627491;  -- advisory lock key1 of a running atomic call
     c_mask      CONSTANT text := '********';     -- what _pdb_mask puts in place of a password
     v_dbl       name := @extschema@._pdb_dblink_schema();
-    v_home      text := nullif(current_setting('parallel_dblink.loopback', true), '');
     v_given     text[];  -- targets, masked
     v_run       record;
     v_end       record;
@@ -68,7 +67,7 @@ BEGIN
             v_decision := @extschema@._pdb_autonomous(format(
                 'SET synchronous_commit = on; UPDATE @extschema@.pdb_atomic_run '
                 'SET decision = coalesce(decision, ''rollback''), decided_at = coalesce(decided_at, clock_timestamp()) '
-                'WHERE run_id = %L RETURNING decision', v_run.run_id), v_home);
+                'WHERE run_id = %L RETURNING decision', v_run.run_id), NULL);
             v_clean := v_decision IS NOT NULL;  -- else the row is gone already
             IF targets IS NULL THEN
                 v_names := v_run.targets;

@@ -324,7 +324,6 @@ DECLARE
     v_gid       text;       -- prefix of the run's prepared transaction names
     v_phase     text;       -- NULL, run, deciding, commit, rollback
     v_commit    boolean;
-    v_home      text := nullif(current_setting('parallel_dblink.loopback', true), '');
     v_left      boolean := false;
     ex_state    text;
     ex_message  text;
@@ -400,25 +399,14 @@ BEGIN
             MESSAGE = 'task_timeout must be positive',
             DETAIL  = format('task_timeout is %s.', task_timeout);
     END IF;
-    IF same_snapshot IS NULL THEN
+    v_i := array_position(ARRAY[same_snapshot, progress, fail_fast, atomic], NULL);
+    IF v_i IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'same_snapshot must be true or false';
-    END IF;
-    IF progress IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'progress must be true or false';
-    END IF;
-    IF fail_fast IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'fail_fast must be true or false';
+            MESSAGE = format('%s must be true or false', (ARRAY['same_snapshot', 'progress', 'fail_fast', 'atomic'])[v_i]);
     END IF;
     IF array_position(setup, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
             MESSAGE = 'setup must not contain null';
-    END IF;
-    IF atomic IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'atomic must be true or false';
     END IF;
     IF atomic AND same_snapshot THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -654,7 +642,7 @@ BEGIN
             v_phase := 'run';
             PERFORM @extschema@._pdb_autonomous(format(
                 'INSERT INTO @extschema@.pdb_atomic_run (run_id, coordinator_pid, targets, tasks) '
-                'VALUES (%L, %s, %L, %s) RETURNING 1', v_run, pg_backend_pid(), d_masked, v_n), v_home);
+                'VALUES (%L, %s, %L, %s) RETURNING 1', v_run, pg_backend_pid(), d_masked, v_n), NULL);
         END IF;
 
         LOOP
@@ -1134,7 +1122,7 @@ BEGIN
                 IF @extschema@._pdb_autonomous(format(
                        'SET synchronous_commit = on; UPDATE @extschema@.pdb_atomic_run '
                        'SET decision = ''commit'', decided_at = clock_timestamp() '
-                       'WHERE run_id = %L AND decision IS NULL RETURNING decision', v_run), v_home) IS NULL THEN
+                       'WHERE run_id = %L AND decision IS NULL RETURNING decision', v_run), NULL) IS NULL THEN
                     RAISE EXCEPTION USING ERRCODE = 'transaction_resolution_unknown',
                         MESSAGE = format('the record of atomic call %s is missing or already decided', v_run),
                         HINT    = 'pdb_recover() settles its prepared transactions.';
@@ -1198,7 +1186,7 @@ BEGIN
                     HINT    = 'Run pdb_recover() once those servers can be reached.';
             ELSE
                 PERFORM @extschema@._pdb_autonomous(format(
-                    'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), v_home);
+                    'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), NULL);
             END IF;
             PERFORM pg_advisory_unlock(c_run_space, hashtext(v_run::text));
             v_phase := NULL;
@@ -1221,7 +1209,7 @@ BEGIN
                                                v_phase = 'commit') AS e
                                 WHERE e.task_id IS NULL OR e.err_sqlstate IS NOT NULL) THEN
                     PERFORM @extschema@._pdb_autonomous(format(
-                        'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), v_home);
+                        'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), NULL);
                 END IF;
             EXCEPTION WHEN query_canceled OR others THEN
                 NULL;  -- pdb_recover() settles what is left
@@ -1539,7 +1527,6 @@ DECLARE
     c_run_space CONSTANT integer := 1885627491;  -- advisory lock key1 of a running atomic call
     c_mask      CONSTANT text := '********';     -- what _pdb_mask puts in place of a password
     v_dbl       name := @extschema@._pdb_dblink_schema();
-    v_home      text := nullif(current_setting('parallel_dblink.loopback', true), '');
     v_given     text[];  -- targets, masked
     v_run       record;
     v_end       record;
@@ -1566,7 +1553,7 @@ BEGIN
             v_decision := @extschema@._pdb_autonomous(format(
                 'SET synchronous_commit = on; UPDATE @extschema@.pdb_atomic_run '
                 'SET decision = coalesce(decision, ''rollback''), decided_at = coalesce(decided_at, clock_timestamp()) '
-                'WHERE run_id = %L RETURNING decision', v_run.run_id), v_home);
+                'WHERE run_id = %L RETURNING decision', v_run.run_id), NULL);
             v_clean := v_decision IS NOT NULL;  -- else the row is gone already
             IF targets IS NULL THEN
                 v_names := v_run.targets;
@@ -1678,3 +1665,36 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_open(name, text, text, text[], bigint, integer) IS
 'internal: open, prepare and record one worker connection';
+/*
+ * _pdb_default_connstr() RETURNS text
+ *
+ * The loopback connection string pdb_run uses when the caller gives none: the
+ * setting parallel_dblink.loopback when it is set (a connection string or a
+ * dblink_fdw server name that leads back to this database: what non-superusers
+ * need, as dblink wants them to use a password); else this server (first Unix
+ * socket directory, else localhost, and its port), the current database, the
+ * current user. Built from server settings only, never
+ * from the client's environment. Roles that may not read
+ * unix_socket_directories (pg_settings hides it from them) get localhost.
+ * Stable, no side effects.
+ */
+CREATE OR REPLACE FUNCTION @extschema@._pdb_default_connstr()
+RETURNS text
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(nullif(current_setting('parallel_dblink.loopback', true), ''),
+           format('host=%s port=%s dbname=%s user=%s',
+                  @extschema@._pdb_conninfo_quote(
+                      coalesce(nullif(btrim(split_part((SELECT s.setting FROM pg_catalog.pg_settings AS s
+                                                         WHERE s.name = 'unix_socket_directories'),
+                                                        ',', 1)), ''),
+                               'localhost')),
+                  current_setting('port'),
+                  @extschema@._pdb_conninfo_quote(current_database()),
+                  @extschema@._pdb_conninfo_quote(current_user)))
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
+'internal: loopback connection string to this database as the current user';

@@ -31,7 +31,7 @@ CREATE FUNCTION t88.connstr(role text, password text) RETURNS text LANGUAGE sql 
                   current_setting('port'), current_database(), role, password)
 $$;
 
-SELECT plan(11);
+SELECT plan(18);
 
 -- the session's temp state is created by the superuser: the role must be able to use it
 CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
@@ -64,6 +64,29 @@ SELECT is(pg_temp.as_role('pdb_bob', $$SELECT status FROM pdb_run(ARRAY['SELECT 
 SELECT is(pg_temp.as_role('pdb_bob', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
                                          t88.connstr('pdb_alice', 'wrong'))),
           'error:08001', 'nor log in as the role without its password');
+-- parallel_dblink.loopback: the role's way back to this database, for connstr NULL and atomic bookkeeping
+SET parallel_dblink.loopback = 't88_srv';
+SELECT is(pg_temp.as_role('pdb_alice', $$SELECT string_agg(status || ':' || result, ',' ORDER BY task_id)
+                                       FROM pdb_run(ARRAY['SELECT current_user::text', 'SELECT 2'], 2)$$),
+          'ok:ok:pdb_alice,ok:2', 'with parallel_dblink.loopback set, connstr NULL works for the role');
+SELECT is(pg_temp.as_role('pdb_alice', $$SELECT string_agg(status, ',' ORDER BY task_id)
+                                       FROM pdb_run(ARRAY['INSERT INTO t88.mine VALUES (1)', 'INSERT INTO t88.mine VALUES (2)'],
+                                                    2, atomic => true)$$),
+          'ok:ok,ok', 'and atomic runs for it: prepared, recorded and committed as the role');
+SELECT is((SELECT count(*) FROM t88.mine), 2::bigint, 'both rows are there');
+SELECT is(pg_temp.as_role('pdb_alice', $$SELECT string_agg(status || ':' || coalesce(sqlstate, ''), ',' ORDER BY task_id)
+                                       FROM pdb_run(ARRAY['INSERT INTO t88.mine VALUES (3)',
+                                                          'SELECT pg_sleep(0.3); INSERT INTO t88.secret VALUES (3)'],
+                                                    2, atomic => true)$$),
+          'ok:rolled back:40000,error:42501', 'a task the role may not run rolls back the others');
+SELECT is((SELECT count(*) FROM t88.mine), 2::bigint, 'so nothing was added');
+INSERT INTO pdb_atomic_run (run_id, owner, coordinator_pid, targets, tasks)
+VALUES ('00000000-0000-0000-0000-000000000088', 'pdb_bob', 0, ARRAY[NULL], 1);
+SELECT is(pg_temp.as_role('pdb_alice', $$SELECT count(*) FROM pdb_recover()$$), 'ok:0',
+          'pdb_recover leaves the calls of other roles alone (row level security)');
+SELECT is((SELECT count(*) FROM pdb_atomic_run), 1::bigint, 'the other role''s record is still there');
+DELETE FROM pdb_atomic_run;
+RESET parallel_dblink.loopback;
 SELECT is((SELECT count(*) FROM t88.secret), 1::bigint, 'the table the role may not change is unchanged');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'nothing is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');

@@ -6,6 +6,11 @@ Three jobs, each timed both ways on the same throwaway cluster:
   - VACUUM: 4 tables full of dead rows, vacuumed.
 (CREATE INDEX is left out: PostgreSQL already builds one index with parallel workers.)
 Prints a table of wall times and speedups.
+
+Then more than one server: three throwaway clusters as shards of an orders
+table. pdb_broadcast asks every shard, pdb_run_at runs each shard's work where
+it lives (against the same statements one shard after the other), and an
+atomic broadcast changes the schema of every shard or of none.
 """
 import os
 import time
@@ -61,6 +66,61 @@ def run_parallel(conn, tasks, max_conns):
     return time.perf_counter() - start
 
 
+SHARDS = 3
+
+
+def multi_server(scale, settings):
+    """The multi-server part: returns rows for the table, prints what happens."""
+    rows_per_shard = int(300_000 * scale)
+    settings = dict(settings, max_prepared_transactions=10)
+    shards = [Cluster(f"pdb-shard{i}", settings=settings) for i in range(SHARDS)]
+    try:
+        for c in shards:
+            c.start()
+        home = shards[0]
+        home.psql("CREATE EXTENSION parallel_dblink CASCADE")
+        targets = [c.dsn() for c in shards]
+        for i, c in enumerate(shards):
+            c.psql(f"CREATE TABLE orders (id bigint PRIMARY KEY, shard int, total numeric, h text);"
+                   f"INSERT INTO orders SELECT g, {i}, g % 1000, md5(g::text) "
+                   f"FROM generate_series({i * rows_per_shard + 1}, {(i + 1) * rows_per_shard}) g")
+        work = "UPDATE orders SET h = md5(h || id), total = total * 1.01"
+        with psycopg.connect(home.dsn(), autocommit=True) as conn:
+            total = conn.execute("SELECT sum(result::bigint) FROM pdb_broadcast('SELECT count(*) FROM orders', %s)",
+                                 (targets,)).fetchone()[0]
+            print(f"  pdb_broadcast: {total} orders on {SHARDS} shards", flush=True)
+            start = time.perf_counter()
+            for d in targets:
+                with psycopg.connect(d, autocommit=True) as shard:
+                    shard.execute(work)
+            serial = time.perf_counter() - start
+            start = time.perf_counter()
+            statuses = conn.execute("SELECT status FROM pdb_run_at(%s, %s)", ([work] * SHARDS, targets)).fetchall()
+            parallel = time.perf_counter() - start
+            if statuses != [("ok",)] * SHARDS:
+                raise RuntimeError(f"pdb_run_at tasks failed: {statuses}")
+            print(f"  UPDATE on every shard: one after the other {serial:.2f} s, pdb_run_at {parallel:.2f} s",
+                  flush=True)
+            ok = conn.execute("SELECT array_agg(status ORDER BY task_id) FROM pdb_broadcast("
+                              "'ALTER TABLE orders ADD COLUMN note text', %s, atomic => true)",
+                              (targets,)).fetchone()[0]
+            print(f"  atomic ALTER TABLE on every shard: {ok}", flush=True)
+            shards[1].psql("ALTER TABLE orders ADD COLUMN region text")  # one shard differs
+            bad = conn.execute("SELECT array_agg(status ORDER BY task_id) FROM pdb_broadcast("
+                               "'ALTER TABLE orders ADD COLUMN region text', %s, atomic => true)",
+                               (targets,)).fetchone()[0]
+            has = [c.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'region'")
+                   for c in shards]
+            print(f"  atomic ALTER TABLE that fails on shard 2: {bad}; shards with the column: "
+                  f"{[i + 1 for i, n in enumerate(has) if n != '0']} (only the one that had it)", flush=True)
+            if has != ["0", "1", "0"]:
+                raise RuntimeError("the atomic broadcast was not all or nothing")
+        return ("UPDATE on 3 servers (pdb_run_at)", SHARDS, serial, parallel)
+    finally:
+        for c in shards:
+            c.stop()
+
+
 def main(scale=1.0):
     cores = os.cpu_count() or 1
     max_conns = max(2, cores)
@@ -82,6 +142,8 @@ def main(scale=1.0):
                 parallel = run_parallel(conn, tasks, max_conns)
                 rows.append((name, len(tasks), serial, parallel))
                 print(f"  {name}: serial {serial:.2f} s, pdb_run {parallel:.2f} s", flush=True)
+    print("more than one server:", flush=True)
+    rows.append(multi_server(scale, {"autovacuum": "off"}))
     print()
     print("| workload | tasks | serial (s) | pdb_run (s) | speedup |")
     print("|---|---:|---:|---:|---:|")

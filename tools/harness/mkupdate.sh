@@ -23,6 +23,8 @@ mkdir -p sql/updates
     done
     echo
     echo '-- bodies that changed'
-    sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' sql/functions/_pdb_open.sql
+    for f in _pdb_open _pdb_default_connstr; do
+        sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' sql/functions/$f.sql
+    done
 } > $out
 echo "wrote $out"

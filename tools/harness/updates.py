@@ -33,7 +33,9 @@ SELECT string_agg(line, E'\\n' ORDER BY line) FROM (
       JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = '{EXT}'
     UNION ALL
-    SELECT format('extension version=%s config=%s', extversion, extconfig) FROM pg_extension WHERE extname = '{EXT}'
+    SELECT format('extension version=%s config=%s', extversion,
+                  (SELECT array_agg(c::regclass::text ORDER BY c::regclass::text) FROM unnest(extconfig) AS c))
+      FROM pg_extension WHERE extname = '{EXT}'
 ) AS s
 """
 
