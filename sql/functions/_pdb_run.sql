@@ -3,7 +3,7 @@
  *          fail_fast boolean, task_timeout interval, retries integer,
  *          setup text[], progress boolean, same_snapshot boolean,
  *          atomic boolean, caller text)
- *     RETURNS TABLE (the columns of pdb_run, then target)
+ *     RETURNS SETOF pdb_target_result
  *
  * The engine behind pdb_run, pdb_run_at and pdb_broadcast (caller names which,
  * for messages). targets holds one target for all tasks, or one per task: a
@@ -45,18 +45,7 @@ CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns int
                                      fail_fast boolean, task_timeout interval, retries integer,
                                      setup text[], progress boolean, same_snapshot boolean,
                                      atomic boolean, caller text)
-RETURNS TABLE (task_id     integer,
-               status      text,
-               result      text,
-               sqlstate    text,
-               error       text,
-               started_at  timestamptz,
-               finished_at timestamptz,
-               detail      text,
-               hint        text,
-               conn_name   text,
-               attempts    integer,
-               target      text)
+RETURNS SETOF @extschema@.pdb_target_result
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp

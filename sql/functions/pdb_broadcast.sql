@@ -3,7 +3,7 @@
  *               task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *               setup text[] DEFAULT NULL, progress boolean DEFAULT false,
  *               atomic boolean DEFAULT false)
- *     RETURNS TABLE (the columns of pdb_run_at)
+ *     RETURNS SETOF pdb_target_result
  *
  * Runs the same statement on every target at once: pdb_run_at with task
  * repeated, one row per target (task_id = the target's position in targets).
@@ -20,18 +20,7 @@ CREATE FUNCTION @extschema@.pdb_broadcast(task text,
                                           setup text[] DEFAULT NULL,
                                           progress boolean DEFAULT false,
                                           atomic boolean DEFAULT false)
-RETURNS TABLE (task_id     integer,
-               status      text,
-               result      text,
-               sqlstate    text,
-               error       text,
-               started_at  timestamptz,
-               finished_at timestamptz,
-               detail      text,
-               hint        text,
-               conn_name   text,
-               attempts    integer,
-               target      text)
+RETURNS SETOF @extschema@.pdb_target_result
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp

@@ -3,7 +3,7 @@
  *             fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
  *             retries integer DEFAULT 0, setup text[] DEFAULT NULL,
  *             progress boolean DEFAULT false)
- *     RETURNS TABLE (the columns of pdb_run)
+ *     RETURNS SETOF pdb_result
  *
  * Runs, with pdb_run, the tasks of a durable job that are not done yet, and
  * returns their rows (task_id is the task's number in the job). Run it again
@@ -31,17 +31,7 @@ CREATE FUNCTION @extschema@.pdb_job_run(job_id bigint,
                                         retries integer DEFAULT 0,
                                         setup text[] DEFAULT NULL,
                                         progress boolean DEFAULT false)
-RETURNS TABLE (task_id     integer,
-               status      text,
-               result      text,
-               sqlstate    text,
-               error       text,
-               started_at  timestamptz,
-               finished_at timestamptz,
-               detail      text,
-               hint        text,
-               conn_name   text,
-               attempts    integer)
+RETURNS SETOF @extschema@.pdb_result
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -100,19 +90,12 @@ BEGIN
                 result = v.result, sqlstate = v.sqlstate, error = v.error, detail = v.detail, hint = v.hint,
                 started_at = coalesce(v.started_at, t.started_at), finished_at = v.finished_at,
                 attempts = v.attempts
-           FROM jsonb_to_recordset(%3$L::jsonb) AS v(task_id integer, status text, result text, sqlstate text,
-                                                      error text, detail text, hint text, started_at timestamptz,
-                                                      finished_at timestamptz, attempts integer)
+           FROM jsonb_populate_recordset(NULL::%1$s.pdb_result, %3$L::jsonb) AS v
           WHERE t.job_id = %2$s AND t.task_id = v.task_id AND NOT (t.status = ''done'' AND v.status <> ''ok'')',
         '@extschema@', job_id, v_outcome), connstr);
 
     RETURN QUERY
-        SELECT v.task_id, v.status, v.result, v.sqlstate, v.error, v.started_at, v.finished_at,
-               v.detail, v.hint, v.conn_name, v.attempts
-          FROM jsonb_to_recordset(v_outcome) AS v(task_id integer, status text, result text, sqlstate text,
-                                                  error text, started_at timestamptz, finished_at timestamptz,
-                                                  detail text, hint text, conn_name text, attempts integer)
-         ORDER BY v.task_id;
+        SELECT * FROM jsonb_populate_recordset(NULL::@extschema@.pdb_result, v_outcome) AS v ORDER BY v.task_id;
 END
 $$;
 

@@ -4,8 +4,8 @@
  *         task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *         setup text[] DEFAULT NULL, progress boolean DEFAULT false,
  *         same_snapshot boolean DEFAULT false, atomic boolean DEFAULT false)
- *     RETURNS TABLE (task_id, status, result, sqlstate, error, started_at,
- *                    finished_at, detail, hint, conn_name, attempts)
+ *     RETURNS SETOF pdb_result (task_id, status, result, sqlstate, error, started_at,
+ *                               finished_at, detail, hint, conn_name, attempts)
  *
  * Runs every statement of tasks on a pool of at most max_conns dblink
  * connections (never more than there are tasks) and returns one row per task,
@@ -92,17 +92,7 @@ CREATE FUNCTION @extschema@.pdb_run(tasks text[],
                                     progress boolean DEFAULT false,
                                     same_snapshot boolean DEFAULT false,
                                     atomic boolean DEFAULT false)
-RETURNS TABLE (task_id     integer,
-               status      text,
-               result      text,
-               sqlstate    text,
-               error       text,
-               started_at  timestamptz,
-               finished_at timestamptz,
-               detail      text,
-               hint        text,
-               conn_name   text,
-               attempts    integer)
+RETURNS SETOF @extschema@.pdb_result
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp

@@ -4,7 +4,7 @@
  *            task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *            setup text[] DEFAULT NULL, progress boolean DEFAULT false,
  *            atomic boolean DEFAULT false)
- *     RETURNS TABLE (the columns of pdb_run, then target text)
+ *     RETURNS SETOF pdb_target_result (the columns of pdb_run, then target)
  *
  * Like pdb_run, but tasks[i] runs on targets[i]: a libpq connection string,
  * a dblink_fdw foreign server name, or NULL for this database. Each distinct
@@ -33,18 +33,7 @@ CREATE FUNCTION @extschema@.pdb_run_at(tasks text[],
                                        setup text[] DEFAULT NULL,
                                        progress boolean DEFAULT false,
                                        atomic boolean DEFAULT false)
-RETURNS TABLE (task_id     integer,
-               status      text,
-               result      text,
-               sqlstate    text,
-               error       text,
-               started_at  timestamptz,
-               finished_at timestamptz,
-               detail      text,
-               hint        text,
-               conn_name   text,
-               attempts    integer,
-               target      text)
+RETURNS SETOF @extschema@.pdb_target_result
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp

@@ -1,14 +1,19 @@
 \unset ECHO
 \i test/setup.sql
 
-SELECT plan(28);
+SELECT plan(32);
 
 SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) exists');
-SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'setof record', 'pdb_run returns a set of rows');
+SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'setof pdb_result', 'pdb_run returns a set of pdb_result');
 SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean)'::regprocedure),
-          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'same_snapshot', 'atomic', 'task_id', 'status', 'result', 'sqlstate', 'error',
-                'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts'],
-          'pdb_run has the documented parameter and column names');
+          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'same_snapshot', 'atomic'],
+          'pdb_run has the documented parameter names');
+SELECT is(ARRAY(SELECT attname::text FROM pg_attribute WHERE attrelid = 'pdb_result'::regclass AND attnum > 0 ORDER BY attnum),
+          ARRAY['task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts'],
+          'pdb_result has the documented columns');
+SELECT is(ARRAY(SELECT attname::text FROM pg_attribute WHERE attrelid = 'pdb_target_result'::regclass AND attnum > 0 ORDER BY attnum),
+          ARRAY['task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts', 'target'],
+          'pdb_target_result has them, then target');
 SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'volatile', 'pdb_run is volatile');
 
 -- every member function of the extension
@@ -43,18 +48,18 @@ SELECT has_function('pdb_run_at', ARRAY['text[]', 'text[]', 'integer', 'integer'
                     'pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) exists');
 SELECT is((SELECT proargnames FROM pg_proc
             WHERE oid = 'pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean)'::regprocedure),
-          ARRAY['tasks', 'targets', 'max_conns', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic',
-                'task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name',
-                'attempts', 'target'],
-          'pdb_run_at has the documented parameter and column names: those of pdb_run, then target');
+          ARRAY['tasks', 'targets', 'max_conns', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic'],
+          'pdb_run_at has the documented parameter names');
+SELECT function_returns('pdb_run_at', ARRAY['text[]', 'text[]', 'integer', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
+                        'setof pdb_target_result', 'pdb_run_at returns a set of pdb_target_result');
 SELECT has_function('pdb_broadcast', ARRAY['text', 'text[]', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
                     'pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean) exists');
 SELECT is((SELECT proargnames FROM pg_proc
             WHERE oid = 'pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean)'::regprocedure),
-          ARRAY['task', 'targets', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic',
-                'task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name',
-                'attempts', 'target'],
-          'pdb_broadcast has the documented parameter and column names');
+          ARRAY['task', 'targets', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic'],
+          'pdb_broadcast has the documented parameter names');
+SELECT function_returns('pdb_job_run', ARRAY['bigint', 'integer', 'text', 'boolean', 'interval', 'integer', 'text[]', 'boolean'],
+                        'setof pdb_result', 'pdb_job_run returns a set of pdb_result');
 SELECT has_function('pdb_recover', ARRAY['text[]'], 'pdb_recover(text[]) exists');
 SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_recover(text[])'::regprocedure),
           ARRAY['targets', 'run_id', 'target', 'task_id', 'action', 'sqlstate', 'error'],
