@@ -67,9 +67,7 @@ DECLARE
     v_tgt       integer[];  -- position -> target number
     v_batchable boolean[];
     v_stateful  boolean[];
-    v_plain     boolean[];
     v_snapshot  text;
-    v_label     text;
     v_started   timestamptz := clock_timestamp();
     v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
     v_retry     integer[] := ARRAY[]::integer[];  -- tasks to run alone, before the next new task
@@ -259,15 +257,14 @@ BEGIN
     FOR v_d IN 1..v_nt LOOP
         d_connstr[v_d] := coalesce(d_connstr[v_d], @extschema@._pdb_default_connstr());
     END LOOP;
-    SELECT c.plain, c.stateful, c.batchable INTO v_plain, v_stateful, v_batchable
+    SELECT c.stateful, c.batchable INTO v_stateful, v_batchable
       FROM @extschema@._pdb_classify(v_tasks) AS c;
     IF same_snapshot OR atomic THEN
         -- each task in a transaction of its own (on the caller's snapshot, or
-        -- ending prepared): alone, with its label sent first, and a reset
-        -- after it (a failed one stays open)
-        v_plain     := array_fill(false, ARRAY[v_n]);
+        -- ending prepared): alone, and with a reset after it (a failed one
+        -- stays open)
         v_stateful  := array_fill(true, ARRAY[v_n]);
-        v_batchable := v_plain;
+        v_batchable := array_fill(false, ARRAY[v_n]);
     END IF;
     IF same_snapshot THEN
         v_snapshot  := pg_export_snapshot();
@@ -583,17 +580,11 @@ BEGIN
                         u_sql := u_sql || E'\n;\n' || v_tasks[v_t];
                     END LOOP;
                 END IF;
-                -- label the worker with the unit: in the same query string when
-                -- the unit may run in a transaction block, else by itself first
+                -- label the unit with a comment: pg_stat_activity.query shows it
+                -- (pdb_activity reads it), at no cost of a result or round trip
                 IF u_first > 0 THEN
-                    v_label := format('SET application_name = %L',
-                                      format('pdb_run:%s:%s/%s', pg_backend_pid(), coalesce(v_order[u_first], u_first), v_n));
-                    IF v_plain[u_first] THEN
-                        u_sql := v_label || E';\n' || u_sql;
-                    ELSIF s_state[v_slot] = 'maybe' THEN
-                        u_first := 0;  -- confirm the end with a probe; label once idle
-                        u_sql   := c_probe;
-                    END IF;
+                    u_sql := format(E'/* pdb_run:%s:%s/%s */\n', pg_backend_pid(), coalesce(v_order[u_first], u_first), v_n)
+                             || u_sql;
                 END IF;
 
                 v_sent := 0;
@@ -640,9 +631,6 @@ BEGIN
                     END IF;
                     v_active := true;
                 ELSIF u_first > 0 THEN
-                    IF NOT v_plain[u_first] THEN
-                        EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], v_label;
-                    END IF;
                     EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
                     IF v_sent <> 1 THEN
                         RAISE EXCEPTION USING ERRCODE = 'connection_failure',
@@ -661,8 +649,7 @@ BEGIN
                     END IF;
                     s_first[v_slot]  := u_first;
                     s_last[v_slot]   := u_last;
-                    -- a batch counts results: the label's comes first
-                    s_task[v_slot]   := CASE WHEN u_first = u_last THEN u_first ELSE u_first - 1 END;
+                    s_task[v_slot]   := u_first;  -- a batch counts its results
                     s_state[v_slot]  := 'run';
                     s_zero[v_slot]    := 0;
                     s_reason[v_slot]  := NULL;
@@ -780,9 +767,7 @@ BEGIN
                                 END LOOP;
                                 s_state[v_slot] := 'idle';
                             ELSE
-                                IF v_task >= s_first[v_slot] THEN  -- not the label's result
-                                    r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
-                                END IF;
+                                r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
                                 s_task[v_slot] := v_task + 1;
                             END IF;
                             EXIT handled;

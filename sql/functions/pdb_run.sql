@@ -45,9 +45,9 @@
  * crash between the two phases leaves prepared transactions that
  * pdb_recover() settles.
  *
- * Workers are labelled application_name = 'pdb_run:<caller pid>:<first task
- * of the unit>/<number of tasks>' while they run a task (the view
- * pdb_activity reads that).
+ * Workers are labelled application_name = 'pdb_run:<caller pid>', and each
+ * unit's query string starts with the comment '/* pdb_run:<caller pid>:<first
+ * task of the unit>/<number of tasks> */' (the view pdb_activity reads both).
  *
  *   status      'ok', 'error', 'timeout', 'cancelled' or 'skipped'; with atomic
  *               also 'rolled back' (it prepared, another task failed) and

@@ -320,9 +320,7 @@ DECLARE
     v_tgt       integer[];  -- position -> target number
     v_batchable boolean[];
     v_stateful  boolean[];
-    v_plain     boolean[];
     v_snapshot  text;
-    v_label     text;
     v_started   timestamptz := clock_timestamp();
     v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
     v_retry     integer[] := ARRAY[]::integer[];  -- tasks to run alone, before the next new task
@@ -512,15 +510,14 @@ BEGIN
     FOR v_d IN 1..v_nt LOOP
         d_connstr[v_d] := coalesce(d_connstr[v_d], @extschema@._pdb_default_connstr());
     END LOOP;
-    SELECT c.plain, c.stateful, c.batchable INTO v_plain, v_stateful, v_batchable
+    SELECT c.stateful, c.batchable INTO v_stateful, v_batchable
       FROM @extschema@._pdb_classify(v_tasks) AS c;
     IF same_snapshot OR atomic THEN
         -- each task in a transaction of its own (on the caller's snapshot, or
-        -- ending prepared): alone, with its label sent first, and a reset
-        -- after it (a failed one stays open)
-        v_plain     := array_fill(false, ARRAY[v_n]);
+        -- ending prepared): alone, and with a reset after it (a failed one
+        -- stays open)
         v_stateful  := array_fill(true, ARRAY[v_n]);
-        v_batchable := v_plain;
+        v_batchable := array_fill(false, ARRAY[v_n]);
     END IF;
     IF same_snapshot THEN
         v_snapshot  := pg_export_snapshot();
@@ -836,17 +833,11 @@ BEGIN
                         u_sql := u_sql || E'\n;\n' || v_tasks[v_t];
                     END LOOP;
                 END IF;
-                -- label the worker with the unit: in the same query string when
-                -- the unit may run in a transaction block, else by itself first
+                -- label the unit with a comment: pg_stat_activity.query shows it
+                -- (pdb_activity reads it), at no cost of a result or round trip
                 IF u_first > 0 THEN
-                    v_label := format('SET application_name = %L',
-                                      format('pdb_run:%s:%s/%s', pg_backend_pid(), coalesce(v_order[u_first], u_first), v_n));
-                    IF v_plain[u_first] THEN
-                        u_sql := v_label || E';\n' || u_sql;
-                    ELSIF s_state[v_slot] = 'maybe' THEN
-                        u_first := 0;  -- confirm the end with a probe; label once idle
-                        u_sql   := c_probe;
-                    END IF;
+                    u_sql := format(E'/* pdb_run:%s:%s/%s */\n', pg_backend_pid(), coalesce(v_order[u_first], u_first), v_n)
+                             || u_sql;
                 END IF;
 
                 v_sent := 0;
@@ -893,9 +884,6 @@ BEGIN
                     END IF;
                     v_active := true;
                 ELSIF u_first > 0 THEN
-                    IF NOT v_plain[u_first] THEN
-                        EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], v_label;
-                    END IF;
                     EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
                     IF v_sent <> 1 THEN
                         RAISE EXCEPTION USING ERRCODE = 'connection_failure',
@@ -914,8 +902,7 @@ BEGIN
                     END IF;
                     s_first[v_slot]  := u_first;
                     s_last[v_slot]   := u_last;
-                    -- a batch counts results: the label's comes first
-                    s_task[v_slot]   := CASE WHEN u_first = u_last THEN u_first ELSE u_first - 1 END;
+                    s_task[v_slot]   := u_first;  -- a batch counts its results
                     s_state[v_slot]  := 'run';
                     s_zero[v_slot]    := 0;
                     s_reason[v_slot]  := NULL;
@@ -1033,9 +1020,7 @@ BEGIN
                                 END LOOP;
                                 s_state[v_slot] := 'idle';
                             ELSE
-                                IF v_task >= s_first[v_slot] THEN  -- not the label's result
-                                    r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
-                                END IF;
+                                r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
                                 s_task[v_slot] := v_task + 1;
                             END IF;
                             EXIT handled;
@@ -1324,9 +1309,9 @@ COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boole
  * crash between the two phases leaves prepared transactions that
  * pdb_recover() settles.
  *
- * Workers are labelled application_name = 'pdb_run:<caller pid>:<first task
- * of the unit>/<number of tasks>' while they run a task (the view
- * pdb_activity reads that).
+ * Workers are labelled application_name = 'pdb_run:<caller pid>', and each
+ * unit's query string starts with the comment '/* pdb_run:<caller pid>:<first
+ * task of the unit>/<number of tasks> */' (the view pdb_activity reads both).
  *
  *   status      'ok', 'error', 'timeout', 'cancelled' or 'skipped'; with atomic
  *               also 'rolled back' (it prepared, another task failed) and
@@ -1810,3 +1795,42 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
 'internal: loopback connection string to this database as the current user';
+/*
+ * pdb_activity: the tasks running now, one row per worker backend that
+ * pdb_run labelled on this server (application_name 'pdb_run:<caller pid>',
+ * and a query string that starts with '/* pdb_run:<caller pid>:<task_id>/<total> */'),
+ * as pg_stat_activity lets the current role see them (query text only for
+ * its own backends, unless it has pg_read_all_stats).
+ *   caller_pid                   from application_name
+ *   task_id, total               from the query's comment: the task it runs, or
+ *                                ran last (NULL before its first)
+ *   worker_pid, usename, datname, state, wait_event, running_for
+ *   query                        the task's text (without pdb_run's comment)
+ *   caller_query                 what the caller runs (the pdb_run call)
+ * Workers on other servers are not visible here.
+ */
+CREATE OR REPLACE VIEW @extschema@.pdb_activity AS
+SELECT l.caller_pid,
+       q.m[1]::integer AS task_id,
+       q.m[2]::integer AS total,
+       w.pid AS worker_pid,
+       w.usename,
+       w.datname,
+       w.state,
+       w.wait_event,
+       regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]* \\*/\n', '') AS query,
+       CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END AS running_for,
+       c.query AS caller_query
+  FROM pg_catalog.pg_stat_activity AS w
+ CROSS JOIN LATERAL (
+       SELECT m[1]::integer AS caller_pid
+         FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)') AS m) AS l
+ CROSS JOIN LATERAL (
+       SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+) \\*/') AS m) AS q
+  LEFT JOIN pg_catalog.pg_stat_activity AS c ON c.pid = l.caller_pid
+ WHERE l.caller_pid IS NOT NULL;
+
+GRANT SELECT ON @extschema@.pdb_activity TO PUBLIC;
+
+COMMENT ON VIEW @extschema@.pdb_activity IS
+'The pdb_run tasks running on this server: caller, task, worker, query, how long it has run';

@@ -30,7 +30,7 @@ SELECT * FROM pdb_run(ARRAY[
     'SET statement_timeout = 50; SELECT pg_sleep(5)',                -- 15
     '-- only a comment',                                             -- 16
     'SELECT current_user::text',                                     -- 17
-    $$SELECT current_setting('application_name')$$,                  -- 18
+    $$SELECT current_setting('application_name') || ' ' || current_query()$$,  -- 18
     'SELECT ''several'', ''columns'' FROM generate_series(1, 3)',    -- 19
     'SELECT 1 WHERE false'                                           -- 20
 ], 3);
@@ -72,8 +72,9 @@ SELECT is((SELECT status || ':' || sqlstate FROM t10.r WHERE task_id = 15), 'err
           'a task cancelled by its own statement_timeout is an error of that task');
 SELECT ok((SELECT status = 'ok' AND result IS NULL FROM t10.r WHERE task_id = 16), 'a comment-only task is ok');
 SELECT is((SELECT result FROM t10.r WHERE task_id = 17), current_user::text, 'tasks run as the current user');
-SELECT is((SELECT result FROM t10.r WHERE task_id = 18), 'pdb_run:' || pg_backend_pid() || ':18/20',
-          'workers carry application_name pdb_run:<caller pid>:<task_id>/<total>');
+SELECT is((SELECT split_part(result, E'\n', 1) FROM t10.r WHERE task_id = 18),
+          'pdb_run:' || pg_backend_pid() || ' /* pdb_run:' || pg_backend_pid() || ':18/20 */',
+          'workers carry application_name pdb_run:<caller pid>, and each task a comment pdb_run:<caller pid>:<task_id>/<total>');
 SELECT ok((SELECT status = 'ok' AND result IS NULL FROM t10.r WHERE task_id = 19),
           'several rows of several columns are ok');
 SELECT ok((SELECT status = 'ok' AND result IS NULL FROM t10.r WHERE task_id = 20),

@@ -54,7 +54,7 @@ SELECT is((SELECT status || ':' || sqlstate || ':' || attempts FROM pdb_run(ARRA
 SELECT is(ARRAY(SELECT result FROM pdb_run(ARRAY['SHOW work_mem', 'SHOW application_name'], 2,
                                           setup => ARRAY['SET work_mem = ''77MB''', 'SET statement_timeout = 0'])
                  ORDER BY task_id),
-          ARRAY['77MB', 'pdb_run:' || pg_backend_pid() || ':2/2'], 'setup runs on every connection before its tasks');
+          ARRAY['77MB', 'pdb_run:' || pg_backend_pid()], 'setup runs on every connection before its tasks');
 SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], 1, setup => ARRAY['SET work_mem = ''bogus''']) $$,
                  '22023', 'setup statement 1 failed: invalid value for parameter "work_mem": "bogus"',
                  'a failing setup statement is a clear error with its SQLSTATE');

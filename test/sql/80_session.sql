@@ -34,7 +34,7 @@ SELECT is((SELECT count(*) FROM t80.t), 0::bigint, 'nothing of it took effect');
 SELECT isnt((SELECT result FROM t80.r WHERE task_id = 6), 't80', 'search_path is reset');
 SELECT is((SELECT result FROM t80.r WHERE task_id = 8), '0', 'temp tables are dropped');
 SELECT is((SELECT result FROM t80.r WHERE task_id = 9), '12345ms', 'the setup statements apply again after a reset');
-SELECT is((SELECT result FROM t80.r WHERE task_id = 10), 'pdb_run:' || pg_backend_pid() || ':10/14', 'and so does the label');
+SELECT is((SELECT result FROM t80.r WHERE task_id = 10), 'pdb_run:' || pg_backend_pid(), 'and so does the label (application_name)');
 SELECT is(ARRAY(SELECT status || ':' || coalesce(sqlstate, result) FROM t80.r WHERE task_id IN (11, 12, 14) ORDER BY task_id),
           ARRAY['error:22012', 'ok:11', 'ok:' || current_setting('work_mem')],
           'a failed open transaction keeps its own error; set_config is reset too');

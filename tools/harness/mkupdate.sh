@@ -30,5 +30,6 @@ mkdir -p sql/updates
     for f in _pdb_open _pdb_default_connstr; do
         sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' sql/functions/$f.sql
     done
+    sed 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' sql/views/pdb_activity.sql
 } > $out
 echo "wrote $out"

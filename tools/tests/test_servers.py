@@ -221,6 +221,9 @@ def test_recover_commits_after_a_server_crash_between_the_phases(servers, extra,
         assert run_id, "the call recorded itself"
         blocker.execute("SELECT 1 FROM pdb_atomic_run WHERE run_id = %s FOR UPDATE", run_id)
         assert wait_for(lambda: prepared(servers) == [2, 2, 2]), "every task prepared"
+        assert wait_for(lambda: admin.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%%pdb_atomic_run%%'"
+        ).fetchone()), "the caller is done with the tasks and waits to record its decision"
         extra[0].crash()  # the second server goes down with two prepared transactions
         blocker.rollback()  # the decision is recorded, the second phase runs
         t.join(30)
