@@ -320,6 +320,7 @@ DECLARE
     v_tgt       integer[];  -- position -> target number
     v_batchable boolean[];
     v_stateful  boolean[];
+    v_single    boolean[];  -- one statement, sent as is: its end follows its result at once
     v_snapshot  text;
     v_started   timestamptz := clock_timestamp();
     v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
@@ -518,6 +519,10 @@ BEGIN
         -- stays open)
         v_stateful  := array_fill(true, ARRAY[v_n]);
         v_batchable := array_fill(false, ARRAY[v_n]);
+        v_single    := v_batchable;
+    ELSE
+        v_single := ARRAY(SELECT strpos(rtrim(x.t, E' \t\r\n\f;'), ';') = 0
+                            FROM unnest(v_tasks) WITH ORDINALITY AS x(t, o) ORDER BY x.o);
     END IF;
     IF same_snapshot THEN
         v_snapshot  := pg_export_snapshot();
@@ -1061,6 +1066,11 @@ BEGIN
                         END CASE;
                     END;
                     EXIT draining WHEN s_state[v_slot] NOT IN ('run', 'probe', 'reset');
+                    -- after the one result of a single statement (a task, the probe,
+                    -- the reset) its end is there already: read it without asking
+                    CONTINUE draining WHEN v_fetch.kind IN ('row', 'novalue')
+                                       AND (s_state[v_slot] IN ('probe', 'reset')
+                                            OR (s_first[v_slot] = s_last[v_slot] AND v_single[v_task]));
                     EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
                     EXIT draining WHEN v_busy <> 0;
                 END LOOP;
