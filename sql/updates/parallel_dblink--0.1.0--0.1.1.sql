@@ -597,6 +597,7 @@ BEGIN
         END IF;
         FOR v_d IN 1..v_nt LOOP
             v_want := d_pool[v_d];
+            v_free := NULL;  -- (counted again for each target)
             v_k := 0;
             WHILE v_k < v_want LOOP
                 v_k := v_k + 1;

@@ -22,7 +22,7 @@ CREATE FUNCTION t72.count_sql() RETURNS text LANGUAGE sql AS $$
                   '^pdb_run:' || pg_backend_pid() || '(:|$)')
 $$;
 
-SELECT plan(22);
+SELECT plan(24);
 
 -- routing
 CREATE TABLE t72.r AS
@@ -63,6 +63,23 @@ SELECT is(ARRAY(SELECT status FROM pdb_run_at(ARRAY['SELECT 1/0', 'SELECT pg_sle
                                               ARRAY[NULL, t72.other(), t72.other(), t72.other()], 1,
                                               fail_fast => true) ORDER BY task_id),
           ARRAY['error', 'cancelled', 'skipped', 'skipped'], 'fail_fast stops the tasks of every target');
+SELECT is(ARRAY(SELECT status || ':' || coalesce(sqlstate, '')
+                  FROM pdb_run_at(ARRAY['SELECT pg_sleep(30)', 'SELECT 1', 'SELECT pg_sleep(30)'],
+                                  ARRAY[NULL, t72.other(), t72.other()], 1, task_timeout => '200 ms') ORDER BY task_id),
+          ARRAY['timeout:57014', 'ok:', 'timeout:57014'], 'task_timeout applies on every target');
+CREATE SEQUENCE t72.calls;
+CREATE FUNCTION t72.flaky() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF nextval('t72.calls') % 2 = 1 THEN
+        RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'could not serialize access';
+    END IF;
+    RETURN 'done';
+END
+$$;
+SELECT is(ARRAY(SELECT status || ':' || attempts
+                  FROM pdb_run_at(ARRAY['SELECT 1', 'SELECT t72.flaky()'], ARRAY[t72.other(), NULL], retries => 3)
+                 ORDER BY task_id),
+          ARRAY['ok:1', 'ok:2'], 'retries work as in pdb_run');
 
 -- a target that cannot be reached fails its own tasks only
 CREATE TABLE t72.down AS

@@ -97,6 +97,21 @@ def test_max_conns_is_per_target(conn, servers):
         assert most == 2, f"{most} workers at once on {target}"
 
 
+def test_the_budget_is_counted_per_target(conn, servers):
+    """A small server gets fewer connections, with a WARNING naming it; the others get max_conns."""
+    with Cluster("pdb-tiny", settings={"max_connections": 6, "superuser_reserved_connections": 1}) as tiny:
+        small = tiny.dsn()
+        notices = []
+        conn.add_notice_handler(lambda d: notices.append((d.severity_nonlocalized, d.message_primary)))
+        targets = [small] * 8 + [servers[1]] * 8
+        rows = conn.execute("SELECT target, count(DISTINCT conn_name), count(*) FILTER (WHERE status = 'ok') "
+                            "FROM pdb_run_at(%s, %s, 8) GROUP BY target ORDER BY target = %s",
+                            (["SELECT pg_sleep(0.05)"] * 16, targets, servers[1])).fetchall()
+    # the superuser may use the reserved slot: 6 free, 2 left to others
+    assert rows == [(small, 4, 8), (servers[1], 8, 8)]
+    assert ("WARNING", f"pdb_run_at uses 4 connections instead of 8 on target {small}") in notices
+
+
 def test_a_server_down_fails_its_tasks_only(conn, servers):
     victim = Cluster("pdb-victim").start()
     try:
