@@ -472,7 +472,7 @@ BEGIN
      * d_first[d]..d_end[d] are target d's. One target keeps the task order.
      */
     IF cardinality(targets) = 1 THEN
-        d_connstr := targets;
+        d_connstr := ARRAY[targets[array_lower(targets, 1)]];  -- (whatever the array's lower bound)
         v_tgt     := array_fill(1, ARRAY[v_n]);
         d_first   := ARRAY[1];
         d_end     := ARRAY[v_n];

@@ -22,7 +22,7 @@ CREATE FUNCTION t72.count_sql() RETURNS text LANGUAGE sql AS $$
                   '^pdb_run:' || pg_backend_pid() || '(:|$)')
 $$;
 
-SELECT plan(24);
+SELECT plan(25);
 
 -- routing
 CREATE TABLE t72.r AS
@@ -107,6 +107,9 @@ SELECT throws_ok($$SELECT * FROM pdb_run_at(NULL, ARRAY[NULL])$$, '22004',
 SELECT throws_ok($$SELECT * FROM pdb_broadcast(NULL, ARRAY[NULL])$$, '22004',
                  'task must not be null', 'pdb_broadcast with task NULL: 22004');
 SELECT is_empty($$SELECT * FROM pdb_run_at(ARRAY[]::text[], ARRAY[]::text[])$$, 'no tasks, no rows');
+SELECT is((SELECT result FROM pdb_run_at('[3:3]={SELECT current_database()::text}'::text[],
+                                         ('[7:7]={"' || t72.other() || '"}')::text[])),
+          'pdb_t72', 'arrays that do not start at 1 work: the elements pair up in order');
 
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'no connection is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker is left');
