@@ -252,6 +252,48 @@ COMMENT ON FUNCTION @extschema@._pdb_atomic_end(name, uuid, text[], boolean) IS
 'internal: commit or roll back the prepared transactions of an atomic call on each target';
 
 /*
+ * _pdb_try_open(dblink_schema name, conn text, connstr text, setup text[],
+ *               call_id bigint, slot integer, raise_errors boolean,
+ *               OUT pid integer, OUT failure jsonb)
+ *
+ * _pdb_open, for a slot of a pool: on success pid is what _pdb_open returns
+ * (the worker's pid when it is a backend of this server) and failure is NULL.
+ * When the connection or its setup fails: with raise_errors the error is
+ * raised as _pdb_open raised it (pdb_run); without, the half-open connection
+ * is closed and failure holds its sqlstate, message, detail and hint (pdb_run_at
+ * and pdb_broadcast then fail that target's tasks and carry on).
+ */
+CREATE FUNCTION @extschema@._pdb_try_open(dblink_schema name, conn text, connstr text, setup text[],
+                                          call_id bigint, slot integer, raise_errors boolean,
+                                          OUT pid integer, OUT failure jsonb)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ex_state   text;
+    ex_message text;
+    ex_detail  text;
+    ex_hint    text;
+BEGIN
+    pid := @extschema@._pdb_open(dblink_schema, conn, connstr, setup, call_id, slot);
+EXCEPTION WHEN others THEN
+    IF raise_errors THEN
+        RAISE;
+    END IF;
+    GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
+                            ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
+    PERFORM @extschema@._pdb_close(dblink_schema, ARRAY[conn], true);
+    pid     := NULL;
+    failure := jsonb_build_object('sqlstate', ex_state, 'error', ex_message,
+                                  'detail', nullif(ex_detail, ''), 'hint', nullif(ex_hint, ''));
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_try_open(name, text, text, text[], bigint, integer, boolean) IS
+'internal: open a pool connection, raising its error or returning it';
+
+/*
  * _pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
  *          fail_fast boolean, task_timeout interval, retries integer,
  *          setup text[], progress boolean, same_snapshot boolean,
@@ -356,6 +398,7 @@ DECLARE
     v_quiet     timestamptz := clock_timestamp();
     v_checked   timestamptz := clock_timestamp();
     v_fetch     record;
+    v_open      record;
     v_slot      integer;
     v_task      integer;
     -- atomic
@@ -364,10 +407,6 @@ DECLARE
     v_phase     text;       -- NULL, run, deciding, commit, rollback
     v_commit    boolean;
     v_left      boolean := false;
-    ex_state    text;
-    ex_message  text;
-    ex_detail   text;
-    ex_hint     text;
     -- the next unit of work: one task, or a batch of positions u_first..u_last
     u_first     integer;
     u_last      integer;
@@ -384,10 +423,7 @@ DECLARE
     d_pool      integer[];
     d_slots     integer[];  -- live connections
     d_used      boolean[];  -- a task was sent to it
-    d_sqlstate  text[];     -- why it is unusable (its remaining tasks fail so)
-    d_error     text[];
-    d_detail    text[];
-    d_hint      text[];
+    d_failure   jsonb[];    -- why it is unusable (sqlstate, error, detail, hint): its remaining tasks fail so
     -- per slot of the pool
     s_conn      text[];
     s_tgt       integer[];
@@ -493,10 +529,7 @@ BEGIN
     d_next     := d_first;
     d_masked   := ARRAY(SELECT @extschema@._pdb_mask(x.c, x.c) FROM unnest(d_connstr) WITH ORDINALITY AS x(c, o)
                          ORDER BY x.o);
-    d_sqlstate := array_fill(NULL::text, ARRAY[v_nt]);
-    d_error    := d_sqlstate;
-    d_detail   := d_sqlstate;
-    d_hint     := d_sqlstate;
+    d_failure  := array_fill(NULL::jsonb, ARRAY[v_nt]);
     d_slots    := array_fill(0, ARRAY[v_nt]);
     d_used     := array_fill(false, ARRAY[v_nt]);
     d_pool     := ARRAY(SELECT least(max_conns, d_end[d] - d_first[d] + 1) FROM generate_series(1, v_nt) AS d
@@ -613,9 +646,9 @@ BEGIN
                             DETAIL  = format('pdb_run leaves %s slots to other sessions.', c_margin),
                             HINT    = 'Try again later, or raise max_connections or the connection limits.';
                     ELSIF v_free < 1 AND v_k = 1 THEN
-                        d_sqlstate[v_d] := '53300';
-                        d_error[v_d]    := 'no connection slot is free on the target server';
-                        d_detail[v_d]   := format('%s leaves %s slots to other sessions.', caller, c_margin);
+                        d_failure[v_d] := jsonb_build_object(
+                            'sqlstate', '53300', 'error', 'no connection slot is free on the target server',
+                            'detail', format('%s leaves %s slots to other sessions.', caller, c_margin));
                         EXIT;
                     END IF;
                     v_free := greatest(v_free, 1);
@@ -632,27 +665,17 @@ BEGIN
                 s_tgt[v_pool]   := v_d;
                 s_task[v_pool]  := 0;
                 s_gen[v_pool]   := 0;
-                BEGIN
-                    s_pid[v_pool]   := @extschema@._pdb_open(v_dbl, s_conn[v_pool], d_connstr[v_d], setup, v_call, v_pool);
-                    s_state[v_pool] := 'idle';
-                    d_slots[v_d]    := d_slots[v_d] + 1;
-                EXCEPTION WHEN others THEN
-                    IF NOT v_multi THEN
-                        RAISE;
-                    END IF;
-                    -- pdb_run_at, pdb_broadcast: the target's tasks fail, the others run
-                    GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
-                                            ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
-                    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_pool]], true);
+                -- pdb_run raises a failure to connect; the others fail the target's tasks
+                v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_pool], d_connstr[v_d], setup, v_call, v_pool,
+                                                    NOT v_multi);
+                s_pid[v_pool] := v_open.pid;
+                IF v_open.failure IS NOT NULL THEN
                     s_state[v_pool] := 'dead';
-                    IF d_slots[v_d] = 0 THEN
-                        d_sqlstate[v_d] := ex_state;
-                        d_error[v_d]    := ex_message;
-                        d_detail[v_d]   := nullif(ex_detail, '');
-                        d_hint[v_d]     := nullif(ex_hint, '');
-                    END IF;
+                    d_failure[v_d]  := coalesce(d_failure[v_d], v_open.failure);
                     EXIT;
-                END;
+                END IF;
+                s_state[v_pool] := 'idle';
+                d_slots[v_d]    := d_slots[v_d] + 1;
             END LOOP;
         END LOOP;
         -- locks beyond the connections opened go back
@@ -704,15 +727,15 @@ BEGIN
 
             -- a target without a connection: what it still has to run fails
             FOR v_d IN 1..v_nt LOOP
-                CONTINUE WHEN d_sqlstate[v_d] IS NULL OR d_slots[v_d] > 0;
+                CONTINUE WHEN d_failure[v_d] IS NULL OR d_slots[v_d] > 0;
                 FOREACH v_i IN ARRAY ARRAY(SELECT generate_series(d_next[v_d], d_end[v_d]))
                                      || ARRAY(SELECT r FROM unnest(v_retry) AS r WHERE v_tgt[r] = v_d) LOOP
                     r_status[v_i]   := 'error';
                     r_result[v_i]   := NULL;
-                    r_sqlstate[v_i] := d_sqlstate[v_d];
-                    r_error[v_i]    := d_error[v_d];
-                    r_detail[v_i]   := d_detail[v_d];
-                    r_hint[v_i]     := d_hint[v_d];
+                    r_sqlstate[v_i] := d_failure[v_d]->>'sqlstate';
+                    r_error[v_i]    := d_failure[v_d]->>'error';
+                    r_detail[v_i]   := d_failure[v_d]->>'detail';
+                    r_hint[v_i]     := d_failure[v_d]->>'hint';
                     r_end[v_i]      := clock_timestamp();
                     v_done := v_done + 1;
                     v_stop := v_stop OR v_ff;
@@ -770,26 +793,17 @@ BEGIN
                     s_gen[v_slot]   := s_gen[v_slot] + 1;
                     s_conn[v_slot]  := v_prefix || v_slot || '_' || s_gen[v_slot];
                     v_active := true;
-                    BEGIN
-                        s_pid[v_slot]   := @extschema@._pdb_open(v_dbl, s_conn[v_slot], d_connstr[s_tgt[v_slot]],
-                                                                 setup, v_call, v_slot);
-                        s_state[v_slot] := 'idle';
-                    EXCEPTION WHEN others THEN
-                        IF NOT v_multi THEN
-                            RAISE;
-                        END IF;
-                        GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
-                                                ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
-                        PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], true);
+                    v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_slot], d_connstr[s_tgt[v_slot]], setup,
+                                                        v_call, v_slot, NOT v_multi);
+                    s_pid[v_slot] := v_open.pid;
+                    IF v_open.failure IS NOT NULL THEN
                         s_state[v_slot] := 'dead';
                         v_d := s_tgt[v_slot];
                         d_slots[v_d]    := d_slots[v_d] - 1;
-                        d_sqlstate[v_d] := ex_state;
-                        d_error[v_d]    := ex_message;
-                        d_detail[v_d]   := nullif(ex_detail, '');
-                        d_hint[v_d]     := nullif(ex_hint, '');
+                        d_failure[v_d]  := v_open.failure;
                         CONTINUE;  -- the target's other connections carry on, if it has any
-                    END;
+                    END IF;
+                    s_state[v_slot] := 'idle';
                 END IF;
 
                 CONTINUE WHEN s_state[v_slot] NOT IN ('idle', 'maybe');
