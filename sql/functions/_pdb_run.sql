@@ -391,19 +391,23 @@ BEGIN
         END IF;
 
         IF atomic THEN
-            -- every target must accept PREPARE TRANSACTION before anything runs
+            -- every target must hold all its tasks prepared at once, before anything runs
             FOR v_slot IN 1..v_pool LOOP
                 CONTINUE WHEN s_state[v_slot] <> 'idle';
+                v_d := s_tgt[v_slot];
                 EXECUTE format('SELECT m.v FROM %I.dblink($1, $2) AS m(v integer)', v_dbl) INTO v_i
                     USING s_conn[v_slot], 'SELECT current_setting(''max_prepared_transactions'')::integer';
-                IF v_i = 0 THEN
+                IF v_i < d_end[v_d] - d_first[v_d] + 1 THEN
                     RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
-                        MESSAGE = format('target %s does not allow prepared transactions',
-                                         coalesce(d_masked[s_tgt[v_slot]], 'NULL (this database)')),
-                        DETAIL  = 'Its max_prepared_transactions is 0; atomic => true ends each task with '
-                                  'PREPARE TRANSACTION.',
-                        HINT    = 'Set max_prepared_transactions on that server (it needs a restart), at least '
-                                  'to the number of connections pdb_run opens there.';
+                        MESSAGE = CASE WHEN v_i = 0
+                                       THEN format('target %s does not allow prepared transactions',
+                                                   coalesce(d_masked[v_d], 'NULL (this database)'))
+                                       ELSE format('target %s allows fewer prepared transactions than the call has tasks there',
+                                                   coalesce(d_masked[v_d], 'NULL (this database)')) END,
+                        DETAIL  = format('Its max_prepared_transactions is %s; atomic => true keeps each of the %s '
+                                         'tasks there prepared until all have prepared.', v_i, d_end[v_d] - d_first[v_d] + 1),
+                        HINT    = 'Raise max_prepared_transactions on that server (it needs a restart), or run '
+                                  'fewer tasks there in one atomic call.';
                 END IF;
             END LOOP;
             -- record the call, then hold its lock while it runs: pdb_recover leaves it alone

@@ -73,7 +73,8 @@
  *
  * Errors: 25001 same_snapshot in a subtransaction (pg_export_snapshot), or
  * atomic with a task that cannot run in a transaction block; 55000 atomic
- * on a server whose max_prepared_transactions is 0;
+ * on a server whose max_prepared_transactions is lower than the tasks it
+ * runs there;
  * 22004 tasks is NULL or holds a NULL; 22023 max_conns or batch_size
  * NULL or < 1, retries NULL or < 0, task_timeout <= 0, fail_fast NULL, atomic
  * NULL or with same_snapshot, tasks

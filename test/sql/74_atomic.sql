@@ -24,7 +24,7 @@ CREATE FUNCTION t74.prepared() RETURNS bigint LANGUAGE sql AS $$
     SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'pdb\_%'
 $$;
 
-SELECT plan(24);
+SELECT plan(25);
 
 -- all or nothing across two databases
 CREATE TABLE t74.ok AS
@@ -76,6 +76,10 @@ SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['UPDATE t74.acc SET v = 9; COMMIT
                  NULL, 'a task with its own COMMIT is refused');
 SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], atomic => true, same_snapshot => true)$$, '22023',
                  'atomic and same_snapshot cannot be combined', 'atomic with same_snapshot: 22023');
+SELECT throws_ok(format($$SELECT * FROM pdb_run(array_fill('UPDATE t74.acc SET v = 9'::text, ARRAY[%s]), 2,
+                                                  atomic => true)$$,
+                        current_setting('max_prepared_transactions')::integer + 1),
+                 '55000', NULL, 'more tasks on a target than its max_prepared_transactions: 55000');
 SELECT is(t74.sums(), '2/2', 'nothing ran');
 
 -- pdb_recover: leftovers of calls whose caller died, made by hand
