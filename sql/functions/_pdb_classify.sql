@@ -41,24 +41,27 @@ LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    -- E'' strings: the same backslashes whatever standard_conforming_strings says
-    WITH c AS (
+    -- E'' strings: the same backslashes whatever standard_conforming_strings says;
+    -- MATERIALIZED: each regular expression runs once per task (inlined CTEs
+    -- would run them again for every column that uses them)
+    WITH c AS MATERIALIZED (
         SELECT u.t, u.o,
                u.t ~* E'^\\s*(select|insert|update|delete|merge|with|values|table)\\M' AS plain,
                u.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M'
                OR u.t ~* E'\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M'
                    AS stateful
           FROM unnest($1) WITH ORDINALITY AS u(t, o)
-    ), a AS (
-        SELECT c.*,
+    ), a AS MATERIALIZED (
+        SELECT c.o, c.plain, c.stateful,
                c.plain AND NOT c.stateful
-               AND c.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M' AS atomic
+               AND c.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M' AS atomic,
+               strpos(rtrim(c.t, E' \t\r\n\f;'), ';') = 0 AS single
           FROM c
     )
     SELECT array_agg(a.plain ORDER BY a.o),
            array_agg(a.stateful ORDER BY a.o),
            array_agg(a.atomic ORDER BY a.o),
-           array_agg(a.atomic AND strpos(rtrim(a.t, E' \t\r\n\f;'), ';') = 0 ORDER BY a.o)
+           array_agg(a.atomic AND a.single ORDER BY a.o)
       FROM a
 $$;
 
