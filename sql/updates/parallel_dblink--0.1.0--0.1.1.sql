@@ -1834,8 +1834,8 @@ COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
  * more careful than needed, never less.
  *
  * plain: the task starts with SELECT, INSERT, UPDATE, DELETE, MERGE, WITH,
- *   VALUES or TABLE, statements that may run inside a transaction block; so
- *   pdb_run may send its application_name label in the same query string.
+ *   VALUES or TABLE, statements that may run inside a transaction block
+ *   (the first condition of atomic below).
  *
  * stateful: the task may leave state behind on its connection that the next
  *   task must not inherit, an open transaction or session settings: a
