@@ -46,7 +46,7 @@ DECLARE
     v_end       record;
     v_decision  text;
     v_names     text[];  -- the targets to visit, as reported
-    v_conns     text[];  -- and their connection strings
+    v_conns     text[];  -- and their connection strings (NULL: not visited)
     v_clean     boolean;
 BEGIN
     IF array_ndims(targets) > 1 THEN
@@ -68,40 +68,32 @@ BEGIN
                 'SET synchronous_commit = on; UPDATE @extschema@.pdb_atomic_run '
                 'SET decision = coalesce(decision, ''rollback''), decided_at = coalesce(decided_at, clock_timestamp()) '
                 'WHERE run_id = %L RETURNING decision', v_run.run_id), NULL);
-            v_clean := v_decision IS NOT NULL;  -- else the row is gone already
-            IF targets IS NULL THEN
-                v_names := v_run.targets;
-                v_conns := v_run.targets;
-            ELSE
-                v_names := v_given;
-                v_conns := targets;
-                -- settled only if every recorded target is visited
-                v_clean := v_clean AND NOT EXISTS (
-                    SELECT FROM unnest(v_run.targets) AS r(t)
-                     WHERE NOT EXISTS (SELECT FROM unnest(v_given) AS g(t) WHERE g.t IS NOT DISTINCT FROM r.t));
-            END IF;
-            FOR v_i IN 1..CASE WHEN v_decision IS NULL THEN 0 ELSE cardinality(v_names) END LOOP
-                IF strpos(v_conns[v_i], c_mask) > 0 THEN
+            IF v_decision IS NOT NULL THEN  -- else the row is gone already
+                IF targets IS NULL THEN
+                    v_names := v_run.targets;
+                    v_clean := true;
+                ELSE
+                    v_names := v_given;
+                    -- settled only if every recorded target is visited
+                    v_clean := NOT EXISTS (
+                        SELECT FROM unnest(v_run.targets) AS r(t)
+                         WHERE NOT EXISTS (SELECT FROM unnest(v_given) AS g(t) WHERE g.t IS NOT DISTINCT FROM r.t));
+                END IF;
+                -- where to connect; NULL (visited by nobody) where the password was masked
+                v_conns := ARRAY(SELECT CASE WHEN strpos(x.c, c_mask) > 0 THEN NULL
+                                             ELSE coalesce(x.c, @extschema@._pdb_default_connstr()) END
+                                   FROM unnest(coalesce(targets, v_run.targets)) WITH ORDINALITY AS x(c, o)
+                                  ORDER BY x.o);
+                FOR v_i IN 1..cardinality(v_names) LOOP
+                    CONTINUE WHEN v_conns[v_i] IS NOT NULL;
                     target := v_names[v_i]; action := 'unreachable'; sqlstate := '28P01';
                     error  := 'the password of this target is not recorded: pass the target in targets';
                     v_clean := false;
                     RETURN NEXT;
-                    v_conns[v_i] := NULL;
-                    v_names[v_i] := c_mask;  -- visited by nobody
-                END IF;
-            END LOOP;
-            IF v_decision IS NOT NULL THEN
-                FOR v_end IN
-                    SELECT e.*, v_names[k.o] AS name
-                      FROM (SELECT ARRAY(SELECT coalesce(x.c, @extschema@._pdb_default_connstr())
-                                           FROM unnest(v_conns) WITH ORDINALITY AS x(c, o)
-                                          WHERE v_names[x.o] IS DISTINCT FROM c_mask ORDER BY x.o) AS cs,
-                                   ARRAY(SELECT x.o::integer FROM unnest(v_names) WITH ORDINALITY AS x(c, o)
-                                          WHERE x.c IS DISTINCT FROM c_mask ORDER BY x.o) AS os) AS a,
-                           LATERAL @extschema@._pdb_atomic_end(v_dbl, v_run.run_id, a.cs, v_decision = 'commit') AS e,
-                           LATERAL (SELECT a.os[e.target_no] AS o) AS k
-                LOOP
-                    target   := v_end.name;
+                END LOOP;
+                FOR v_end IN SELECT * FROM @extschema@._pdb_atomic_end(v_dbl, v_run.run_id, v_conns,
+                                                                        v_decision = 'commit') LOOP
+                    target   := v_names[v_end.target_no];
                     task_id  := v_end.task_id;
                     sqlstate := v_end.err_sqlstate;
                     error    := v_end.err_message;
@@ -112,9 +104,9 @@ BEGIN
                     v_clean  := v_clean AND action IN ('committed', 'rolled back');
                     RETURN NEXT;
                 END LOOP;
-            END IF;
-            IF v_clean THEN
-                DELETE FROM @extschema@.pdb_atomic_run AS r WHERE r.run_id = v_run.run_id;
+                IF v_clean THEN
+                    DELETE FROM @extschema@.pdb_atomic_run AS r WHERE r.run_id = v_run.run_id;
+                END IF;
             END IF;
         EXCEPTION WHEN query_canceled OR others THEN
             PERFORM pg_advisory_unlock(c_run_space, hashtext(v_run.run_id::text));
