@@ -1,6 +1,6 @@
 /*
  * _pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[],
- *               OUT atomic boolean[], OUT batchable boolean[])
+ *               OUT atomic boolean[], OUT batchable boolean[], OUT single boolean[])
  *
  * Three facts about each task, read from its text once, before anything runs.
  * Each test is cautious: a word inside a string or a comment can make pdb_run
@@ -29,14 +29,17 @@
  * batchable: the task may share a batch with its neighbours. A batch is one
  *   query string, so one implicit transaction: if any of its tasks fails, none
  *   took effect and each runs again alone; pdb_run tells the results apart by
- *   counting them, one per task. So: atomic, and one statement (no ';' but
- *   trailing ones).
+ *   counting them, one per task. So: atomic and single.
+ *
+ * single: one statement (no ';' but trailing ones), so one result: its end
+ *   follows it at once.
  */
 CREATE FUNCTION @extschema@._pdb_classify(tasks text[],
                                           OUT plain boolean[],
                                           OUT stateful boolean[],
                                           OUT atomic boolean[],
-                                          OUT batchable boolean[])
+                                          OUT batchable boolean[],
+                                          OUT single boolean[])
 LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -61,9 +64,10 @@ AS $$
     SELECT array_agg(a.plain ORDER BY a.o),
            array_agg(a.stateful ORDER BY a.o),
            array_agg(a.atomic ORDER BY a.o),
-           array_agg(a.atomic AND a.single ORDER BY a.o)
+           array_agg(a.atomic AND a.single ORDER BY a.o),
+           array_agg(a.single ORDER BY a.o)
       FROM a
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
-'internal: which tasks are plain, may leave session state behind, are atomic, may share a batch';
+'internal: which tasks are plain, may leave session state behind, are atomic, may share a batch, are one statement';

@@ -6,6 +6,7 @@
 -- signatures or result types that changed
 DROP FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean);
 DROP FUNCTION @extschema@._pdb_prepare(name, text, text[]);
+DROP FUNCTION @extschema@._pdb_classify(text[]);
 DROP FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean);
 
 /*
@@ -146,6 +147,80 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[]) IS
 'internal: label a worker session and run the setup statements on it';
+
+/*
+ * _pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[],
+ *               OUT atomic boolean[], OUT batchable boolean[], OUT single boolean[])
+ *
+ * Three facts about each task, read from its text once, before anything runs.
+ * Each test is cautious: a word inside a string or a comment can make pdb_run
+ * more careful than needed, never less.
+ *
+ * plain: the task starts with SELECT, INSERT, UPDATE, DELETE, MERGE, WITH,
+ *   VALUES or TABLE, statements that may run inside a transaction block
+ *   (the first condition of atomic below).
+ *
+ * stateful: the task may leave state behind on its connection that the next
+ *   task must not inherit, an open transaction or session settings: a
+ *   statement of it starts with SET, RESET, BEGIN, START, SAVEPOINT, DISCARD,
+ *   LISTEN, PREPARE, DECLARE, LOAD or CREATE [LOCAL|GLOBAL] TEMP[ORARY], or it
+ *   calls set_config, an advisory lock function or dblink_connect anywhere.
+ *   After such a task pdb_run resets the connection (DISCARD ALL, then the
+ *   setup statements again); if the task left a transaction open, the reset
+ *   fails, and pdb_run rolls the transaction back and reports the task as an
+ *   error (25001).
+ *
+ * atomic: other statements may share the task's implicit transaction, all
+ *   or nothing: plain, not stateful, and none of the words BEGIN, START,
+ *   COMMIT, END, ROLLBACK, ABORT, SAVEPOINT, RELEASE or PREPARE anywhere (a
+ *   CASE ... END makes a task not atomic: cautious, never wrong). A durable
+ *   job marks such a task done in its own transaction.
+ *
+ * batchable: the task may share a batch with its neighbours. A batch is one
+ *   query string, so one implicit transaction: if any of its tasks fails, none
+ *   took effect and each runs again alone; pdb_run tells the results apart by
+ *   counting them, one per task. So: atomic and single.
+ *
+ * single: one statement (no ';' but trailing ones), so one result: its end
+ *   follows it at once.
+ */
+CREATE FUNCTION @extschema@._pdb_classify(tasks text[],
+                                          OUT plain boolean[],
+                                          OUT stateful boolean[],
+                                          OUT atomic boolean[],
+                                          OUT batchable boolean[],
+                                          OUT single boolean[])
+LANGUAGE sql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- E'' strings: the same backslashes whatever standard_conforming_strings says;
+    -- MATERIALIZED: each regular expression runs once per task (inlined CTEs
+    -- would run them again for every column that uses them)
+    WITH c AS MATERIALIZED (
+        SELECT u.t, u.o,
+               u.t ~* E'^\\s*(select|insert|update|delete|merge|with|values|table)\\M' AS plain,
+               u.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M'
+               OR u.t ~* E'\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M'
+                   AS stateful
+          FROM unnest($1) WITH ORDINALITY AS u(t, o)
+    ), a AS MATERIALIZED (
+        SELECT c.o, c.plain, c.stateful,
+               c.plain AND NOT c.stateful
+               AND c.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M' AS atomic,
+               strpos(rtrim(c.t, E' \t\r\n\f;'), ';') = 0 AS single
+          FROM c
+    )
+    SELECT array_agg(a.plain ORDER BY a.o),
+           array_agg(a.stateful ORDER BY a.o),
+           array_agg(a.atomic ORDER BY a.o),
+           array_agg(a.atomic AND a.single ORDER BY a.o),
+           array_agg(a.single ORDER BY a.o)
+      FROM a
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
+'internal: which tasks are plain, may leave session state behind, are atomic, may share a batch, are one statement';
 
 /*
  * _pdb_no_transaction_block(tasks text[]) RETURNS integer
@@ -415,14 +490,13 @@ DECLARE
     u_sql       text;
     -- per target
     d_connstr   text[];     -- the connection string (NULL made the loopback one)
-    d_loop      boolean[];  -- the loopback to this database
     d_masked    text[];     -- as reported: passwords masked, NULL for this database
     d_first     integer[];  -- its positions: d_first..d_end
     d_end       integer[];
     d_next      integer[];  -- its next new position
     d_pool      integer[];
     d_slots     integer[];  -- live connections
-    d_used      boolean[];  -- a task was sent to it
+    d_sent      text[];     -- its connection string once a task was sent to it (what to settle when atomic)
     d_failure   jsonb[];    -- why it is unusable (sqlstate, error, detail, hint): its remaining tasks fail so
     -- per slot of the pool
     s_conn      text[];
@@ -531,7 +605,7 @@ BEGIN
                          ORDER BY x.o);
     d_failure  := array_fill(NULL::jsonb, ARRAY[v_nt]);
     d_slots    := array_fill(0, ARRAY[v_nt]);
-    d_used     := array_fill(false, ARRAY[v_nt]);
+    d_sent     := array_fill(NULL::text, ARRAY[v_nt]);
     d_pool     := ARRAY(SELECT least(max_conns, d_end[d] - d_first[d] + 1) FROM generate_series(1, v_nt) AS d
                          ORDER BY d);
 
@@ -540,11 +614,10 @@ BEGIN
     v_prefix   := format('pdb_%s_%s_', pg_backend_pid(), v_call);
     v_sql_send := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
     v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
-    d_loop     := ARRAY(SELECT x.c IS NULL FROM unnest(d_connstr) WITH ORDINALITY AS x(c, o) ORDER BY x.o);
     FOR v_d IN 1..v_nt LOOP
         d_connstr[v_d] := coalesce(d_connstr[v_d], @extschema@._pdb_default_connstr());
     END LOOP;
-    SELECT c.stateful, c.batchable INTO v_stateful, v_batchable
+    SELECT c.stateful, c.batchable, c.single INTO v_stateful, v_batchable, v_single
       FROM @extschema@._pdb_classify(v_tasks) AS c;
     IF same_snapshot OR atomic THEN
         -- each task in a transaction of its own (on the caller's snapshot, or
@@ -553,9 +626,6 @@ BEGIN
         v_stateful  := array_fill(true, ARRAY[v_n]);
         v_batchable := array_fill(false, ARRAY[v_n]);
         v_single    := v_batchable;
-    ELSE
-        v_single := ARRAY(SELECT strpos(rtrim(x.t, E' \t\r\n\f;'), ';') = 0
-                            FROM unnest(v_tasks) WITH ORDINALITY AS x(t, o) ORDER BY x.o);
     END IF;
     IF same_snapshot THEN
         v_snapshot  := pg_export_snapshot();
@@ -634,9 +704,9 @@ BEGIN
             v_k := 0;
             WHILE v_k < v_want LOOP
                 v_k := v_k + 1;
-                IF v_k = 1 AND d_loop[v_d] THEN
+                IF v_k = 1 AND d_masked[v_d] IS NULL THEN  -- (the loopback)
                     v_free := @extschema@._pdb_free_slots(v_dbl, NULL) - c_margin;
-                ELSIF v_k = 2 AND NOT d_loop[v_d] THEN
+                ELSIF v_k = 2 AND d_masked[v_d] IS NOT NULL THEN
                     v_free := @extschema@._pdb_free_slots(v_dbl, s_conn[v_pool]) - c_margin + 1;  -- + the one we hold
                 END IF;
                 IF v_k <= 2 AND v_free < v_want THEN
@@ -730,8 +800,9 @@ BEGIN
             END IF;
 
             -- a target without a connection: what it still has to run fails
-            FOR v_d IN 1..v_nt LOOP
-                CONTINUE WHEN d_failure[v_d] IS NULL OR d_slots[v_d] > 0;
+            -- (only such a target has no live slot; the test is done in C)
+            FOR v_d IN 1..CASE WHEN array_position(d_slots, 0) IS NULL THEN 0 ELSE v_nt END LOOP
+                CONTINUE WHEN d_slots[v_d] > 0 OR (d_next[v_d] > d_end[v_d] AND cardinality(v_retry) = 0);
                 FOREACH v_i IN ARRAY ARRAY(SELECT generate_series(d_next[v_d], d_end[v_d]))
                                      || ARRAY(SELECT r FROM unnest(v_retry) AS r WHERE v_tgt[r] = v_d) LOOP
                     r_status[v_i]   := 'error';
@@ -918,7 +989,7 @@ BEGIN
 
                 IF v_sent = 1 AND u_first > 0 THEN
                     -- the unit is on its way
-                    d_used[v_d] := true;
+                    d_sent[v_d] := d_connstr[v_d];
                     IF u_retry THEN
                         v_retry := v_retry[:v_i - 1] || v_retry[v_i + 1:];
                     ELSE
@@ -1186,11 +1257,7 @@ BEGIN
             v_i := (SELECT min(coalesce(v_order[p], p)) FROM generate_series(1, v_n) AS p
                      WHERE r_status[p] IN ('error', 'timeout'));
             -- (a target that was sent nothing has nothing prepared)
-            FOR v_fetch IN SELECT * FROM @extschema@._pdb_atomic_end(
-                               v_dbl, v_run,
-                               ARRAY(SELECT CASE WHEN d_used[d] THEN d_connstr[d] END FROM generate_series(1, v_nt) AS d
-                                      ORDER BY d),
-                               v_commit) LOOP
+            FOR v_fetch IN SELECT * FROM @extschema@._pdb_atomic_end(v_dbl, v_run, d_sent, v_commit) LOOP
                 v_d := v_fetch.target_no;
                 IF v_fetch.task_id IS NULL OR v_fetch.err_sqlstate IS NOT NULL THEN
                     v_left := true;
@@ -1256,11 +1323,7 @@ BEGIN
             -- settle the prepared transactions now, as far as possible (while
             -- deciding, whether the decision is recorded is unknown: pdb_recover)
             BEGIN
-                IF NOT EXISTS (SELECT FROM @extschema@._pdb_atomic_end(
-                                               v_dbl, v_run,
-                                               ARRAY(SELECT CASE WHEN d_used[d] THEN d_connstr[d] END
-                                                       FROM generate_series(1, v_nt) AS d ORDER BY d),
-                                               v_phase = 'commit') AS e
+                IF NOT EXISTS (SELECT FROM @extschema@._pdb_atomic_end(v_dbl, v_run, d_sent, v_phase = 'commit') AS e
                                 WHERE e.task_id IS NULL OR e.err_sqlstate IS NOT NULL) THEN
                     PERFORM @extschema@._pdb_autonomous(format(
                         'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), NULL);
@@ -1817,75 +1880,6 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
 'internal: loopback connection string to this database as the current user';
-/*
- * _pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[],
- *               OUT atomic boolean[], OUT batchable boolean[])
- *
- * Three facts about each task, read from its text once, before anything runs.
- * Each test is cautious: a word inside a string or a comment can make pdb_run
- * more careful than needed, never less.
- *
- * plain: the task starts with SELECT, INSERT, UPDATE, DELETE, MERGE, WITH,
- *   VALUES or TABLE, statements that may run inside a transaction block
- *   (the first condition of atomic below).
- *
- * stateful: the task may leave state behind on its connection that the next
- *   task must not inherit, an open transaction or session settings: a
- *   statement of it starts with SET, RESET, BEGIN, START, SAVEPOINT, DISCARD,
- *   LISTEN, PREPARE, DECLARE, LOAD or CREATE [LOCAL|GLOBAL] TEMP[ORARY], or it
- *   calls set_config, an advisory lock function or dblink_connect anywhere.
- *   After such a task pdb_run resets the connection (DISCARD ALL, then the
- *   setup statements again); if the task left a transaction open, the reset
- *   fails, and pdb_run rolls the transaction back and reports the task as an
- *   error (25001).
- *
- * atomic: other statements may share the task's implicit transaction, all
- *   or nothing: plain, not stateful, and none of the words BEGIN, START,
- *   COMMIT, END, ROLLBACK, ABORT, SAVEPOINT, RELEASE or PREPARE anywhere (a
- *   CASE ... END makes a task not atomic: cautious, never wrong). A durable
- *   job marks such a task done in its own transaction.
- *
- * batchable: the task may share a batch with its neighbours. A batch is one
- *   query string, so one implicit transaction: if any of its tasks fails, none
- *   took effect and each runs again alone; pdb_run tells the results apart by
- *   counting them, one per task. So: atomic, and one statement (no ';' but
- *   trailing ones).
- */
-CREATE OR REPLACE FUNCTION @extschema@._pdb_classify(tasks text[],
-                                          OUT plain boolean[],
-                                          OUT stateful boolean[],
-                                          OUT atomic boolean[],
-                                          OUT batchable boolean[])
-LANGUAGE sql
-IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    -- E'' strings: the same backslashes whatever standard_conforming_strings says;
-    -- MATERIALIZED: each regular expression runs once per task (inlined CTEs
-    -- would run them again for every column that uses them)
-    WITH c AS MATERIALIZED (
-        SELECT u.t, u.o,
-               u.t ~* E'^\\s*(select|insert|update|delete|merge|with|values|table)\\M' AS plain,
-               u.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M'
-               OR u.t ~* E'\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M'
-                   AS stateful
-          FROM unnest($1) WITH ORDINALITY AS u(t, o)
-    ), a AS MATERIALIZED (
-        SELECT c.o, c.plain, c.stateful,
-               c.plain AND NOT c.stateful
-               AND c.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M' AS atomic,
-               strpos(rtrim(c.t, E' \t\r\n\f;'), ';') = 0 AS single
-          FROM c
-    )
-    SELECT array_agg(a.plain ORDER BY a.o),
-           array_agg(a.stateful ORDER BY a.o),
-           array_agg(a.atomic ORDER BY a.o),
-           array_agg(a.atomic AND a.single ORDER BY a.o)
-      FROM a
-$$;
-
-COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
-'internal: which tasks are plain, may leave session state behind, are atomic, may share a batch';
 /*
  * pdb_activity: the tasks running now, one row per worker backend that
  * pdb_run labelled on this server (application_name 'pdb_run:<caller pid>',

@@ -10,13 +10,17 @@ SELECT ARRAY['SELECT 1', 'SELECT 1 WHERE false', 'SELECT 1/0', 'INSERT INTO t70.
              'SELECT 1, 2', 'SELECT 4 -- trailing comment', 'SELECT ''a;b''', 'INSERT INTO t70.once VALUES (2)',
              'SELECT 5'] AS tasks;
 
-SELECT plan(12);
+SELECT plan(13);
 
 SELECT is((_pdb_classify(ARRAY['SELECT 1', ' insert into t values (1);', 'WITH x AS (SELECT 1) SELECT * FROM x',
                                'VACUUM t', 'SELECT 1; SELECT 2', 'SELECT CASE WHEN true THEN 1 END',
                                'BEGIN', 'SELECT '';''', 'CALL p()', 'DO $$BEGIN END$$', 'SET work_mem = 1'])).batchable,
           ARRAY[true, true, true, false, false, false, false, false, false, false, false],
           'only single statements without transaction control are batchable');
+SELECT is((_pdb_classify(ARRAY['SELECT 1', ' insert into t values (1);', 'SELECT 1; SELECT 2', 'SELECT '';''',
+                               'DO $$BEGIN END$$'])).single,
+          ARRAY[true, true, false, false, true],
+          'single: no '';'' but trailing ones (one inside a string counts: cautious)');
 
 SELECT results_eq(
     $$SELECT task_id, status, result, sqlstate FROM pdb_run((SELECT tasks FROM t70.tasks), 2, batch_size => 4)

@@ -15,19 +15,20 @@ mkdir -p sql/updates
     echo '-- signatures or result types that changed'
     echo 'DROP FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean);'
     echo 'DROP FUNCTION @extschema@._pdb_prepare(name, text, text[]);'
+    echo 'DROP FUNCTION @extschema@._pdb_classify(text[]);'
     echo 'DROP FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean);'
     echo
     cat sql/types/pdb_result.sql
     echo
     cat sql/tables/pdb_atomic_run.sql
-    for f in _pdb_prepare _pdb_no_transaction_block _pdb_atomic_end _pdb_try_open _pdb_run pdb_run pdb_run_at pdb_broadcast \
+    for f in _pdb_prepare _pdb_classify _pdb_no_transaction_block _pdb_atomic_end _pdb_try_open _pdb_run pdb_run pdb_run_at pdb_broadcast \
              pdb_recover pdb_job_run; do
         echo
         cat sql/functions/$f.sql
     done
     echo
     echo '-- bodies that changed'
-    for f in _pdb_open _pdb_default_connstr _pdb_classify; do
+    for f in _pdb_open _pdb_default_connstr; do
         sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' sql/functions/$f.sql
     done
     sed 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' sql/views/pdb_activity.sql
