@@ -24,7 +24,7 @@ CREATE FUNCTION t74.prepared() RETURNS bigint LANGUAGE sql AS $$
     SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'pdb\_%'
 $$;
 
-SELECT plan(25);
+SELECT plan(31);
 
 -- all or nothing across two databases
 CREATE TABLE t74.ok AS
@@ -81,6 +81,28 @@ SELECT throws_ok(format($$SELECT * FROM pdb_run(array_fill('UPDATE t74.acc SET v
                         current_setting('max_prepared_transactions')::integer + 1),
                  '55000', NULL, 'more tasks on a target than its max_prepared_transactions: 55000');
 SELECT is(t74.sums(), '2/2', 'nothing ran');
+
+-- the caller cancelled (statement_timeout) while a task runs: what prepared is rolled back, nothing is left
+-- (throws_ok catches OTHERS only, which leaves out query_canceled)
+CREATE FUNCTION t74.sqlstate_of(sql text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+    EXECUTE sql;
+    RETURN 'ok';
+EXCEPTION WHEN query_canceled OR others THEN
+    RETURN SQLSTATE;
+END
+$f$;
+SET statement_timeout = '1s';
+CREATE TABLE t74.cancel AS
+SELECT t74.sqlstate_of($$SELECT count(*) FROM pdb_run_at(ARRAY['UPDATE t74.acc SET v = v + 1 WHERE id = 1', 'SELECT pg_sleep(30)'],
+                                                        ARRAY[NULL, t74.other()], atomic => true)$$) AS s;
+RESET statement_timeout;
+SELECT is((SELECT s FROM t74.cancel), '57014', 'an atomic call cancelled by statement_timeout raises 57014');
+SELECT is(t74.prepared(), 0::bigint, 'the task that had prepared is rolled back');
+SELECT is_empty($$SELECT * FROM pdb_atomic_run$$, 'the call''s record is removed');
+SELECT is(t74.sums(), '2/2', 'nothing changed');
+SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'no connection is left open');
+SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker is left running');
 
 -- pdb_recover: leftovers of calls whose caller died, made by hand
 SELECT dblink_connect('t74_prep', _pdb_default_connstr());
