@@ -55,6 +55,7 @@ DECLARE
     c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
+    c_spin        CONSTANT double precision := CAST(0.005 AS double precision);   -- 5 ms: units shorter poll without sleep
     c_check_every CONSTANT interval := interval '1 second';
     c_margin      CONSTANT integer := 2;           -- connection slots always left to other sessions
     c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns
@@ -68,6 +69,7 @@ DECLARE
     v_batchable boolean[];
     v_stateful  boolean[];
     v_single    boolean[];  -- one statement, sent as is: its end follows its result at once
+    v_tag       text[];     -- how _pdb_batch reports the task; NULL: not through it
     v_snapshot  text;
     v_started   timestamptz := clock_timestamp();
     v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
@@ -101,6 +103,8 @@ DECLARE
     v_sql_busy  text;
     v_active    boolean;
     v_quiet     timestamptz := clock_timestamp();
+    v_typical   double precision;  -- how long a unit runs, in seconds (a moving average) ...
+    v_ran       double precision;  -- ... of these
     v_checked   timestamptz := clock_timestamp();
     v_fetch     record;
     v_open      record;
@@ -117,6 +121,9 @@ DECLARE
     u_last      integer;
     u_retry     boolean;
     u_reset     boolean;
+    u_exec      boolean;    -- a batch through _pdb_batch
+    u_tasks     text[];     -- its tasks and their tags
+    u_tags      text[];
     u_sql       text;
     -- per target
     d_connstr   text[];     -- the connection string (NULL made the loopback one)
@@ -127,6 +134,7 @@ DECLARE
     d_pool      integer[];
     d_slots     integer[];  -- live connections
     d_sent      text[];     -- its connection string once a task was sent to it (what to settle when atomic)
+    d_exec      boolean[];  -- batches may run through _pdb_batch: this database, until that fails
     d_failure   jsonb[];    -- why it is unusable (sqlstate, error, detail, hint): its remaining tasks fail so
     -- per slot of the pool
     s_conn      text[];
@@ -143,6 +151,7 @@ DECLARE
     s_started   timestamptz[];
     s_failed    boolean[];
     s_gen       integer[];
+    s_exec      boolean[];  -- its unit is a batch through _pdb_batch
     -- per task
     r_status    text[];
     r_result    text[];
@@ -236,6 +245,7 @@ BEGIN
     d_failure  := array_fill(NULL::jsonb, ARRAY[v_nt]);
     d_slots    := array_fill(0, ARRAY[v_nt]);
     d_sent     := array_fill(NULL::text, ARRAY[v_nt]);
+    d_exec     := ARRAY(SELECT m IS NULL FROM unnest(d_masked) WITH ORDINALITY AS x(m, o) ORDER BY x.o);
     d_pool     := ARRAY(SELECT least(max_conns, d_end[d] - d_first[d] + 1) FROM generate_series(1, v_nt) AS d
                          ORDER BY d);
 
@@ -247,7 +257,7 @@ BEGIN
     FOR v_d IN 1..v_nt LOOP
         d_connstr[v_d] := coalesce(d_connstr[v_d], @extschema@._pdb_default_connstr());
     END LOOP;
-    SELECT c.stateful, c.batchable, c.single INTO v_stateful, v_batchable, v_single
+    SELECT c.stateful, c.batchable, c.single, c.tag INTO v_stateful, v_batchable, v_single, v_tag
       FROM @extschema@._pdb_classify(v_tasks) AS c;
     IF same_snapshot OR atomic THEN
         -- each task in a transaction of its own (on the caller's snapshot, or
@@ -365,6 +375,7 @@ BEGIN
                 s_tgt[v_pool]   := v_d;
                 s_task[v_pool]  := 0;
                 s_gen[v_pool]   := 0;
+                s_exec[v_pool]  := false;
                 -- pdb_run raises a failure to connect; the others fail the target's tasks
                 v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_pool], d_connstr[v_d], setup, v_call, v_pool,
                                                     NOT v_multi);
@@ -517,6 +528,7 @@ BEGIN
                 -- with as many batchable followers as batch_size allows
                 v_d := s_tgt[v_slot];
                 u_first := 0;
+                u_exec  := false;
                 v_i := NULL;  -- the place of a retry of this target in v_retry
                 IF NOT v_stop AND cardinality(v_retry) > 0 THEN
                     v_i := CASE WHEN v_nt = 1 THEN 1
@@ -531,9 +543,13 @@ BEGIN
                     u_first := d_next[v_d];
                     u_last  := u_first;
                     IF batch_size > 1 AND v_batchable[u_first] THEN
-                        WHILE u_last < d_end[v_d] AND u_last - u_first + 1 < batch_size AND v_batchable[u_last + 1] LOOP
+                        -- on this database, a run of tasks _pdb_batch can report goes through it
+                        u_exec := d_exec[v_d] AND v_tag[u_first] IS NOT NULL;
+                        WHILE u_last < d_end[v_d] AND u_last - u_first + 1 < batch_size AND v_batchable[u_last + 1]
+                              AND (NOT u_exec OR v_tag[u_last + 1] IS NOT NULL) LOOP
                             u_last := u_last + 1;
                         END LOOP;
+                        u_exec := u_exec AND u_last > u_first;
                     END IF;
                 END IF;
                 -- after a task that may leave state behind, the probe is a reset
@@ -551,6 +567,16 @@ BEGIN
                                     v_gid || coalesce(v_order[u_first], u_first));
                 ELSIF u_first = u_last THEN
                     u_sql := v_tasks[u_first];
+                ELSIF u_exec THEN
+                    -- (element by element: a slice of a large array costs as much as copying it)
+                    u_tasks := ARRAY[]::text[];
+                    u_tags  := ARRAY[]::text[];
+                    FOR v_t IN u_first..u_last LOOP
+                        u_tasks := u_tasks || v_tasks[v_t];
+                        u_tags  := u_tags || v_tag[v_t];
+                    END LOOP;
+                    u_sql := format('SELECT @extschema@._pdb_batch(%L::text[], %L::text[], '
+                                    'pg_catalog.current_setting(''search_path''))', u_tasks, u_tags);
                 ELSE
                     -- the line breaks end a task's trailing -- comment
                     u_sql := v_tasks[u_first];
@@ -628,6 +654,7 @@ BEGIN
                     s_first[v_slot]  := u_first;
                     s_last[v_slot]   := u_last;
                     s_task[v_slot]   := u_first;  -- a batch counts its results
+                    s_exec[v_slot]   := u_exec;
                     s_state[v_slot]  := 'run';
                     s_zero[v_slot]    := 0;
                     s_reason[v_slot]  := NULL;
@@ -722,9 +749,14 @@ BEGIN
                                 s_failed[v_slot] := true;  -- nothing of the batch took effect
                                 IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
                                     s_state[v_slot] := 'lost';
+                                ELSIF s_exec[v_slot] AND v_fetch.err_sqlstate IN ('42883', '3F000', '42501') THEN
+                                    -- maybe it cannot call _pdb_batch (or a task failed so): plain batches
+                                    d_exec[s_tgt[v_slot]] := false;
                                 END IF;
                             ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
                                 -- the end of the batch: done, or each task again alone
+                                v_ran := CAST(extract(epoch FROM clock_timestamp() - s_started[v_slot]) AS double precision);
+                                v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
                                 FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
                                     IF NOT s_failed[v_slot] THEN
                                         r_status[v_t] := 'ok';
@@ -744,6 +776,13 @@ BEGIN
                                     END IF;
                                 END LOOP;
                                 s_state[v_slot] := 'idle';
+                            ELSIF s_exec[v_slot] THEN
+                                -- _pdb_batch: the results of all its tasks at once
+                                u_tasks := CAST(v_fetch.value AS text[]);
+                                FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                                    r_result[v_t] := u_tasks[v_t - s_first[v_slot] + 1];
+                                END LOOP;
+                                s_task[v_slot] := s_last[v_slot] + 1;
                             ELSE
                                 r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
                                 s_task[v_slot] := v_task + 1;
@@ -759,6 +798,8 @@ BEGIN
                         WHEN 'empty' THEN
                             s_state[v_slot] := 'maybe';
                             s_since[v_slot] := clock_timestamp();
+                            v_ran := CAST(extract(epoch FROM s_since[v_slot] - s_started[v_slot]) AS double precision);
+                            v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
                         ELSE  -- 'error': the query string stops at its first error
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN
@@ -789,7 +830,7 @@ BEGIN
                     -- after the one result of a single statement (a task, the probe,
                     -- the reset) its end is there already: read it without asking
                     CONTINUE draining WHEN v_fetch.kind IN ('row', 'novalue')
-                                       AND (s_state[v_slot] IN ('probe', 'reset')
+                                       AND (s_state[v_slot] IN ('probe', 'reset') OR s_exec[v_slot]
                                             OR (s_first[v_slot] = s_last[v_slot] AND v_single[v_task]));
                     EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
                     EXIT draining WHEN v_busy <> 0;
@@ -853,12 +894,20 @@ BEGIN
                  * next; one that ran long waits at most 1/16 of its run time;
                  * a wake-up costs about 0.15 ms of CPU, so the coordinator
                  * uses well under 1% of a core while tasks run long.
+                 * But pg_sleep cannot wait less than 1 ms, a long time for
+                 * units that run a few ms: while they typically run less
+                 * than c_spin, and the next end is due (less than twice that
+                 * since anything happened), poll again at once instead.
                  */
-                PERFORM pg_sleep(least(c_max_sleep,
-                                       greatest(c_min_sleep,
-                                                CAST(extract(epoch FROM clock_timestamp() - v_quiet)
-                                                     AS double precision) / 16),
-                                       CAST(extract(epoch FROM v_wake - clock_timestamp()) AS double precision)));
+                IF v_typical < c_spin AND clock_timestamp() - v_quiet < make_interval(secs => 2 * v_typical) THEN
+                    NULL;
+                ELSE
+                    PERFORM pg_sleep(least(c_max_sleep,
+                                           greatest(c_min_sleep,
+                                                    CAST(extract(epoch FROM clock_timestamp() - v_quiet)
+                                                         AS double precision) / 16),
+                                           CAST(extract(epoch FROM v_wake - clock_timestamp()) AS double precision)));
+                END IF;
             END IF;
         END LOOP;
 

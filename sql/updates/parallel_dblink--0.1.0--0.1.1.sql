@@ -95,6 +95,77 @@ COMMENT ON TABLE @extschema@.pdb_atomic_run IS
 'Atomic pdb_run calls whose prepared transactions may be unsettled; pdb_recover() settles them';
 
 /*
+ * _pdb_batch(tasks text[], tags text[], path text) RETURNS text[]
+ *
+ * Runs a batch of tasks on a worker connection to this database, one after
+ * the other in the transaction of the statement that calls it, and returns
+ * each task's result as pdb_run reports it. pdb_run sends
+ * 'SELECT _pdb_batch(...)' instead of the tasks joined by ';': the batch then
+ * has one result instead of one per task, which the coordinator reads for a
+ * fraction of the cost. _pdb_classify says which tasks may come here (tag).
+ *
+ *   tags[i] ''     task i returns rows (SELECT, VALUES, TABLE): its result is
+ *                  the first column of its first row, as text, if it has one
+ *                  column (NULL for no rows or several columns), as dblink
+ *                  would show it
+ *   tags[i] other  a command without RETURNING ('INSERT 0 ', 'UPDATE ',
+ *                  'DELETE ', 'MERGE '): its result is its command tag, this
+ *                  prefix and its row count
+ *   path           the caller's search_path (an argument, so evaluated before
+ *                  this function's SET clause applies)
+ *
+ * The tasks run in path, as they would sent alone. The rest of the function
+ * runs in its pinned search_path, except the loop that runs the tasks, where
+ * every name is schema-qualified, so that the path is switched once per
+ * batch, not twice per task. Any error ends the statement, so nothing of the
+ * batch takes effect; pdb_run then runs each task alone.
+ */
+CREATE FUNCTION @extschema@._pdb_batch(tasks text[], tags text[], path text)
+RETURNS text[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_n    integer := coalesce(cardinality(tasks), 0);
+    v_out  text[]  := array_fill(NULL::text, ARRAY[v_n]);
+    v_row  record;
+    v_rows bigint;
+BEGIN
+    IF cardinality(tags) IS DISTINCT FROM v_n OR array_lower(tasks, 1) <> 1 OR array_lower(tags, 1) <> 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'tasks and tags must be arrays of the same length, from 1';
+    END IF;
+    PERFORM set_config('search_path', path, true);
+    FOR v_i IN 1..v_n LOOP
+        IF tags[v_i] OPERATOR(pg_catalog.=) '' THEN
+            EXECUTE tasks[v_i] INTO v_row;  -- (every row is computed; the first is kept)
+            v_out[v_i] := v_row::pg_catalog.text;
+        ELSE
+            EXECUTE tasks[v_i];
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            v_out[v_i] := v_rows::pg_catalog.text;
+        END IF;
+    END LOOP;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+    -- a row's text is (a,b,...); a field is quoted, with "" and \\ inside,
+    -- when it needs it, and empty when NULL. One field: its value; more: NULL.
+    RETURN ARRAY(
+        SELECT CASE WHEN t.tag <> '' THEN t.tag || t.out
+                    WHEN m.f[1] IS NOT NULL THEN regexp_replace(m.f[1], E'(["\\\\])\\1', E'\\1', 'g')
+                    ELSE nullif(m.f[2], '') END
+          FROM unnest(tags, v_out) WITH ORDINALITY AS t(tag, out, o)
+               LEFT JOIN LATERAL regexp_match(t.out, E'^\\((?:"((?:[^"]|"")*)"|([^,"]*))\\)$') AS m(f)
+                      ON t.tag = ''
+         ORDER BY t.o);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_batch(text[], text[], text) IS
+'internal: run a batch of tasks in one statement on a worker connection, and return their results';
+
+/*
  * _pdb_prepare(dblink_schema name, conn text, setup text[],
  *              OUT pid integer, OUT local boolean)
  *
@@ -150,9 +221,10 @@ COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[]) IS
 
 /*
  * _pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[],
- *               OUT atomic boolean[], OUT batchable boolean[], OUT single boolean[])
+ *               OUT atomic boolean[], OUT batchable boolean[], OUT single boolean[],
+ *               OUT tag text[])
  *
- * Three facts about each task, read from its text once, before anything runs.
+ * Facts about each task, read from its text once, before anything runs.
  * Each test is cautious: a word inside a string or a comment can make pdb_run
  * more careful than needed, never less.
  *
@@ -183,44 +255,71 @@ COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[]) IS
  *
  * single: one statement (no ';' but trailing ones), so one result: its end
  *   follows it at once.
+ *
+ * tag: how _pdb_batch reports a batchable task, which lets a batch on this
+ *   database run through it: '' for rows (SELECT, VALUES or TABLE, without
+ *   the word INTO: SELECT INTO makes a table), the command tag's prefix for
+ *   INSERT, UPDATE, DELETE or MERGE without the word RETURNING ('INSERT 0 ',
+ *   'UPDATE ', ...); NULL for the others (WITH, RETURNING, ...), which are
+ *   batched as one query string.
  */
 CREATE FUNCTION @extschema@._pdb_classify(tasks text[],
                                           OUT plain boolean[],
                                           OUT stateful boolean[],
                                           OUT atomic boolean[],
                                           OUT batchable boolean[],
-                                          OUT single boolean[])
+                                          OUT single boolean[],
+                                          OUT tag text[])
 LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    -- E'' strings: the same backslashes whatever standard_conforming_strings says;
-    -- MATERIALIZED: each regular expression runs once per task (inlined CTEs
-    -- would run them again for every column that uses them)
-    WITH c AS MATERIALIZED (
-        SELECT u.t, u.o,
-               u.t ~* E'^\\s*(select|insert|update|delete|merge|with|values|table)\\M' AS plain,
-               u.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M'
-               OR u.t ~* E'\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M'
+    -- E'' strings: the same backslashes whatever standard_conforming_strings
+    -- says. A regular expression costs a microsecond or so per task, so each
+    -- runs at most once per task (MATERIALIZED: inlined CTEs would run it again
+    -- for every column that uses it), and only when the text holds what it
+    -- looks for (strpos on the lowercased text first). The arrays are
+    -- aggregated from one sorted subquery, in its order: one sort, not six.
+    WITH w AS MATERIALIZED (
+        SELECT u.t, u.o, x.l, substring(x.l FROM E'^\\s*(\\w+)') AS w
+          FROM unnest($1) WITH ORDINALITY AS u(t, o), LATERAL (SELECT lower(u.t) AS l) AS x
+    ), c AS MATERIALIZED (
+        SELECT w.o, w.t, w.l, w.w,
+               w.w IN ('select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table') AS plain,
+               w.w IN ('set', 'reset', 'begin', 'start', 'savepoint', 'discard', 'listen', 'prepare', 'declare', 'load')
+               OR ((w.w = 'create' OR strpos(w.l, ';') > 0 OR strpos(w.l, 'set_config') > 0
+                    OR strpos(w.l, 'advisory_lock') > 0 OR strpos(w.l, 'dblink_connect') > 0)
+                   AND w.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M|\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M')
                    AS stateful
-          FROM unnest($1) WITH ORDINALITY AS u(t, o)
+          FROM w
     ), a AS MATERIALIZED (
-        SELECT c.o, c.plain, c.stateful,
-               c.plain AND NOT c.stateful
-               AND c.t !~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M' AS atomic,
+        SELECT c.o, c.t, c.l, c.w, c.plain, c.stateful,
+               CASE WHEN c.plain AND NOT c.stateful
+                    THEN NOT ((strpos(c.l, 'begin') > 0 OR strpos(c.l, 'start') > 0 OR strpos(c.l, 'commit') > 0
+                               OR strpos(c.l, 'end') > 0 OR strpos(c.l, 'rollback') > 0 OR strpos(c.l, 'abort') > 0
+                               OR strpos(c.l, 'savepoint') > 0 OR strpos(c.l, 'release') > 0
+                               OR strpos(c.l, 'prepare') > 0)
+                              AND c.t ~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M')
+                    ELSE false END AS atomic,
                strpos(rtrim(c.t, E' \t\r\n\f;'), ';') = 0 AS single
           FROM c
     )
-    SELECT array_agg(a.plain ORDER BY a.o),
-           array_agg(a.stateful ORDER BY a.o),
-           array_agg(a.atomic ORDER BY a.o),
-           array_agg(a.atomic AND a.single ORDER BY a.o),
-           array_agg(a.single ORDER BY a.o)
-      FROM a
+    SELECT array_agg(s.plain), array_agg(s.stateful), array_agg(s.atomic), array_agg(s.batchable),
+           array_agg(s.single), array_agg(s.tag)
+      FROM (SELECT a.o, a.plain, a.stateful, a.atomic, a.single, a.atomic AND a.single AS batchable,
+                   CASE WHEN NOT (a.atomic AND a.single) THEN NULL
+                        WHEN a.w IN ('select', 'values', 'table') THEN
+                             CASE WHEN strpos(a.l, 'into') = 0 OR a.t !~* E'\\minto\\M' THEN '' END
+                        WHEN a.w IN ('insert', 'update', 'delete', 'merge') THEN
+                             CASE WHEN strpos(a.l, 'returning') = 0 OR a.t !~* E'\\mreturning\\M' THEN
+                                  CASE a.w WHEN 'insert' THEN 'INSERT 0 ' ELSE upper(a.w) || ' ' END END
+                   END AS tag
+              FROM a
+             ORDER BY a.o) AS s
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
-'internal: which tasks are plain, may leave session state behind, are atomic, may share a batch, are one statement';
+'internal: which tasks are plain, may leave session state behind, are atomic, may share a batch, are one statement, and how _pdb_batch reports them';
 
 /*
  * _pdb_no_transaction_block(tasks text[]) RETURNS integer
@@ -425,6 +524,7 @@ DECLARE
     c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
+    c_spin        CONSTANT double precision := CAST(0.005 AS double precision);   -- 5 ms: units shorter poll without sleep
     c_check_every CONSTANT interval := interval '1 second';
     c_margin      CONSTANT integer := 2;           -- connection slots always left to other sessions
     c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns
@@ -438,6 +538,7 @@ DECLARE
     v_batchable boolean[];
     v_stateful  boolean[];
     v_single    boolean[];  -- one statement, sent as is: its end follows its result at once
+    v_tag       text[];     -- how _pdb_batch reports the task; NULL: not through it
     v_snapshot  text;
     v_started   timestamptz := clock_timestamp();
     v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
@@ -471,6 +572,8 @@ DECLARE
     v_sql_busy  text;
     v_active    boolean;
     v_quiet     timestamptz := clock_timestamp();
+    v_typical   double precision;  -- how long a unit runs, in seconds (a moving average) ...
+    v_ran       double precision;  -- ... of these
     v_checked   timestamptz := clock_timestamp();
     v_fetch     record;
     v_open      record;
@@ -487,6 +590,9 @@ DECLARE
     u_last      integer;
     u_retry     boolean;
     u_reset     boolean;
+    u_exec      boolean;    -- a batch through _pdb_batch
+    u_tasks     text[];     -- its tasks and their tags
+    u_tags      text[];
     u_sql       text;
     -- per target
     d_connstr   text[];     -- the connection string (NULL made the loopback one)
@@ -497,6 +603,7 @@ DECLARE
     d_pool      integer[];
     d_slots     integer[];  -- live connections
     d_sent      text[];     -- its connection string once a task was sent to it (what to settle when atomic)
+    d_exec      boolean[];  -- batches may run through _pdb_batch: this database, until that fails
     d_failure   jsonb[];    -- why it is unusable (sqlstate, error, detail, hint): its remaining tasks fail so
     -- per slot of the pool
     s_conn      text[];
@@ -513,6 +620,7 @@ DECLARE
     s_started   timestamptz[];
     s_failed    boolean[];
     s_gen       integer[];
+    s_exec      boolean[];  -- its unit is a batch through _pdb_batch
     -- per task
     r_status    text[];
     r_result    text[];
@@ -606,6 +714,7 @@ BEGIN
     d_failure  := array_fill(NULL::jsonb, ARRAY[v_nt]);
     d_slots    := array_fill(0, ARRAY[v_nt]);
     d_sent     := array_fill(NULL::text, ARRAY[v_nt]);
+    d_exec     := ARRAY(SELECT m IS NULL FROM unnest(d_masked) WITH ORDINALITY AS x(m, o) ORDER BY x.o);
     d_pool     := ARRAY(SELECT least(max_conns, d_end[d] - d_first[d] + 1) FROM generate_series(1, v_nt) AS d
                          ORDER BY d);
 
@@ -617,7 +726,7 @@ BEGIN
     FOR v_d IN 1..v_nt LOOP
         d_connstr[v_d] := coalesce(d_connstr[v_d], @extschema@._pdb_default_connstr());
     END LOOP;
-    SELECT c.stateful, c.batchable, c.single INTO v_stateful, v_batchable, v_single
+    SELECT c.stateful, c.batchable, c.single, c.tag INTO v_stateful, v_batchable, v_single, v_tag
       FROM @extschema@._pdb_classify(v_tasks) AS c;
     IF same_snapshot OR atomic THEN
         -- each task in a transaction of its own (on the caller's snapshot, or
@@ -735,6 +844,7 @@ BEGIN
                 s_tgt[v_pool]   := v_d;
                 s_task[v_pool]  := 0;
                 s_gen[v_pool]   := 0;
+                s_exec[v_pool]  := false;
                 -- pdb_run raises a failure to connect; the others fail the target's tasks
                 v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_pool], d_connstr[v_d], setup, v_call, v_pool,
                                                     NOT v_multi);
@@ -887,6 +997,7 @@ BEGIN
                 -- with as many batchable followers as batch_size allows
                 v_d := s_tgt[v_slot];
                 u_first := 0;
+                u_exec  := false;
                 v_i := NULL;  -- the place of a retry of this target in v_retry
                 IF NOT v_stop AND cardinality(v_retry) > 0 THEN
                     v_i := CASE WHEN v_nt = 1 THEN 1
@@ -901,9 +1012,13 @@ BEGIN
                     u_first := d_next[v_d];
                     u_last  := u_first;
                     IF batch_size > 1 AND v_batchable[u_first] THEN
-                        WHILE u_last < d_end[v_d] AND u_last - u_first + 1 < batch_size AND v_batchable[u_last + 1] LOOP
+                        -- on this database, a run of tasks _pdb_batch can report goes through it
+                        u_exec := d_exec[v_d] AND v_tag[u_first] IS NOT NULL;
+                        WHILE u_last < d_end[v_d] AND u_last - u_first + 1 < batch_size AND v_batchable[u_last + 1]
+                              AND (NOT u_exec OR v_tag[u_last + 1] IS NOT NULL) LOOP
                             u_last := u_last + 1;
                         END LOOP;
+                        u_exec := u_exec AND u_last > u_first;
                     END IF;
                 END IF;
                 -- after a task that may leave state behind, the probe is a reset
@@ -921,6 +1036,16 @@ BEGIN
                                     v_gid || coalesce(v_order[u_first], u_first));
                 ELSIF u_first = u_last THEN
                     u_sql := v_tasks[u_first];
+                ELSIF u_exec THEN
+                    -- (element by element: a slice of a large array costs as much as copying it)
+                    u_tasks := ARRAY[]::text[];
+                    u_tags  := ARRAY[]::text[];
+                    FOR v_t IN u_first..u_last LOOP
+                        u_tasks := u_tasks || v_tasks[v_t];
+                        u_tags  := u_tags || v_tag[v_t];
+                    END LOOP;
+                    u_sql := format('SELECT @extschema@._pdb_batch(%L::text[], %L::text[], '
+                                    'pg_catalog.current_setting(''search_path''))', u_tasks, u_tags);
                 ELSE
                     -- the line breaks end a task's trailing -- comment
                     u_sql := v_tasks[u_first];
@@ -998,6 +1123,7 @@ BEGIN
                     s_first[v_slot]  := u_first;
                     s_last[v_slot]   := u_last;
                     s_task[v_slot]   := u_first;  -- a batch counts its results
+                    s_exec[v_slot]   := u_exec;
                     s_state[v_slot]  := 'run';
                     s_zero[v_slot]    := 0;
                     s_reason[v_slot]  := NULL;
@@ -1092,9 +1218,14 @@ BEGIN
                                 s_failed[v_slot] := true;  -- nothing of the batch took effect
                                 IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
                                     s_state[v_slot] := 'lost';
+                                ELSIF s_exec[v_slot] AND v_fetch.err_sqlstate IN ('42883', '3F000', '42501') THEN
+                                    -- maybe it cannot call _pdb_batch (or a task failed so): plain batches
+                                    d_exec[s_tgt[v_slot]] := false;
                                 END IF;
                             ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
                                 -- the end of the batch: done, or each task again alone
+                                v_ran := CAST(extract(epoch FROM clock_timestamp() - s_started[v_slot]) AS double precision);
+                                v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
                                 FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
                                     IF NOT s_failed[v_slot] THEN
                                         r_status[v_t] := 'ok';
@@ -1114,6 +1245,13 @@ BEGIN
                                     END IF;
                                 END LOOP;
                                 s_state[v_slot] := 'idle';
+                            ELSIF s_exec[v_slot] THEN
+                                -- _pdb_batch: the results of all its tasks at once
+                                u_tasks := CAST(v_fetch.value AS text[]);
+                                FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                                    r_result[v_t] := u_tasks[v_t - s_first[v_slot] + 1];
+                                END LOOP;
+                                s_task[v_slot] := s_last[v_slot] + 1;
                             ELSE
                                 r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
                                 s_task[v_slot] := v_task + 1;
@@ -1129,6 +1267,8 @@ BEGIN
                         WHEN 'empty' THEN
                             s_state[v_slot] := 'maybe';
                             s_since[v_slot] := clock_timestamp();
+                            v_ran := CAST(extract(epoch FROM s_since[v_slot] - s_started[v_slot]) AS double precision);
+                            v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
                         ELSE  -- 'error': the query string stops at its first error
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN
@@ -1159,7 +1299,7 @@ BEGIN
                     -- after the one result of a single statement (a task, the probe,
                     -- the reset) its end is there already: read it without asking
                     CONTINUE draining WHEN v_fetch.kind IN ('row', 'novalue')
-                                       AND (s_state[v_slot] IN ('probe', 'reset')
+                                       AND (s_state[v_slot] IN ('probe', 'reset') OR s_exec[v_slot]
                                             OR (s_first[v_slot] = s_last[v_slot] AND v_single[v_task]));
                     EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
                     EXIT draining WHEN v_busy <> 0;
@@ -1223,12 +1363,20 @@ BEGIN
                  * next; one that ran long waits at most 1/16 of its run time;
                  * a wake-up costs about 0.15 ms of CPU, so the coordinator
                  * uses well under 1% of a core while tasks run long.
+                 * But pg_sleep cannot wait less than 1 ms, a long time for
+                 * units that run a few ms: while they typically run less
+                 * than c_spin, and the next end is due (less than twice that
+                 * since anything happened), poll again at once instead.
                  */
-                PERFORM pg_sleep(least(c_max_sleep,
-                                       greatest(c_min_sleep,
-                                                CAST(extract(epoch FROM clock_timestamp() - v_quiet)
-                                                     AS double precision) / 16),
-                                       CAST(extract(epoch FROM v_wake - clock_timestamp()) AS double precision)));
+                IF v_typical < c_spin AND clock_timestamp() - v_quiet < make_interval(secs => 2 * v_typical) THEN
+                    NULL;
+                ELSE
+                    PERFORM pg_sleep(least(c_max_sleep,
+                                           greatest(c_min_sleep,
+                                                    CAST(extract(epoch FROM clock_timestamp() - v_quiet)
+                                                         AS double precision) / 16),
+                                           CAST(extract(epoch FROM v_wake - clock_timestamp()) AS double precision)));
+                END IF;
             END IF;
         END LOOP;
 

@@ -10,7 +10,7 @@ SELECT ARRAY['SELECT 1', 'SELECT 1 WHERE false', 'SELECT 1/0', 'INSERT INTO t70.
              'SELECT 1, 2', 'SELECT 4 -- trailing comment', 'SELECT ''a;b''', 'INSERT INTO t70.once VALUES (2)',
              'SELECT 5'] AS tasks;
 
-SELECT plan(13);
+SELECT plan(19);
 
 SELECT is((_pdb_classify(ARRAY['SELECT 1', ' insert into t values (1);', 'WITH x AS (SELECT 1) SELECT * FROM x',
                                'VACUUM t', 'SELECT 1; SELECT 2', 'SELECT CASE WHEN true THEN 1 END',
@@ -51,6 +51,46 @@ SELECT is((SELECT array_agg(result ORDER BY task_id) FROM pdb_run(ARRAY(SELECT '
           (SELECT array_agg(i::text) FROM generate_series(1, 1000) AS i), 'a thousand tasks in batches of 50');
 SELECT is((SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'], 1, batch_size => 1000)), 1::bigint,
           'a batch_size larger than the array');
+
+-- batches of rows and plain commands run through _pdb_batch, in one statement
+SELECT is((_pdb_classify(ARRAY['SELECT 1', 'values (1)', 'TABLE t', ' insert into t values (1);', 'UPDATE t SET a = 1',
+                               'DELETE FROM t', 'MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE',
+                               'SELECT 1 INTO x', 'UPDATE t SET a = 1 RETURNING a', 'WITH x AS (SELECT 1) SELECT * FROM x',
+                               'VACUUM t', 'SELECT 1; SELECT 2'])).tag,
+          ARRAY['', '', '', 'INSERT 0 ', 'UPDATE ', 'DELETE ', 'MERGE ', NULL, NULL, NULL, NULL, NULL],
+          'tag: rows, command tags, NULL for what _pdb_batch cannot report (INTO, RETURNING, WITH) or not batchable');
+CREATE TABLE t70.m (id int PRIMARY KEY, v text);
+CREATE TABLE t70.shapes AS
+SELECT ARRAY['SELECT 1', 'SELECT 1, 2', 'SELECT ''a,b''', 'SELECT true', 'SELECT NULL::int', 'SELECT ''''',
+             'SELECT FROM t70.m', 'VALUES (1), (2)', 'TABLE t70.m', 'SELECT ''x"y\z()'' -- comment', 'SELECT 1 WHERE false',
+             'SELECT ROW(1, ''a b'')', 'SELECT ROW(NULL, NULL)', 'SELECT ARRAY[1, NULL]', 'SELECT '' lead''',
+             'SELECT 1 AS "a,b", 2', 'SELECT ''a'' UNION ALL SELECT ''b''', 'SELECT g FROM generate_series(1, 3) AS g;',
+             'INSERT INTO t70.m VALUES (1), (2), (3)', 'UPDATE t70.m SET v = ''x'' WHERE id > 1',
+             'INSERT INTO t70.m VALUES (1) ON CONFLICT DO NOTHING', 'DELETE FROM t70.m WHERE id = 3',
+             'MERGE INTO t70.m USING (VALUES (2), (4)) AS s(id) ON m.id = s.id WHEN MATCHED THEN UPDATE SET v = ''y'' WHEN NOT MATCHED THEN INSERT VALUES (s.id)',
+             'SELECT string_agg(id || '':'' || coalesce(v, ''-''), '','' ORDER BY id) FROM t70.m',
+             'DELETE FROM t70.m'] AS tasks;
+SELECT results_eq(
+    $$SELECT task_id, status, result IS NULL, result FROM pdb_run((SELECT tasks FROM t70.shapes), 1, batch_size => 100)$$,
+    $$SELECT task_id, status, result IS NULL, result FROM pdb_run((SELECT tasks FROM t70.shapes), 1)$$,
+    'through _pdb_batch each task gets the result it gets alone: first value of one column, command tags, NULLs');
+SELECT is((SELECT array_agg(DISTINCT result LIKE format(E'/* pdb_run:%s:1/3 */\nSELECT %s._pdb_batch(%%',
+                                                         pg_backend_pid(), quote_ident(n.nspname)))
+              FROM pdb_run(ARRAY['SELECT current_query()', 'SELECT current_query()', 'SELECT current_query()'], 1,
+                           batch_size => 3),
+                   pg_extension AS e JOIN pg_namespace AS n ON n.oid = e.extnamespace
+             WHERE e.extname = 'parallel_dblink'),
+          ARRAY[true], 'a batch of rows on this database runs as one call of _pdb_batch, labelled');
+SELECT is((SELECT array_agg(DISTINCT strpos(result, '_pdb_batch') = 0 AND strpos(result, E'FROM q\n;\nWITH') > 0)
+             FROM pdb_run(ARRAY['WITH q AS (SELECT 1) SELECT current_query() FROM q',
+                                'WITH q AS (SELECT 1) SELECT current_query() FROM q'], 1, batch_size => 3)),
+          ARRAY[true], 'a batch of WITH tasks runs as one query string');
+SELECT is((SELECT array_agg(result ORDER BY task_id)
+             FROM pdb_run(ARRAY['SELECT count(*) FROM once', 'INSERT INTO once VALUES (7)', 'SELECT max(id) FROM once'],
+                          1, batch_size => 3, setup => ARRAY['SET search_path = t70, public'])),
+          ARRAY['3', 'INSERT 0 1', '7'], 'the tasks of _pdb_batch resolve names in the search_path of the connection');
+SELECT throws_ok($$SELECT _pdb_batch(ARRAY['SELECT 1'], ARRAY[]::text[], 'public')$$, '22023',
+                 'tasks and tags must be arrays of the same length, from 1', '_pdb_batch: tags must match tasks');
 
 SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], 1, batch_size => 0)$$, '22023',
                  'batch_size must be at least 1', 'batch_size 0: 22023');

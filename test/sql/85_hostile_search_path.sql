@@ -23,7 +23,7 @@ CREATE FUNCTION evil.text_eq(text, text) RETURNS boolean LANGUAGE sql AS $$ SELE
 CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.text_eq);
 CREATE TABLE evil._pdb_conns (call_id bigint, slot int, conn_name text, worker_pid int, opened_at timestamptz);
 
-SELECT plan(4);
+SELECT plan(6);
 
 -- (pgTAP itself does not pin its search_path: no assertion runs while hostile)
 SET search_path = evil, pg_catalog, public;
@@ -31,11 +31,18 @@ CREATE TEMP TABLE sanity AS SELECT cardinality(ARRAY[1, 2]) AS n;
 DELETE FROM evil.calls;
 CREATE TEMP TABLE r AS SELECT * FROM public.pdb_run(ARRAY['SELECT 1', 'SELECT 2', 'SELECT 3/0'], 2);
 RESET search_path;
+-- workers in that search_path: a batch runs through _pdb_batch, whose tasks use the path of the connection
+CREATE TEMP TABLE rb AS
+SELECT * FROM pdb_run(ARRAY['SELECT 1', 'SELECT ''a''', 'UPDATE evil.calls SET fn = fn WHERE false'], 1, batch_size => 3,
+                      setup => ARRAY['SET search_path = evil, pg_catalog, public']);
 
 SELECT is((SELECT n FROM sanity), 0, 'the hostile search_path was in effect for the caller');
 
 SELECT is(ARRAY(SELECT status || ':' || coalesce(result, sqlstate) FROM r ORDER BY task_id),
           ARRAY['ok:1', 'ok:2', 'error:22012'], 'pdb_run gives the right results under a hostile search_path');
+SELECT is(ARRAY(SELECT status || ':' || coalesce(result, sqlstate) FROM rb ORDER BY task_id),
+          ARRAY['ok:1', 'ok:a', 'ok:UPDATE 0'], 'a batch through _pdb_batch in a hostile search_path gives the right results');
+SELECT is((SELECT count(DISTINCT started_at) FROM rb), 1::bigint, 'sent as one batch');
 SELECT is_empty('SELECT fn FROM evil.calls', 'and called none of the look-alikes');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'and left nothing open');
 

@@ -31,7 +31,7 @@ CREATE FUNCTION t88.connstr(role text, password text) RETURNS text LANGUAGE sql 
                   current_setting('port'), current_database(), role, password)
 $$;
 
-SELECT plan(18);
+SELECT plan(19);
 
 -- the session's temp state is created by the superuser: the role must be able to use it
 CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
@@ -74,6 +74,14 @@ SELECT is(pg_temp.as_role('pdb_alice', $$SELECT string_agg(status, ',' ORDER BY 
                                                     2, atomic => true)$$),
           'ok:ok,ok', 'and atomic runs for it: prepared, recorded and committed as the role');
 SELECT is((SELECT count(*) FROM t88.mine), 2::bigint, 'both rows are there');
+-- a worker that may not call _pdb_batch: that batch runs again task by task, later ones as query strings
+REVOKE EXECUTE ON FUNCTION _pdb_batch(text[], text[], text) FROM PUBLIC;
+SELECT is(pg_temp.as_role('pdb_alice', $$SELECT string_agg(status || ':' || (strpos(result, '_pdb_batch') > 0) || ':'
+                                                          || (strpos(result, E'\n;\n') > 0), ',' ORDER BY task_id)
+                                       FROM pdb_run(array_fill('SELECT current_query()'::text, ARRAY[4]), 1, batch_size => 2)$$),
+          'ok:ok:false:false,ok:false:false,ok:false:true,ok:false:true',
+          'a worker that may not call _pdb_batch gets its batches as query strings');
+GRANT EXECUTE ON FUNCTION _pdb_batch(text[], text[], text) TO PUBLIC;
 SELECT is(pg_temp.as_role('pdb_alice', $$SELECT string_agg(status || ':' || coalesce(sqlstate, ''), ',' ORDER BY task_id)
                                        FROM pdb_run(ARRAY['INSERT INTO t88.mine VALUES (3)',
                                                           'SELECT pg_sleep(0.3); INSERT INTO t88.secret VALUES (3)'],

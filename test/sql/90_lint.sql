@@ -1,7 +1,9 @@
 \unset ECHO
 \i test/setup.sql
 
--- plpgsql_check finds nothing in any PL/pgSQL function of the extension.
+-- plpgsql_check finds nothing in any PL/pgSQL function of the extension, but
+-- one thing it cannot know: the columns of a task that _pdb_batch runs into a
+-- record (any task's, by design).
 CREATE EXTENSION IF NOT EXISTS plpgsql_check;
 
 SELECT plan(2);
@@ -17,6 +19,7 @@ SELECT is_empty($$
       JOIN pg_language l ON l.oid = p.prolang AND l.lanname = 'plpgsql'
      CROSS JOIN LATERAL plpgsql_check_function_tb(p.oid::regprocedure, extra_warnings => true,
                                                    other_warnings => true) AS c
+     WHERE NOT (p.proname = '_pdb_batch' AND c.message = 'cannot determinate a result of dynamic SQL')
 $$, 'plpgsql_check reports nothing');
 
 SELECT * FROM finish();
