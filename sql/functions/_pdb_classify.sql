@@ -28,9 +28,10 @@
  *   job marks such a task done in its own transaction.
  *
  * batchable: the task may share a batch with its neighbours. A batch is one
- *   query string, so one implicit transaction: if any of its tasks fails, none
- *   took effect and each runs again alone; pdb_run tells the results apart by
- *   counting them, one per task. So: atomic and single.
+ *   statement (a call of _pdb_batch, or a query string), so one transaction:
+ *   if any of its tasks fails, none took effect and each runs again alone;
+ *   _pdb_batch runs each with EXECUTE, and pdb_run tells the results of a
+ *   query string apart by counting them, one per task. So: atomic and single.
  *
  * single: one statement (no ';' but trailing ones), so one result: its end
  *   follows it at once.
@@ -55,46 +56,45 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     -- E'' strings: the same backslashes whatever standard_conforming_strings
     -- says. A regular expression costs a microsecond or so per task, so each
-    -- runs at most once per task (MATERIALIZED: inlined CTEs would run it again
-    -- for every column that uses it), and only when the text holds what it
-    -- looks for (strpos on the lowercased text first). The arrays are
-    -- aggregated from one sorted subquery, in its order: one sort, not six.
-    WITH w AS MATERIALIZED (
-        SELECT u.t, u.o, x.l, substring(x.l FROM E'^\\s*(\\w+)') AS w
-          FROM unnest($1) WITH ORDINALITY AS u(t, o), LATERAL (SELECT lower(u.t) AS l) AS x
-    ), c AS MATERIALIZED (
-        SELECT w.o, w.t, w.l, w.w,
-               w.w IN ('select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table') AS plain,
-               w.w IN ('set', 'reset', 'begin', 'start', 'savepoint', 'discard', 'listen', 'prepare', 'declare', 'load')
-               OR ((w.w = 'create' OR strpos(w.l, ';') > 0 OR strpos(w.l, 'set_config') > 0
-                    OR strpos(w.l, 'advisory_lock') > 0 OR strpos(w.l, 'dblink_connect') > 0)
-                   AND w.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M|\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M')
-                   AS stateful
-          FROM w
-    ), a AS MATERIALIZED (
-        SELECT c.o, c.t, c.l, c.w, c.plain, c.stateful,
-               CASE WHEN c.plain AND NOT c.stateful
-                    THEN NOT ((strpos(c.l, 'begin') > 0 OR strpos(c.l, 'start') > 0 OR strpos(c.l, 'commit') > 0
-                               OR strpos(c.l, 'end') > 0 OR strpos(c.l, 'rollback') > 0 OR strpos(c.l, 'abort') > 0
-                               OR strpos(c.l, 'savepoint') > 0 OR strpos(c.l, 'release') > 0
-                               OR strpos(c.l, 'prepare') > 0)
-                              AND c.t ~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M')
-                    ELSE false END AS atomic,
-               strpos(rtrim(c.t, E' \t\r\n\f;'), ';') = 0 AS single
-          FROM c
-    )
-    SELECT array_agg(s.plain), array_agg(s.stateful), array_agg(s.atomic), array_agg(s.batchable),
-           array_agg(s.single), array_agg(s.tag)
-      FROM (SELECT a.o, a.plain, a.stateful, a.atomic, a.single, a.atomic AND a.single AS batchable,
-                   CASE WHEN NOT (a.atomic AND a.single) THEN NULL
-                        WHEN a.w IN ('select', 'values', 'table') THEN
-                             CASE WHEN strpos(a.l, 'into') = 0 OR a.t !~* E'\\minto\\M' THEN '' END
-                        WHEN a.w IN ('insert', 'update', 'delete', 'merge') THEN
-                             CASE WHEN strpos(a.l, 'returning') = 0 OR a.t !~* E'\\mreturning\\M' THEN
-                                  CASE a.w WHEN 'insert' THEN 'INSERT 0 ' ELSE upper(a.w) || ' ' END END
-                   END AS tag
-              FROM a
-             ORDER BY a.o) AS s
+    -- runs at most once per task (OFFSET 0 keeps a LATERAL subquery from being
+    -- merged into the query, where its expressions would run again for every
+    -- use), and only when the text holds what it looks for (strpos on the
+    -- lowercased text first). The arrays are aggregated from one sorted
+    -- subquery, in its order: one sort, not one per array.
+    SELECT array_agg(s.plain), array_agg(s.stateful), array_agg(s.atomic), array_agg(s.atomic AND s.single),
+           array_agg(s.single), array_agg(CASE WHEN s.atomic AND s.single THEN s.tag END)
+      FROM (SELECT u.o, x.plain, y.stateful, z.atomic, z.single, z.tag
+              FROM unnest($1) WITH ORDINALITY AS u(t, o)
+                   CROSS JOIN LATERAL (
+                       SELECT v.l, v.w,
+                              v.w IN ('select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table') AS plain
+                         FROM (SELECT lower(u.t) AS l, substring(lower(u.t) FROM E'^\\s*(\\w+)') AS w OFFSET 0) AS v
+                       OFFSET 0) AS x
+                   CROSS JOIN LATERAL (
+                       SELECT x.w IN ('set', 'reset', 'begin', 'start', 'savepoint', 'discard', 'listen', 'prepare',
+                                      'declare', 'load')
+                              OR ((x.w = 'create' OR strpos(x.l, ';') > 0 OR strpos(x.l, 'set_config') > 0
+                                   OR strpos(x.l, 'advisory_lock') > 0 OR strpos(x.l, 'dblink_connect') > 0)
+                                  AND u.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M|\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M')
+                                  AS stateful
+                       OFFSET 0) AS y
+                   CROSS JOIN LATERAL (
+                       SELECT CASE WHEN x.plain AND NOT y.stateful
+                                   THEN NOT ((strpos(x.l, 'begin') > 0 OR strpos(x.l, 'start') > 0
+                                              OR strpos(x.l, 'commit') > 0 OR strpos(x.l, 'end') > 0
+                                              OR strpos(x.l, 'rollback') > 0 OR strpos(x.l, 'abort') > 0
+                                              OR strpos(x.l, 'savepoint') > 0 OR strpos(x.l, 'release') > 0
+                                              OR strpos(x.l, 'prepare') > 0)
+                                             AND u.t ~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M')
+                                   ELSE false END AS atomic,
+                              strpos(rtrim(u.t, E' \t\r\n\f;'), ';') = 0 AS single,
+                              CASE WHEN x.w IN ('select', 'values', 'table') THEN
+                                        CASE WHEN strpos(x.l, 'into') = 0 OR u.t !~* E'\\minto\\M' THEN '' END
+                                   WHEN x.w IN ('insert', 'update', 'delete', 'merge') THEN
+                                        CASE WHEN strpos(x.l, 'returning') = 0 OR u.t !~* E'\\mreturning\\M'
+                                             THEN CASE x.w WHEN 'insert' THEN 'INSERT 0 ' ELSE upper(x.w) || ' ' END END
+                              END AS tag) AS z
+             ORDER BY u.o) AS s
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS

@@ -106,6 +106,7 @@ DECLARE
     v_typical   double precision;  -- how long a unit runs, in seconds (a moving average) ...
     v_ran       double precision;  -- ... of these
     v_checked   timestamptz := clock_timestamp();
+    v_now       timestamptz;
     v_fetch     record;
     v_open      record;
     v_slot      integer;
@@ -661,17 +662,24 @@ BEGIN
                     s_again[v_slot]   := false;
                     s_failed[v_slot]  := false;
                     s_started[v_slot] := clock_timestamp();
-                    FOR v_t IN u_first..u_last LOOP
-                        r_status[v_t]   := NULL;
-                        r_result[v_t]   := NULL;
-                        r_sqlstate[v_t] := NULL;
-                        r_error[v_t]    := NULL;
-                        r_detail[v_t]   := NULL;
-                        r_hint[v_t]     := NULL;
-                        r_start[v_t]    := s_started[v_slot];
-                        r_conn[v_t]     := s_conn[v_slot];
-                        r_attempts[v_t] := greatest(r_attempts[v_t], 1);
-                    END LOOP;
+                    IF u_retry THEN
+                        -- it ran before (alone, or in a batch): forget that outcome
+                        r_status[u_first]   := NULL;
+                        r_result[u_first]   := NULL;
+                        r_sqlstate[u_first] := NULL;
+                        r_error[u_first]    := NULL;
+                        r_detail[u_first]   := NULL;
+                        r_hint[u_first]     := NULL;
+                        r_start[u_first]    := s_started[v_slot];
+                        r_conn[u_first]     := s_conn[v_slot];
+                    ELSE
+                        -- new tasks: nothing is recorded for them yet
+                        FOR v_t IN u_first..u_last LOOP
+                            r_start[v_t]    := s_started[v_slot];
+                            r_conn[v_t]     := s_conn[v_slot];
+                            r_attempts[v_t] := 1;
+                        END LOOP;
+                    END IF;
                     v_active := true;
                 END IF;
             END LOOP;
@@ -755,26 +763,31 @@ BEGIN
                                 END IF;
                             ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
                                 -- the end of the batch: done, or each task again alone
-                                v_ran := CAST(extract(epoch FROM clock_timestamp() - s_started[v_slot]) AS double precision);
+                                v_now := clock_timestamp();
+                                v_ran := CAST(extract(epoch FROM v_now - s_started[v_slot]) AS double precision);
                                 v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
-                                FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                                    IF NOT s_failed[v_slot] THEN
+                                IF NOT s_failed[v_slot] THEN
+                                    FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
                                         r_status[v_t] := 'ok';
-                                        r_end[v_t]    := clock_timestamp();
-                                        v_done := v_done + 1;
-                                    ELSIF v_stop THEN
-                                        -- rolled back, and fail_fast runs nothing again
-                                        r_status[v_t]   := 'cancelled';
-                                        r_result[v_t]   := NULL;
-                                        r_sqlstate[v_t] := '57014';
-                                        r_error[v_t]    := v_cancelled;
-                                        r_end[v_t]      := clock_timestamp();
-                                        v_done := v_done + 1;
-                                    ELSE
-                                        r_result[v_t] := NULL;
-                                        v_retry := v_retry || v_t;
-                                    END IF;
-                                END LOOP;
+                                        r_end[v_t]    := v_now;
+                                    END LOOP;
+                                    v_done := v_done + s_last[v_slot] - s_first[v_slot] + 1;
+                                ELSE
+                                    FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                                        IF v_stop THEN
+                                            -- rolled back, and fail_fast runs nothing again
+                                            r_status[v_t]   := 'cancelled';
+                                            r_result[v_t]   := NULL;
+                                            r_sqlstate[v_t] := '57014';
+                                            r_error[v_t]    := v_cancelled;
+                                            r_end[v_t]      := v_now;
+                                            v_done := v_done + 1;
+                                        ELSE
+                                            r_result[v_t] := NULL;
+                                            v_retry := v_retry || v_t;
+                                        END IF;
+                                    END LOOP;
+                                END IF;
                                 s_state[v_slot] := 'idle';
                             ELSIF s_exec[v_slot] THEN
                                 -- _pdb_batch: the results of all its tasks at once
@@ -838,7 +851,10 @@ BEGIN
             END LOOP;
 
             -- task_timeout: cancel units that ran too long; wake up for the next deadline
-            v_wake := CASE WHEN cardinality(v_later_at) > 0 THEN (SELECT min(a) FROM unnest(v_later_at) AS a) END;
+            v_wake := NULL;
+            IF cardinality(v_later_at) > 0 THEN
+                v_wake := (SELECT min(a) FROM unnest(v_later_at) AS a);
+            END IF;
             IF task_timeout IS NOT NULL THEN
                 FOR v_slot IN 1..v_pool LOOP
                     CONTINUE WHEN s_state[v_slot] <> 'run' OR s_reason[v_slot] IS NOT NULL;

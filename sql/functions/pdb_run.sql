@@ -19,11 +19,13 @@
  * all drained. One failing task never stops the others.
  *
  * batch_size > 1 sends up to that many consecutive batchable tasks (see
- * _pdb_classify) to one connection as one query string, a round trip for
- * them all. Results stay per task: a batchable task is one statement, so the
- * k-th result of a batch is its k-th task's. The batch is one transaction: if a task in it
- * fails, none of its tasks took effect, and each is run again alone, so every
- * task gets its own outcome and none runs twice in effect.
+ * _pdb_classify) to one connection as one statement, a round trip for them
+ * all: on this database a call of _pdb_batch, which returns every task's
+ * result at once, when _pdb_classify gives the tasks a tag; else the tasks
+ * joined by ';', whose k-th result is the k-th task's (a batchable task is one
+ * statement). The batch is one transaction: if a task in it fails, none of
+ * its tasks took effect, and each is run again alone, so every task gets its
+ * own outcome and none runs twice in effect.
  *
  * fail_fast: after the first task that fails (error or timeout), running
  * tasks are cancelled ('cancelled') and the others never start ('skipped').

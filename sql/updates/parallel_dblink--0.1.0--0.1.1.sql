@@ -249,9 +249,10 @@ COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[]) IS
  *   job marks such a task done in its own transaction.
  *
  * batchable: the task may share a batch with its neighbours. A batch is one
- *   query string, so one implicit transaction: if any of its tasks fails, none
- *   took effect and each runs again alone; pdb_run tells the results apart by
- *   counting them, one per task. So: atomic and single.
+ *   statement (a call of _pdb_batch, or a query string), so one transaction:
+ *   if any of its tasks fails, none took effect and each runs again alone;
+ *   _pdb_batch runs each with EXECUTE, and pdb_run tells the results of a
+ *   query string apart by counting them, one per task. So: atomic and single.
  *
  * single: one statement (no ';' but trailing ones), so one result: its end
  *   follows it at once.
@@ -276,46 +277,45 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     -- E'' strings: the same backslashes whatever standard_conforming_strings
     -- says. A regular expression costs a microsecond or so per task, so each
-    -- runs at most once per task (MATERIALIZED: inlined CTEs would run it again
-    -- for every column that uses it), and only when the text holds what it
-    -- looks for (strpos on the lowercased text first). The arrays are
-    -- aggregated from one sorted subquery, in its order: one sort, not six.
-    WITH w AS MATERIALIZED (
-        SELECT u.t, u.o, x.l, substring(x.l FROM E'^\\s*(\\w+)') AS w
-          FROM unnest($1) WITH ORDINALITY AS u(t, o), LATERAL (SELECT lower(u.t) AS l) AS x
-    ), c AS MATERIALIZED (
-        SELECT w.o, w.t, w.l, w.w,
-               w.w IN ('select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table') AS plain,
-               w.w IN ('set', 'reset', 'begin', 'start', 'savepoint', 'discard', 'listen', 'prepare', 'declare', 'load')
-               OR ((w.w = 'create' OR strpos(w.l, ';') > 0 OR strpos(w.l, 'set_config') > 0
-                    OR strpos(w.l, 'advisory_lock') > 0 OR strpos(w.l, 'dblink_connect') > 0)
-                   AND w.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M|\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M')
-                   AS stateful
-          FROM w
-    ), a AS MATERIALIZED (
-        SELECT c.o, c.t, c.l, c.w, c.plain, c.stateful,
-               CASE WHEN c.plain AND NOT c.stateful
-                    THEN NOT ((strpos(c.l, 'begin') > 0 OR strpos(c.l, 'start') > 0 OR strpos(c.l, 'commit') > 0
-                               OR strpos(c.l, 'end') > 0 OR strpos(c.l, 'rollback') > 0 OR strpos(c.l, 'abort') > 0
-                               OR strpos(c.l, 'savepoint') > 0 OR strpos(c.l, 'release') > 0
-                               OR strpos(c.l, 'prepare') > 0)
-                              AND c.t ~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M')
-                    ELSE false END AS atomic,
-               strpos(rtrim(c.t, E' \t\r\n\f;'), ';') = 0 AS single
-          FROM c
-    )
-    SELECT array_agg(s.plain), array_agg(s.stateful), array_agg(s.atomic), array_agg(s.batchable),
-           array_agg(s.single), array_agg(s.tag)
-      FROM (SELECT a.o, a.plain, a.stateful, a.atomic, a.single, a.atomic AND a.single AS batchable,
-                   CASE WHEN NOT (a.atomic AND a.single) THEN NULL
-                        WHEN a.w IN ('select', 'values', 'table') THEN
-                             CASE WHEN strpos(a.l, 'into') = 0 OR a.t !~* E'\\minto\\M' THEN '' END
-                        WHEN a.w IN ('insert', 'update', 'delete', 'merge') THEN
-                             CASE WHEN strpos(a.l, 'returning') = 0 OR a.t !~* E'\\mreturning\\M' THEN
-                                  CASE a.w WHEN 'insert' THEN 'INSERT 0 ' ELSE upper(a.w) || ' ' END END
-                   END AS tag
-              FROM a
-             ORDER BY a.o) AS s
+    -- runs at most once per task (OFFSET 0 keeps a LATERAL subquery from being
+    -- merged into the query, where its expressions would run again for every
+    -- use), and only when the text holds what it looks for (strpos on the
+    -- lowercased text first). The arrays are aggregated from one sorted
+    -- subquery, in its order: one sort, not one per array.
+    SELECT array_agg(s.plain), array_agg(s.stateful), array_agg(s.atomic), array_agg(s.atomic AND s.single),
+           array_agg(s.single), array_agg(CASE WHEN s.atomic AND s.single THEN s.tag END)
+      FROM (SELECT u.o, x.plain, y.stateful, z.atomic, z.single, z.tag
+              FROM unnest($1) WITH ORDINALITY AS u(t, o)
+                   CROSS JOIN LATERAL (
+                       SELECT v.l, v.w,
+                              v.w IN ('select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table') AS plain
+                         FROM (SELECT lower(u.t) AS l, substring(lower(u.t) FROM E'^\\s*(\\w+)') AS w OFFSET 0) AS v
+                       OFFSET 0) AS x
+                   CROSS JOIN LATERAL (
+                       SELECT x.w IN ('set', 'reset', 'begin', 'start', 'savepoint', 'discard', 'listen', 'prepare',
+                                      'declare', 'load')
+                              OR ((x.w = 'create' OR strpos(x.l, ';') > 0 OR strpos(x.l, 'set_config') > 0
+                                   OR strpos(x.l, 'advisory_lock') > 0 OR strpos(x.l, 'dblink_connect') > 0)
+                                  AND u.t ~* E'(^|;)\\s*(set|reset|begin|start|savepoint|discard|listen|prepare|declare|load|create\\s+((local|global)\\s+)?temp(orary)?)\\M|\\m(set_config|pg_advisory_lock|pg_advisory_lock_shared|dblink_connect|dblink_connect_u)\\M')
+                                  AS stateful
+                       OFFSET 0) AS y
+                   CROSS JOIN LATERAL (
+                       SELECT CASE WHEN x.plain AND NOT y.stateful
+                                   THEN NOT ((strpos(x.l, 'begin') > 0 OR strpos(x.l, 'start') > 0
+                                              OR strpos(x.l, 'commit') > 0 OR strpos(x.l, 'end') > 0
+                                              OR strpos(x.l, 'rollback') > 0 OR strpos(x.l, 'abort') > 0
+                                              OR strpos(x.l, 'savepoint') > 0 OR strpos(x.l, 'release') > 0
+                                              OR strpos(x.l, 'prepare') > 0)
+                                             AND u.t ~* E'\\m(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\\M')
+                                   ELSE false END AS atomic,
+                              strpos(rtrim(u.t, E' \t\r\n\f;'), ';') = 0 AS single,
+                              CASE WHEN x.w IN ('select', 'values', 'table') THEN
+                                        CASE WHEN strpos(x.l, 'into') = 0 OR u.t !~* E'\\minto\\M' THEN '' END
+                                   WHEN x.w IN ('insert', 'update', 'delete', 'merge') THEN
+                                        CASE WHEN strpos(x.l, 'returning') = 0 OR u.t !~* E'\\mreturning\\M'
+                                             THEN CASE x.w WHEN 'insert' THEN 'INSERT 0 ' ELSE upper(x.w) || ' ' END END
+                              END AS tag) AS z
+             ORDER BY u.o) AS s
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
@@ -575,6 +575,7 @@ DECLARE
     v_typical   double precision;  -- how long a unit runs, in seconds (a moving average) ...
     v_ran       double precision;  -- ... of these
     v_checked   timestamptz := clock_timestamp();
+    v_now       timestamptz;
     v_fetch     record;
     v_open      record;
     v_slot      integer;
@@ -1130,17 +1131,24 @@ BEGIN
                     s_again[v_slot]   := false;
                     s_failed[v_slot]  := false;
                     s_started[v_slot] := clock_timestamp();
-                    FOR v_t IN u_first..u_last LOOP
-                        r_status[v_t]   := NULL;
-                        r_result[v_t]   := NULL;
-                        r_sqlstate[v_t] := NULL;
-                        r_error[v_t]    := NULL;
-                        r_detail[v_t]   := NULL;
-                        r_hint[v_t]     := NULL;
-                        r_start[v_t]    := s_started[v_slot];
-                        r_conn[v_t]     := s_conn[v_slot];
-                        r_attempts[v_t] := greatest(r_attempts[v_t], 1);
-                    END LOOP;
+                    IF u_retry THEN
+                        -- it ran before (alone, or in a batch): forget that outcome
+                        r_status[u_first]   := NULL;
+                        r_result[u_first]   := NULL;
+                        r_sqlstate[u_first] := NULL;
+                        r_error[u_first]    := NULL;
+                        r_detail[u_first]   := NULL;
+                        r_hint[u_first]     := NULL;
+                        r_start[u_first]    := s_started[v_slot];
+                        r_conn[u_first]     := s_conn[v_slot];
+                    ELSE
+                        -- new tasks: nothing is recorded for them yet
+                        FOR v_t IN u_first..u_last LOOP
+                            r_start[v_t]    := s_started[v_slot];
+                            r_conn[v_t]     := s_conn[v_slot];
+                            r_attempts[v_t] := 1;
+                        END LOOP;
+                    END IF;
                     v_active := true;
                 END IF;
             END LOOP;
@@ -1224,26 +1232,31 @@ BEGIN
                                 END IF;
                             ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
                                 -- the end of the batch: done, or each task again alone
-                                v_ran := CAST(extract(epoch FROM clock_timestamp() - s_started[v_slot]) AS double precision);
+                                v_now := clock_timestamp();
+                                v_ran := CAST(extract(epoch FROM v_now - s_started[v_slot]) AS double precision);
                                 v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
-                                FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                                    IF NOT s_failed[v_slot] THEN
+                                IF NOT s_failed[v_slot] THEN
+                                    FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
                                         r_status[v_t] := 'ok';
-                                        r_end[v_t]    := clock_timestamp();
-                                        v_done := v_done + 1;
-                                    ELSIF v_stop THEN
-                                        -- rolled back, and fail_fast runs nothing again
-                                        r_status[v_t]   := 'cancelled';
-                                        r_result[v_t]   := NULL;
-                                        r_sqlstate[v_t] := '57014';
-                                        r_error[v_t]    := v_cancelled;
-                                        r_end[v_t]      := clock_timestamp();
-                                        v_done := v_done + 1;
-                                    ELSE
-                                        r_result[v_t] := NULL;
-                                        v_retry := v_retry || v_t;
-                                    END IF;
-                                END LOOP;
+                                        r_end[v_t]    := v_now;
+                                    END LOOP;
+                                    v_done := v_done + s_last[v_slot] - s_first[v_slot] + 1;
+                                ELSE
+                                    FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                                        IF v_stop THEN
+                                            -- rolled back, and fail_fast runs nothing again
+                                            r_status[v_t]   := 'cancelled';
+                                            r_result[v_t]   := NULL;
+                                            r_sqlstate[v_t] := '57014';
+                                            r_error[v_t]    := v_cancelled;
+                                            r_end[v_t]      := v_now;
+                                            v_done := v_done + 1;
+                                        ELSE
+                                            r_result[v_t] := NULL;
+                                            v_retry := v_retry || v_t;
+                                        END IF;
+                                    END LOOP;
+                                END IF;
                                 s_state[v_slot] := 'idle';
                             ELSIF s_exec[v_slot] THEN
                                 -- _pdb_batch: the results of all its tasks at once
@@ -1307,7 +1320,10 @@ BEGIN
             END LOOP;
 
             -- task_timeout: cancel units that ran too long; wake up for the next deadline
-            v_wake := CASE WHEN cardinality(v_later_at) > 0 THEN (SELECT min(a) FROM unnest(v_later_at) AS a) END;
+            v_wake := NULL;
+            IF cardinality(v_later_at) > 0 THEN
+                v_wake := (SELECT min(a) FROM unnest(v_later_at) AS a);
+            END IF;
             IF task_timeout IS NOT NULL THEN
                 FOR v_slot IN 1..v_pool LOOP
                     CONTINUE WHEN s_state[v_slot] <> 'run' OR s_reason[v_slot] IS NOT NULL;
@@ -1523,11 +1539,13 @@ COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boole
  * all drained. One failing task never stops the others.
  *
  * batch_size > 1 sends up to that many consecutive batchable tasks (see
- * _pdb_classify) to one connection as one query string, a round trip for
- * them all. Results stay per task: a batchable task is one statement, so the
- * k-th result of a batch is its k-th task's. The batch is one transaction: if a task in it
- * fails, none of its tasks took effect, and each is run again alone, so every
- * task gets its own outcome and none runs twice in effect.
+ * _pdb_classify) to one connection as one statement, a round trip for them
+ * all: on this database a call of _pdb_batch, which returns every task's
+ * result at once, when _pdb_classify gives the tasks a tag; else the tasks
+ * joined by ';', whose k-th result is the k-th task's (a batchable task is one
+ * statement). The batch is one transaction: if a task in it fails, none of
+ * its tasks took effect, and each is run again alone, so every task gets its
+ * own outcome and none runs twice in effect.
  *
  * fail_fast: after the first task that fails (error or timeout), running
  * tasks are cancelled ('cancelled') and the others never start ('skipped').
