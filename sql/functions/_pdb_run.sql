@@ -904,15 +904,16 @@ BEGIN
                     v_checked := clock_timestamp();
                 END IF;
                 /*
-                 * Back off: sleep 1/8 of the time since anything last
-                 * happened, but not less than 1/16 of a unit's typical run
+                 * Back off: sleep 1/16 of the time since anything last
+                 * happened, but not less than 1/64 of a unit's typical run
                  * time (once one is known), at least 1 ms, at most 64 ms. A
                  * connection that finishes a short task waits about a
                  * millisecond for the next; one that ran long waits at most
-                 * 1/8 of its run time, and 64 ms; a wake-up costs 0.1 to
-                 * 0.2 ms of CPU, and the floor spares the ramp from 1 ms
-                 * after every end when units run long, so the coordinator
-                 * uses under 1% of a core while they run.
+                 * 1/16 of its run time, and 64 ms. A wake-up costs 0.1 to
+                 * 0.2 ms of CPU: the floor halves the wake-ups while units
+                 * run long (each end would start the ramp again from 1 ms),
+                 * and delays a unit's end by at most 1/64 of the typical
+                 * one, so the coordinator uses under 1% of a core.
                  * But pg_sleep cannot wait less than 1 ms, a long time for
                  * units that run a few ms: while they typically run less
                  * than c_spin, and the next end is due (less than twice that
@@ -924,8 +925,8 @@ BEGIN
                     PERFORM pg_sleep(least(c_max_sleep,
                                            greatest(c_min_sleep,
                                                     CAST(extract(epoch FROM clock_timestamp() - v_quiet)
-                                                         AS double precision) / 8,
-                                                    v_typical / 16),
+                                                         AS double precision) / 16,
+                                                    v_typical / 64),
                                            CAST(extract(epoch FROM v_wake - clock_timestamp()) AS double precision)));
                 END IF;
             END IF;
