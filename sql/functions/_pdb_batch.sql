@@ -15,8 +15,9 @@
  *   tags[i] other  a command without RETURNING ('INSERT 0 ', 'UPDATE ',
  *                  'DELETE ', 'MERGE '): its result is its command tag, this
  *                  prefix and its row count
- *   path           the caller's search_path (an argument, so evaluated before
- *                  this function's SET clause applies)
+ *   path           the search_path of the connection that calls it (an
+ *                  argument, so evaluated before this function's SET clause
+ *                  applies)
  *
  * The tasks run in path, as they would sent alone. The rest of the function
  * runs in its pinned search_path, except the loop that runs the tasks, where

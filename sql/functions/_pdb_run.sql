@@ -108,6 +108,7 @@ DECLARE
     v_checked   timestamptz := clock_timestamp();
     v_now       timestamptz;
     v_fetch     record;
+    v_results   text[];     -- what _pdb_batch returned
     v_open      record;
     v_slot      integer;
     v_task      integer;
@@ -791,9 +792,9 @@ BEGIN
                                 s_state[v_slot] := 'idle';
                             ELSIF s_exec[v_slot] THEN
                                 -- _pdb_batch: the results of all its tasks at once
-                                u_tasks := CAST(v_fetch.value AS text[]);
+                                v_results := CAST(v_fetch.value AS text[]);
                                 FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                                    r_result[v_t] := u_tasks[v_t - s_first[v_slot] + 1];
+                                    r_result[v_t] := v_results[v_t - s_first[v_slot] + 1];
                                 END LOOP;
                                 s_task[v_slot] := s_last[v_slot] + 1;
                             ELSE

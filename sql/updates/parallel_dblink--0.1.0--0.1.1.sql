@@ -111,8 +111,9 @@ COMMENT ON TABLE @extschema@.pdb_atomic_run IS
  *   tags[i] other  a command without RETURNING ('INSERT 0 ', 'UPDATE ',
  *                  'DELETE ', 'MERGE '): its result is its command tag, this
  *                  prefix and its row count
- *   path           the caller's search_path (an argument, so evaluated before
- *                  this function's SET clause applies)
+ *   path           the search_path of the connection that calls it (an
+ *                  argument, so evaluated before this function's SET clause
+ *                  applies)
  *
  * The tasks run in path, as they would sent alone. The rest of the function
  * runs in its pinned search_path, except the loop that runs the tasks, where
@@ -577,6 +578,7 @@ DECLARE
     v_checked   timestamptz := clock_timestamp();
     v_now       timestamptz;
     v_fetch     record;
+    v_results   text[];     -- what _pdb_batch returned
     v_open      record;
     v_slot      integer;
     v_task      integer;
@@ -1260,9 +1262,9 @@ BEGIN
                                 s_state[v_slot] := 'idle';
                             ELSIF s_exec[v_slot] THEN
                                 -- _pdb_batch: the results of all its tasks at once
-                                u_tasks := CAST(v_fetch.value AS text[]);
+                                v_results := CAST(v_fetch.value AS text[]);
                                 FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                                    r_result[v_t] := u_tasks[v_t - s_first[v_slot] + 1];
+                                    r_result[v_t] := v_results[v_t - s_first[v_slot] + 1];
                                 END LOOP;
                                 s_task[v_slot] := s_last[v_slot] + 1;
                             ELSE
