@@ -525,7 +525,7 @@ DECLARE
     c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
-    c_spin        CONSTANT double precision := CAST(0.005 AS double precision);   -- 5 ms: units shorter poll without sleep
+    c_spin        CONSTANT double precision := CAST(0.001 AS double precision);   -- units shorter poll without sleep
     c_check_every CONSTANT interval := interval '1 second';
     c_margin      CONSTANT integer := 2;           -- connection slots always left to other sessions
     c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns
@@ -574,7 +574,9 @@ DECLARE
     v_active    boolean;
     v_quiet     timestamptz := clock_timestamp();
     v_typical   double precision;  -- how long a unit runs, in seconds (a moving average) ...
-    v_ran       double precision;  -- ... of these
+    v_ran       double precision;  -- ... of these: it ended between the previous poll and the one that
+    v_polled    timestamptz;       -- found it done, so the middle of that time counts (a sleep of the
+    v_polling   timestamptz;       -- coordinator does not make units look longer)
     v_checked   timestamptz := clock_timestamp();
     v_now       timestamptz;
     v_fetch     record;
@@ -1174,6 +1176,8 @@ BEGIN
             -- which running connections have a result ready (one round of polls;
             -- a precomputed statement per connection costs least after a sleep)
             v_ready := ARRAY[]::integer[];
+            v_polled := v_polling;  -- (a unit found done now ended since then)
+            v_polling := clock_timestamp();
             FOR v_slot IN 1..v_pool LOOP
                 IF s_state[v_slot] IN ('run', 'probe', 'reset') THEN
                     EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
@@ -1235,7 +1239,9 @@ BEGIN
                             ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
                                 -- the end of the batch: done, or each task again alone
                                 v_now := clock_timestamp();
-                                v_ran := CAST(extract(epoch FROM v_now - s_started[v_slot]) AS double precision);
+                                v_ran := CAST(extract(epoch FROM v_now - s_started[v_slot])
+                                              - extract(epoch FROM v_now - greatest(s_started[v_slot], v_polled)) / 2
+                                              AS double precision);
                                 v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
                                 IF NOT s_failed[v_slot] THEN
                                     FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
@@ -1282,7 +1288,9 @@ BEGIN
                         WHEN 'empty' THEN
                             s_state[v_slot] := 'maybe';
                             s_since[v_slot] := clock_timestamp();
-                            v_ran := CAST(extract(epoch FROM s_since[v_slot] - s_started[v_slot]) AS double precision);
+                            v_ran := CAST(extract(epoch FROM s_since[v_slot] - s_started[v_slot])
+                                          - extract(epoch FROM s_since[v_slot] - greatest(s_started[v_slot], v_polled)) / 2
+                                          AS double precision);
                             v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
                         ELSE  -- 'error': the query string stops at its first error
                             r_result[v_task] := NULL;
@@ -1385,10 +1393,12 @@ BEGIN
                  * run long (each end would start the ramp again from 1 ms),
                  * and delays a unit's end by at most 1/64 of the typical
                  * one, so the coordinator uses under 1% of a core.
-                 * But pg_sleep cannot wait less than 1 ms, a long time for
-                 * units that run a few ms: while they typically run less
-                 * than c_spin, and the next end is due (less than twice that
-                 * since anything happened), poll again at once instead.
+                 * But pg_sleep cannot wait less than 1 ms, longer than units
+                 * run at times: while they typically run less than c_spin
+                 * (1 ms), and the next end is due (less than twice that
+                 * since anything happened), poll again at once instead. (Not
+                 * for longer units: the polling would take a core from
+                 * workers that may need it.)
                  */
                 IF v_typical < c_spin AND clock_timestamp() - v_quiet < make_interval(secs => 2 * v_typical) THEN
                     NULL;
