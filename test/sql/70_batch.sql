@@ -10,7 +10,7 @@ SELECT ARRAY['SELECT 1', 'SELECT 1 WHERE false', 'SELECT 1/0', 'INSERT INTO t70.
              'SELECT 1, 2', 'SELECT 4 -- trailing comment', 'SELECT ''a;b''', 'INSERT INTO t70.once VALUES (2)',
              'SELECT 5'] AS tasks;
 
-SELECT plan(19);
+SELECT plan(20);
 
 SELECT is((_pdb_classify(ARRAY['SELECT 1', ' insert into t values (1);', 'WITH x AS (SELECT 1) SELECT * FROM x',
                                'VACUUM t', 'SELECT 1; SELECT 2', 'SELECT CASE WHEN true THEN 1 END',
@@ -70,9 +70,12 @@ SELECT ARRAY['SELECT 1', 'SELECT 1, 2', 'SELECT ''a,b''', 'SELECT true', 'SELECT
              'MERGE INTO t70.m USING (VALUES (2), (4)) AS s(id) ON m.id = s.id WHEN MATCHED THEN UPDATE SET v = ''y'' WHEN NOT MATCHED THEN INSERT VALUES (s.id)',
              'SELECT string_agg(id || '':'' || coalesce(v, ''-''), '','' ORDER BY id) FROM t70.m',
              'DELETE FROM t70.m'] AS tasks;
+CREATE TABLE t70.batched AS SELECT * FROM pdb_run((SELECT tasks FROM t70.shapes), 1, batch_size => 100);
+SELECT is((SELECT count(DISTINCT started_at) FROM t70.batched), 1::bigint,
+          'the 25 shapes ran as one batch (none failed, so none ran again alone)');
 SELECT results_eq(
-    $$SELECT task_id, status, result IS NULL, result FROM pdb_run((SELECT tasks FROM t70.shapes), 1, batch_size => 100)$$,
-    $$SELECT task_id, status, result IS NULL, result FROM pdb_run((SELECT tasks FROM t70.shapes), 1)$$,
+    $$SELECT task_id, status, result IS NULL, result FROM t70.batched ORDER BY task_id$$,
+    $$SELECT task_id, status, result IS NULL, result FROM pdb_run((SELECT tasks FROM t70.shapes), 1) ORDER BY task_id$$,
     'through _pdb_batch each task gets the result it gets alone: first value of one column, command tags, NULLs');
 SELECT is((SELECT array_agg(DISTINCT result LIKE format(E'/* pdb_run:%s:1/3 */\nSELECT %s._pdb_batch(%%',
                                                          pg_backend_pid(), quote_ident(n.nspname)))
@@ -85,10 +88,11 @@ SELECT is((SELECT array_agg(DISTINCT strpos(result, '_pdb_batch') = 0 AND strpos
              FROM pdb_run(ARRAY['WITH q AS (SELECT 1) SELECT current_query() FROM q',
                                 'WITH q AS (SELECT 1) SELECT current_query() FROM q'], 1, batch_size => 3)),
           ARRAY[true], 'a batch of WITH tasks runs as one query string');
-SELECT is((SELECT array_agg(result ORDER BY task_id)
+SELECT is((SELECT array_agg(result ORDER BY task_id) || count(DISTINCT started_at)::text
              FROM pdb_run(ARRAY['SELECT count(*) FROM once', 'INSERT INTO once VALUES (7)', 'SELECT max(id) FROM once'],
                           1, batch_size => 3, setup => ARRAY['SET search_path = t70, public'])),
-          ARRAY['3', 'INSERT 0 1', '7'], 'the tasks of _pdb_batch resolve names in the search_path of the connection');
+          ARRAY['3', 'INSERT 0 1', '7', '1'],
+          'the tasks of _pdb_batch resolve names in the search_path of the connection (in one batch)');
 SELECT throws_ok($$SELECT _pdb_batch(ARRAY['SELECT 1'], ARRAY[]::text[], 'public')$$, '22023',
                  'tasks and tags must be arrays of the same length, from 1', '_pdb_batch: tags must match tasks');
 
