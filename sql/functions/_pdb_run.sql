@@ -108,7 +108,7 @@ DECLARE
     v_polled    timestamptz;       -- found it done, so the middle of that time counts (a sleep of the
     v_polling   timestamptz;       -- coordinator does not make units look longer)
     v_checked   timestamptz := clock_timestamp();
-    v_now       timestamptz;
+    v_ended     timestamptz;       -- when the unit whose end was just read ended
     v_fetch     record;
     v_results   text[];     -- what _pdb_batch returned
     v_open      record;
@@ -768,15 +768,11 @@ BEGIN
                                 END IF;
                             ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
                                 -- the end of the batch: done, or each task again alone
-                                v_now := clock_timestamp();
-                                v_ran := CAST(extract(epoch FROM v_now - s_started[v_slot])
-                                              - extract(epoch FROM v_now - greatest(s_started[v_slot], v_polled)) / 2
-                                              AS double precision);
-                                v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
+                                v_ended := clock_timestamp();
                                 IF NOT s_failed[v_slot] THEN
                                     FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
                                         r_status[v_t] := 'ok';
-                                        r_end[v_t]    := v_now;
+                                        r_end[v_t]    := v_ended;
                                     END LOOP;
                                     v_done := v_done + s_last[v_slot] - s_first[v_slot] + 1;
                                 ELSE
@@ -787,7 +783,7 @@ BEGIN
                                             r_result[v_t]   := NULL;
                                             r_sqlstate[v_t] := '57014';
                                             r_error[v_t]    := v_cancelled;
-                                            r_end[v_t]      := v_now;
+                                            r_end[v_t]      := v_ended;
                                             v_done := v_done + 1;
                                         ELSE
                                             r_result[v_t] := NULL;
@@ -818,10 +814,7 @@ BEGIN
                         WHEN 'empty' THEN
                             s_state[v_slot] := 'maybe';
                             s_since[v_slot] := clock_timestamp();
-                            v_ran := CAST(extract(epoch FROM s_since[v_slot] - s_started[v_slot])
-                                          - extract(epoch FROM s_since[v_slot] - greatest(s_started[v_slot], v_polled)) / 2
-                                          AS double precision);
-                            v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
+                            v_ended := s_since[v_slot];
                         ELSE  -- 'error': the query string stops at its first error
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN
@@ -848,6 +841,14 @@ BEGIN
                             END IF;
                         END CASE;
                     END;
+                    IF v_ended IS NOT NULL THEN
+                        -- a unit ended: its run time joins the typical one
+                        v_ran := CAST(extract(epoch FROM v_ended - s_started[v_slot])
+                                      - extract(epoch FROM v_ended - greatest(s_started[v_slot], v_polled)) / 2
+                                      AS double precision);
+                        v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
+                        v_ended := NULL;
+                    END IF;
                     EXIT draining WHEN s_state[v_slot] NOT IN ('run', 'probe', 'reset');
                     -- after the one result of a single statement (a task, the probe,
                     -- the reset) its end is there already: read it without asking
