@@ -8,7 +8,8 @@
                                  throwaway cluster, with timings and speedup
     python3 tools/pdb.py bench [--quick]   pdb_run against serial, the seed dblink recipe,
                                  a client pool, GNU parallel and native parallel query;
-                                 writes bench/results.json, results.md, chart.png
+                                 writes bench/results.json, results.md, chart.png;
+                                 --only W1,W2 runs those workloads and prints their table
     python3 tools/pdb.py check-meta   META.json against PGXN Meta Spec 1.0.0 and the control file
     python3 tools/pdb.py dist    make dist (git archive zip)
 
@@ -154,7 +155,8 @@ def cmd_bench(args):
     if args.install and run(["make", "install"], stdout=subprocess.DEVNULL).returncode != 0:
         print("make install failed")
         return 1
-    return bench.main(quick=args.quick, conns=args.conns)
+    only = args.only.split(",") if args.only else None
+    return bench.main(quick=args.quick, conns=args.conns, only=only)
 
 
 def main():
@@ -166,6 +168,8 @@ def main():
     bench_p = sub.add_parser("bench", help="pdb_run against the other ways to run statements in parallel")
     bench_p.add_argument("--quick", action="store_true", help="small sizes, 2 repetitions (about 2 minutes)")
     bench_p.add_argument("--conns", type=int, default=None, help="connections per contender (default: cores)")
+    bench_p.add_argument("--only", metavar="W1,W2", default=None,
+                         help="run only these workloads and print their table; bench/ is left as it is")
     bench_p.add_argument("--no-install", dest="install", action="store_false",
                          help="use the installed extension, skip make install")
     sub.add_parser("check-meta", help="validate META.json")

@@ -82,10 +82,10 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 MODES = {
     "quick": dict(reps=2, tiny=(1_000, 10_000), tiny_caps={"seed": 1_000, "parallel": 0}, cpu_rows=500_000,
                   update_rows=400_000, vacuum_rows=50_000, index_rows=100_000,
-                  agg_rows=1_000_000, sleep_scale=0.15, long_sleep=1.0, chunk_rows=1_000_000),
+                  agg_rows=2_000_000, sleep_scale=0.15, long_sleep=1.0, chunk_rows=1_000_000),
     "full": dict(reps=3, tiny=(1_000, 10_000, 100_000), tiny_caps={"seed": 10_000, "parallel": 1_000},
                  cpu_rows=1_200_000, update_rows=2_000_000, vacuum_rows=200_000, index_rows=500_000,
-                 agg_rows=4_000_000, sleep_scale=0.5, long_sleep=3.0, chunk_rows=10_000_000),
+                 agg_rows=10_000_000, sleep_scale=0.5, long_sleep=3.0, chunk_rows=10_000_000),
 }
 
 LABELS = {
@@ -495,7 +495,15 @@ def tiny_workloads(m, has_batch):
     return out
 
 
-def workloads(m, conns, has_batch, tables=8):
+def agg_chunks(conn, parts):
+    """The predicates of pdb_chunks('bench.agg', parts): ranges of heap blocks (ctid), each read
+    by a TID range scan. Key ranges would be read through the primary key's index, about twice the
+    work per row of the one sequential scan of serial and of native parallel query."""
+    return [r[0] for r in conn.execute(
+        "SELECT predicate FROM pdb_chunks('bench.agg', %s) ORDER BY chunk_id", (parts,)).fetchall()]
+
+
+def workloads(m, conns, has_batch, agg_preds, tables=8):
     parts = conns * 4
     k = m["cpu_rows"]
     agg = m["agg_rows"]
@@ -522,8 +530,10 @@ def workloads(m, conns, has_batch, tables=8):
                  [f"CREATE INDEX idx{i}_h ON bench.idx{i} (h)" for i in range(tables)], sorted_values, std,
                  prepare=lambda conn: prepare_index(conn, tables)),
         Workload("aggregate", f"sum(v) over {agg:,} rows: serial = one statement, native = the same "
-                              f"with {conns} parallel workers, the others = {parts} key ranges",
-                 [f"SELECT sum(v) FROM bench.agg WHERE id > {a} AND id <= {b}" for a, b in key_ranges(agg, parts)],
+                              f"with {conns} parallel workers, the others = {len(agg_preds)} ranges of heap "
+                              f"blocks from `pdb_chunks('bench.agg', {len(agg_preds)})` "
+                              "(`SELECT sum(v) FROM bench.agg WHERE ctid >= '(a,0)' AND ctid < '(b,0)'`)",
+                 [f"SELECT sum(v) FROM bench.agg WHERE {p}" for p in agg_preds],
                  int_total, std + ["native"],
                  serial_tasks=["SELECT sum(v) FROM bench.agg"], native="SELECT sum(v) FROM bench.agg"),
         Workload("mixed", f"30 x `pg_sleep`, {min(lengths)}-{max(lengths)} s, {sum(lengths):.1f} s in all "
@@ -673,7 +683,7 @@ def goals(results, info):
     n = info["conns"]
     ideal = min(info["cores"], n)
     tiny = [w for w in results if w.startswith("tiny_")]
-    largest = tiny[-1]
+    largest = tiny[-1] if tiny else "tiny_"
     out = []
     for w in tiny:
         pdb, pool = figure(results, w, "pdb_run", "tasks_per_s"), figure(results, w, "pool", "tasks_per_s")
@@ -815,10 +825,17 @@ def write_outputs(doc):
 
 # -- main
 
-def main(quick=False, conns=None):
+def main(quick=False, conns=None, only=None):
+    """only: names of the workloads to run; then the results are printed, not written to bench/."""
     mode = "quick" if quick else "full"
     m = MODES[mode]
     conns = conns or os.cpu_count() or 1
+    if only:
+        known = [w.name for w in workloads(m, conns, True, [])]
+        unknown = sorted(set(only) - set(known))
+        if unknown:
+            print(f"bench: unknown workload {', '.join(unknown)}; known: {', '.join(known)}")
+            return 2
     print(f"bench: {mode} mode, N = {conns} connections, {m['reps']} repetitions", flush=True)
     with Cluster("pdb-bench", settings=cluster_settings(conns)) as cluster:
         cluster.psql("CREATE EXTENSION parallel_dblink CASCADE; CREATE SCHEMA bench;")
@@ -832,7 +849,9 @@ def main(quick=False, conns=None):
                    "native_plan": native_plan(sessions["native"], "SELECT sum(v) FROM bench.agg"),
                    "workloads": {}}
             any_failed = False
-            for w in workloads(m, conns, bench.has_batch):
+            for w in workloads(m, conns, bench.has_batch, agg_chunks(bench.admin, conns * 4)):
+                if only and w.name not in only:
+                    continue
                 print(f"  {w.name}: {w.description}", flush=True)
                 started = time.monotonic()
                 if w.setup:
@@ -853,5 +872,5 @@ def main(quick=False, conns=None):
     doc["ratios"] = ratios_to_pdb_run(doc["workloads"])
     doc["goals"] = goals(doc["workloads"], info)
     print()
-    print(write_outputs(doc))
+    print(markdown(doc) if only else write_outputs(doc))
     return 1 if any_failed else 0
