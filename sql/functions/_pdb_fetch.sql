@@ -1,10 +1,15 @@
 /*
- * _pdb_fetch(dblink_schema name, conn text,
+ * _pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
  *            OUT kind text, OUT value text, OUT err_sqlstate text,
- *            OUT err_message text, OUT err_detail text, OUT err_hint text)
+ *            OUT err_message text, OUT err_detail text, OUT err_hint text,
+ *            OUT ended boolean)
  *
  * Consumes exactly one result of the query running on conn; call it only when
- * dblink_is_busy(conn) = 0 so it never blocks. kind says what it was:
+ * dblink_is_busy(conn) = 0 so it never blocks. With and_end, for a query of
+ * one statement, whose end follows its result at once, it also consumes that
+ * end when the result was read (kind 'row' or 'empty'): then ended is true,
+ * the connection is idle, and 'empty' was the statement's own result (one
+ * column, no rows). One call instead of two per task. kind says what it was:
  *   'row'   a command (value = its tag, e.g. 'INSERT 0 2') or rows of one
  *           column (value = first column of the first row, as text);
  *   'novalue' a result with no single value: rows of several columns (dblink
@@ -15,12 +20,14 @@
  *           detail and hint.
  * A remote error is recognised by dblink's context line naming conn, so a
  * remote 57014 or 42804 is reported, while a local cancel or any local error
- * is re-raised unchanged.
+ * is re-raised unchanged. A remote error while reading the end (the
+ * connection lost) is kind 'error', like the end read by a call of its own.
  */
-CREATE FUNCTION @extschema@._pdb_fetch(dblink_schema name, conn text,
+CREATE FUNCTION @extschema@._pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
                                        OUT kind text, OUT value text,
                                        OUT err_sqlstate text, OUT err_message text,
-                                       OUT err_detail text, OUT err_hint text)
+                                       OUT err_detail text, OUT err_hint text,
+                                       OUT ended boolean)
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -34,6 +41,12 @@ BEGIN
         INTO value USING conn;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     kind := CASE WHEN v_rows > 0 THEN 'row' ELSE 'empty' END;
+    ended := false;
+    IF and_end THEN
+        EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1, true) AS r(v text)', dblink_schema)
+            USING conn;
+        ended := true;
+    END IF;
 EXCEPTION WHEN query_canceled OR others THEN
     GET STACKED DIAGNOSTICS err_sqlstate = RETURNED_SQLSTATE,
                             err_message  = MESSAGE_TEXT,
@@ -41,6 +54,7 @@ EXCEPTION WHEN query_canceled OR others THEN
                             err_hint     = PG_EXCEPTION_HINT,
                             ex_context   = PG_EXCEPTION_CONTEXT;
     value := NULL;
+    ended := false;
     IF strpos(ex_context, conn) = 0 THEN
         -- not dblink's report of a remote error
         IF err_sqlstate <> '42804' THEN
@@ -66,5 +80,5 @@ EXCEPTION WHEN query_canceled OR others THEN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_fetch(name, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_fetch(name, text, boolean) IS
 'internal: consume one result of a worker connection without blocking';

@@ -24,6 +24,8 @@
  *          one-column result without rows with more to come. dblink cannot
  *          tell these apart, but only an idle connection accepts a query:
  *          sending the next unit (or a probe) tells which
+ *   ended  a single statement's result and its end were read in one call:
+ *          the task is settled when the slot takes its next unit, or none
  *   probe  'SELECT 1' was sent to confirm an end; idle once it is drained
  *   reset  'DISCARD ALL' was sent after a task that may leave session state
  *          (or an open transaction: 25001 for that task); then setup again
@@ -144,7 +146,7 @@ DECLARE
     s_conn      text[];
     s_tgt       integer[];
     s_pid       integer[];  -- the worker's pid when it is a backend of this server
-    s_state     text[];   -- idle | run | maybe | probe | reset | lost | dead
+    s_state     text[];   -- idle | run | maybe | ended | probe | reset | lost | dead
     s_first     integer[];
     s_last      integer[];
     s_task      integer[];  -- the task whose result arrives next
@@ -526,7 +528,7 @@ BEGIN
                     s_state[v_slot] := 'idle';
                 END IF;
 
-                CONTINUE WHEN s_state[v_slot] NOT IN ('idle', 'maybe');
+                CONTINUE WHEN s_state[v_slot] NOT IN ('idle', 'maybe', 'ended');
 
                 -- the next unit: a task to run again alone, else the next task
                 -- with as many batchable followers as batch_size allows
@@ -557,7 +559,7 @@ BEGIN
                     END IF;
                 END IF;
                 -- after a task that may leave state behind, the probe is a reset
-                u_reset := s_state[v_slot] = 'maybe' AND v_stateful[s_task[v_slot]];
+                u_reset := s_state[v_slot] IN ('maybe', 'ended') AND v_stateful[s_task[v_slot]];
                 IF u_reset THEN
                     u_first := 0;
                     u_sql   := c_reset;
@@ -596,17 +598,21 @@ BEGIN
                 END IF;
 
                 v_sent := 0;
-                IF s_state[v_slot] = 'maybe' THEN
+                IF s_state[v_slot] IN ('maybe', 'ended') THEN
                     /*
-                     * dblink_get_result gave no rows after a single task: its
-                     * end, or a one-column result without rows with more to
-                     * follow. Only an idle connection accepts a new query, so
-                     * sending the next unit (or a probe when none is left)
-                     * tells which.
+                     * 'maybe': dblink_get_result gave no rows after a single
+                     * task: its end, or a one-column result without rows with
+                     * more to follow. Only an idle connection accepts a new
+                     * query, so sending the next unit (or a probe when none is
+                     * left) tells which.
+                     * 'ended': the task's end was read with its result; send
+                     * the next unit, or the reset, if there is one.
                      */
                     v_task := s_task[v_slot];
-                    EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
-                    IF v_sent = 1 THEN
+                    IF s_state[v_slot] = 'maybe' OR u_first > 0 OR u_reset THEN
+                        EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
+                    END IF;
+                    IF v_sent = 1 OR s_state[v_slot] = 'ended' THEN
                         r_end[v_task] := s_since[v_slot];
                         IF s_again[v_slot] THEN
                             -- 40001 or 40P01 with retries left: again after a backoff
@@ -619,7 +625,9 @@ BEGIN
                             v_done := v_done + 1;
                             v_stop := v_stop OR (v_ff AND r_status[v_task] <> 'ok');
                         END IF;
-                        IF u_reset THEN
+                        IF v_sent <> 1 THEN
+                            s_state[v_slot] := 'idle';   -- (a unit it could not take fails below)
+                        ELSIF u_reset THEN
                             s_state[v_slot] := 'reset';  -- idle again once reset and set up
                         ELSIF u_first = 0 THEN
                             s_state[v_slot] := 'probe';  -- idle again once the probe is drained
@@ -640,11 +648,11 @@ BEGIN
                     v_active := true;
                 ELSIF u_first > 0 THEN
                     EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
-                    IF v_sent <> 1 THEN
-                        RAISE EXCEPTION USING ERRCODE = 'connection_failure',
-                            MESSAGE = 'could not send a task to a worker connection',
-                            DETAIL  = format('Connection %s refused task %s.', s_conn[v_slot], u_first);
-                    END IF;
+                END IF;
+                IF v_sent <> 1 AND u_first > 0 AND s_state[v_slot] = 'idle' THEN
+                    RAISE EXCEPTION USING ERRCODE = 'connection_failure',
+                        MESSAGE = 'could not send a task to a worker connection',
+                        DETAIL  = format('Connection %s refused task %s.', s_conn[v_slot], u_first);
                 END IF;
 
                 IF v_sent = 1 AND u_first > 0 THEN
@@ -722,7 +730,10 @@ BEGIN
                 <<draining>>
                 LOOP
                     v_task  := s_task[v_slot];
-                    v_fetch := @extschema@._pdb_fetch(v_dbl, s_conn[v_slot]);
+                    -- a single statement's end comes with its result: one call reads both
+                    v_fetch := @extschema@._pdb_fetch(v_dbl, s_conn[v_slot],
+                                                      s_state[v_slot] = 'run' AND s_first[v_slot] = s_last[v_slot]
+                                                      AND v_single[v_task]);
                     <<handled>>
                     BEGIN
                         IF s_state[v_slot] = 'probe' THEN
@@ -806,15 +817,18 @@ BEGIN
                             EXIT handled;
                         END IF;
                         CASE v_fetch.kind
-                        WHEN 'row', 'novalue' THEN
+                        WHEN 'row', 'novalue', 'empty' THEN
                             -- a closing COMMIT or PREPARE does not hide the result of the work before it
-                            IF NOT coalesce(v_fetch.value IN ('COMMIT', 'PREPARE TRANSACTION'), false) THEN
+                            IF v_fetch.kind <> 'empty'
+                               AND NOT coalesce(v_fetch.value IN ('COMMIT', 'PREPARE TRANSACTION'), false) THEN
                                 r_result[v_task] := v_fetch.value;
                             END IF;
-                        WHEN 'empty' THEN
-                            s_state[v_slot] := 'maybe';
-                            s_since[v_slot] := clock_timestamp();
-                            v_ended := s_since[v_slot];
+                            -- the end of the task ('ended'), or perhaps ('maybe', see below)
+                            IF v_fetch.ended OR v_fetch.kind = 'empty' THEN
+                                s_state[v_slot] := CASE WHEN v_fetch.ended THEN 'ended' ELSE 'maybe' END;
+                                s_since[v_slot] := clock_timestamp();
+                                v_ended := s_since[v_slot];
+                            END IF;
                         ELSE  -- 'error': the query string stops at its first error
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN

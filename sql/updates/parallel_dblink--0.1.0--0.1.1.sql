@@ -8,6 +8,7 @@ DROP FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, inter
 DROP FUNCTION @extschema@._pdb_prepare(name, text, text[]);
 DROP FUNCTION @extschema@._pdb_classify(text[]);
 DROP FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean);
+DROP FUNCTION @extschema@._pdb_fetch(name, text);
 
 /*
  * pdb_result, pdb_target_result: the rows of pdb_run and pdb_job_run, and of
@@ -165,6 +166,91 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_batch(text[], text[], text) IS
 'internal: run a batch of tasks in one statement on a worker connection, and return their results';
+
+/*
+ * _pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
+ *            OUT kind text, OUT value text, OUT err_sqlstate text,
+ *            OUT err_message text, OUT err_detail text, OUT err_hint text,
+ *            OUT ended boolean)
+ *
+ * Consumes exactly one result of the query running on conn; call it only when
+ * dblink_is_busy(conn) = 0 so it never blocks. With and_end, for a query of
+ * one statement, whose end follows its result at once, it also consumes that
+ * end when the result was read (kind 'row' or 'empty'): then ended is true,
+ * the connection is idle, and 'empty' was the statement's own result (one
+ * column, no rows). One call instead of two per task. kind says what it was:
+ *   'row'   a command (value = its tag, e.g. 'INSERT 0 2') or rows of one
+ *           column (value = first column of the first row, as text);
+ *   'novalue' a result with no single value: rows of several columns (dblink
+ *           needs the column count in advance) or an empty query string;
+ *   'empty' nothing: either the end of the query's results or a result of one
+ *           column and no rows; dblink cannot tell these apart, pdb_run can;
+ *   'error' the remote statement failed: err_* hold its SQLSTATE, message,
+ *           detail and hint.
+ * A remote error is recognised by dblink's context line naming conn, so a
+ * remote 57014 or 42804 is reported, while a local cancel or any local error
+ * is re-raised unchanged. A remote error while reading the end (the
+ * connection lost) is kind 'error', like the end read by a call of its own.
+ */
+CREATE FUNCTION @extschema@._pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
+                                       OUT kind text, OUT value text,
+                                       OUT err_sqlstate text, OUT err_message text,
+                                       OUT err_detail text, OUT err_hint text,
+                                       OUT ended boolean)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rows     bigint;
+    v_conn_msg text;
+    ex_context text;
+BEGIN
+    EXECUTE format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', dblink_schema)
+        INTO value USING conn;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    kind := CASE WHEN v_rows > 0 THEN 'row' ELSE 'empty' END;
+    ended := false;
+    IF and_end THEN
+        EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1, true) AS r(v text)', dblink_schema)
+            USING conn;
+        ended := true;
+    END IF;
+EXCEPTION WHEN query_canceled OR others THEN
+    GET STACKED DIAGNOSTICS err_sqlstate = RETURNED_SQLSTATE,
+                            err_message  = MESSAGE_TEXT,
+                            err_detail   = PG_EXCEPTION_DETAIL,
+                            err_hint     = PG_EXCEPTION_HINT,
+                            ex_context   = PG_EXCEPTION_CONTEXT;
+    value := NULL;
+    ended := false;
+    IF strpos(ex_context, conn) = 0 THEN
+        -- not dblink's report of a remote error
+        IF err_sqlstate <> '42804' THEN
+            RAISE;
+        END IF;
+        -- dblink's "remote query result rowtype does not match": several columns
+        kind := 'novalue';
+    ELSE
+        kind := 'error';
+        IF err_sqlstate = '08006' THEN
+            -- dblink reports an empty query string as a remote error without
+            -- SQLSTATE (hence 08006); the connection's own message is empty then
+            EXECUTE format('SELECT %I.dblink_error_message($1)', dblink_schema)
+                INTO v_conn_msg USING conn;
+            IF v_conn_msg = 'OK' THEN
+                kind := 'novalue';
+            END IF;
+        END IF;
+    END IF;
+    IF kind = 'novalue' THEN
+        err_sqlstate := NULL; err_message := NULL; err_detail := NULL; err_hint := NULL;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_fetch(name, text, boolean) IS
+'internal: consume one result of a worker connection without blocking';
 
 /*
  * _pdb_prepare(dblink_schema name, conn text, setup text[],
@@ -494,6 +580,8 @@ COMMENT ON FUNCTION @extschema@._pdb_try_open(name, text, text, text[], bigint, 
  *          one-column result without rows with more to come. dblink cannot
  *          tell these apart, but only an idle connection accepts a query:
  *          sending the next unit (or a probe) tells which
+ *   ended  a single statement's result and its end were read in one call:
+ *          the task is settled when the slot takes its next unit, or none
  *   probe  'SELECT 1' was sent to confirm an end; idle once it is drained
  *   reset  'DISCARD ALL' was sent after a task that may leave session state
  *          (or an open transaction: 25001 for that task); then setup again
@@ -614,7 +702,7 @@ DECLARE
     s_conn      text[];
     s_tgt       integer[];
     s_pid       integer[];  -- the worker's pid when it is a backend of this server
-    s_state     text[];   -- idle | run | maybe | probe | reset | lost | dead
+    s_state     text[];   -- idle | run | maybe | ended | probe | reset | lost | dead
     s_first     integer[];
     s_last      integer[];
     s_task      integer[];  -- the task whose result arrives next
@@ -996,7 +1084,7 @@ BEGIN
                     s_state[v_slot] := 'idle';
                 END IF;
 
-                CONTINUE WHEN s_state[v_slot] NOT IN ('idle', 'maybe');
+                CONTINUE WHEN s_state[v_slot] NOT IN ('idle', 'maybe', 'ended');
 
                 -- the next unit: a task to run again alone, else the next task
                 -- with as many batchable followers as batch_size allows
@@ -1027,7 +1115,7 @@ BEGIN
                     END IF;
                 END IF;
                 -- after a task that may leave state behind, the probe is a reset
-                u_reset := s_state[v_slot] = 'maybe' AND v_stateful[s_task[v_slot]];
+                u_reset := s_state[v_slot] IN ('maybe', 'ended') AND v_stateful[s_task[v_slot]];
                 IF u_reset THEN
                     u_first := 0;
                     u_sql   := c_reset;
@@ -1066,17 +1154,21 @@ BEGIN
                 END IF;
 
                 v_sent := 0;
-                IF s_state[v_slot] = 'maybe' THEN
+                IF s_state[v_slot] IN ('maybe', 'ended') THEN
                     /*
-                     * dblink_get_result gave no rows after a single task: its
-                     * end, or a one-column result without rows with more to
-                     * follow. Only an idle connection accepts a new query, so
-                     * sending the next unit (or a probe when none is left)
-                     * tells which.
+                     * 'maybe': dblink_get_result gave no rows after a single
+                     * task: its end, or a one-column result without rows with
+                     * more to follow. Only an idle connection accepts a new
+                     * query, so sending the next unit (or a probe when none is
+                     * left) tells which.
+                     * 'ended': the task's end was read with its result; send
+                     * the next unit, or the reset, if there is one.
                      */
                     v_task := s_task[v_slot];
-                    EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
-                    IF v_sent = 1 THEN
+                    IF s_state[v_slot] = 'maybe' OR u_first > 0 OR u_reset THEN
+                        EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
+                    END IF;
+                    IF v_sent = 1 OR s_state[v_slot] = 'ended' THEN
                         r_end[v_task] := s_since[v_slot];
                         IF s_again[v_slot] THEN
                             -- 40001 or 40P01 with retries left: again after a backoff
@@ -1089,7 +1181,9 @@ BEGIN
                             v_done := v_done + 1;
                             v_stop := v_stop OR (v_ff AND r_status[v_task] <> 'ok');
                         END IF;
-                        IF u_reset THEN
+                        IF v_sent <> 1 THEN
+                            s_state[v_slot] := 'idle';   -- (a unit it could not take fails below)
+                        ELSIF u_reset THEN
                             s_state[v_slot] := 'reset';  -- idle again once reset and set up
                         ELSIF u_first = 0 THEN
                             s_state[v_slot] := 'probe';  -- idle again once the probe is drained
@@ -1110,11 +1204,11 @@ BEGIN
                     v_active := true;
                 ELSIF u_first > 0 THEN
                     EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
-                    IF v_sent <> 1 THEN
-                        RAISE EXCEPTION USING ERRCODE = 'connection_failure',
-                            MESSAGE = 'could not send a task to a worker connection',
-                            DETAIL  = format('Connection %s refused task %s.', s_conn[v_slot], u_first);
-                    END IF;
+                END IF;
+                IF v_sent <> 1 AND u_first > 0 AND s_state[v_slot] = 'idle' THEN
+                    RAISE EXCEPTION USING ERRCODE = 'connection_failure',
+                        MESSAGE = 'could not send a task to a worker connection',
+                        DETAIL  = format('Connection %s refused task %s.', s_conn[v_slot], u_first);
                 END IF;
 
                 IF v_sent = 1 AND u_first > 0 THEN
@@ -1192,7 +1286,10 @@ BEGIN
                 <<draining>>
                 LOOP
                     v_task  := s_task[v_slot];
-                    v_fetch := @extschema@._pdb_fetch(v_dbl, s_conn[v_slot]);
+                    -- a single statement's end comes with its result: one call reads both
+                    v_fetch := @extschema@._pdb_fetch(v_dbl, s_conn[v_slot],
+                                                      s_state[v_slot] = 'run' AND s_first[v_slot] = s_last[v_slot]
+                                                      AND v_single[v_task]);
                     <<handled>>
                     BEGIN
                         IF s_state[v_slot] = 'probe' THEN
@@ -1276,15 +1373,18 @@ BEGIN
                             EXIT handled;
                         END IF;
                         CASE v_fetch.kind
-                        WHEN 'row', 'novalue' THEN
+                        WHEN 'row', 'novalue', 'empty' THEN
                             -- a closing COMMIT or PREPARE does not hide the result of the work before it
-                            IF NOT coalesce(v_fetch.value IN ('COMMIT', 'PREPARE TRANSACTION'), false) THEN
+                            IF v_fetch.kind <> 'empty'
+                               AND NOT coalesce(v_fetch.value IN ('COMMIT', 'PREPARE TRANSACTION'), false) THEN
                                 r_result[v_task] := v_fetch.value;
                             END IF;
-                        WHEN 'empty' THEN
-                            s_state[v_slot] := 'maybe';
-                            s_since[v_slot] := clock_timestamp();
-                            v_ended := s_since[v_slot];
+                            -- the end of the task ('ended'), or perhaps ('maybe', see below)
+                            IF v_fetch.ended OR v_fetch.kind = 'empty' THEN
+                                s_state[v_slot] := CASE WHEN v_fetch.ended THEN 'ended' ELSE 'maybe' END;
+                                s_since[v_slot] := clock_timestamp();
+                                v_ended := s_since[v_slot];
+                            END IF;
                         ELSE  -- 'error': the query string stops at its first error
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN

@@ -17,11 +17,12 @@ mkdir -p sql/updates
     echo 'DROP FUNCTION @extschema@._pdb_prepare(name, text, text[]);'
     echo 'DROP FUNCTION @extschema@._pdb_classify(text[]);'
     echo 'DROP FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean);'
+    echo 'DROP FUNCTION @extschema@._pdb_fetch(name, text);'
     echo
     cat sql/types/pdb_result.sql
     echo
     cat sql/tables/pdb_atomic_run.sql
-    for f in _pdb_batch _pdb_prepare _pdb_classify _pdb_no_transaction_block _pdb_atomic_end _pdb_try_open _pdb_run pdb_run pdb_run_at pdb_broadcast \
+    for f in _pdb_batch _pdb_fetch _pdb_prepare _pdb_classify _pdb_no_transaction_block _pdb_atomic_end _pdb_try_open _pdb_run pdb_run pdb_run_at pdb_broadcast \
              pdb_recover pdb_job_run; do
         echo
         cat sql/functions/$f.sql
