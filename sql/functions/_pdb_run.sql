@@ -709,7 +709,8 @@ BEGIN
                 v_report_at := clock_timestamp() + interval '5 seconds';
             END IF;
 
-            EXIT WHEN v_done = v_n;
+            -- (a reset still running tells whether its task left a transaction open)
+            EXIT WHEN v_done = v_n AND NOT 'reset' = ANY (s_state);
 
             -- which running connections have a result ready (one round of polls;
             -- a precomputed statement per connection costs least after a sleep)

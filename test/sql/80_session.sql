@@ -23,7 +23,11 @@ SELECT * FROM pdb_run(ARRAY[
     'SHOW work_mem'                                             -- 14
 ], 1, setup => ARRAY['SET statement_timeout = ''12345ms''']);
 
-SELECT plan(11);
+-- the last task of its connection too: the reset after it is read before pdb_run returns
+CREATE TABLE t80.last AS
+SELECT * FROM pdb_run(ARRAY['SELECT 1', 'BEGIN; INSERT INTO t80.t VALUES (2)', 'SELECT 3', 'BEGIN'], 2);
+
+SELECT plan(13);
 
 SELECT isnt((SELECT result FROM t80.r WHERE task_id = 2), '99MB', 'a SET does not reach the next task');
 SELECT is((SELECT status || ':' || sqlstate FROM t80.r WHERE task_id = 3), 'error:25001',
@@ -39,6 +43,10 @@ SELECT is(ARRAY(SELECT status || ':' || coalesce(sqlstate, result) FROM t80.r WH
           ARRAY['error:22012', 'ok:11', 'ok:' || current_setting('work_mem')],
           'a failed open transaction keeps its own error; set_config is reset too');
 SELECT is((SELECT count(DISTINCT conn_name) FROM t80.r), 1::bigint, 'all on one connection, reset not replaced');
+SELECT is(ARRAY(SELECT status || ':' || coalesce(sqlstate, result) FROM t80.last ORDER BY task_id),
+          ARRAY['ok:1', 'error:25001', 'ok:3', 'error:25001'],
+          'a transaction left open by the last task of a connection is an error too');
+SELECT is((SELECT count(*) FROM t80.t), 0::bigint, 'and nothing of it took effect');
 
 SELECT * FROM finish();
 DROP SCHEMA t80 CASCADE;
