@@ -376,7 +376,14 @@ AS $$
                    CROSS JOIN LATERAL (
                        SELECT v.l, v.w,
                               v.w IN ('select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table') AS plain
-                         FROM (SELECT lower(u.t) AS l, substring(lower(u.t) FROM E'^\\s*(\\w+)') AS w OFFSET 0) AS v
+                         FROM (SELECT f.l,
+                                      -- the first word; the regular expression only when the
+                                      -- first blank-separated token is not a word by itself
+                                      CASE WHEN f.w0 ~ E'^\\w+$' THEN f.w0 ELSE substring(f.l FROM E'^\\s*(\\w+)') END AS w
+                                 FROM (SELECT g.l, split_part(ltrim(g.l, E' \t\r\n\f'), ' ', 1) AS w0
+                                         FROM (SELECT lower(u.t) AS l OFFSET 0) AS g
+                                       OFFSET 0) AS f
+                               OFFSET 0) AS v
                        OFFSET 0) AS x
                    CROSS JOIN LATERAL (
                        SELECT x.w IN ('set', 'reset', 'begin', 'start', 'savepoint', 'discard', 'listen', 'prepare',
