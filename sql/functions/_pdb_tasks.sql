@@ -26,7 +26,11 @@ BEGIN
             MESSAGE = 'tasks must be a one-dimensional array',
             DETAIL  = format('The array has %s dimensions.', array_ndims(tasks));
     END IF;
-    v_tasks := ARRAY(SELECT u.t FROM unnest(tasks) WITH ORDINALITY AS u(t, o) ORDER BY u.o);
+    IF array_lower(tasks, 1) = 1 OR cardinality(tasks) = 0 THEN
+        v_tasks := tasks;  -- numbered from 1 already (most calls: no copy)
+    ELSE
+        v_tasks := ARRAY(SELECT u.t FROM unnest(tasks) WITH ORDINALITY AS u(t, o) ORDER BY u.o);
+    END IF;
     v_bad := array_position(v_tasks, NULL);
     IF v_bad IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',

@@ -14,8 +14,9 @@ Contenders, each run with N connections (N = os.cpu_count() unless --conns):
             nothing ended, dblink_get_result, dblink_error_message,
             dblink_disconnect), at most N at a time
   pdb_run   pdb_run(tasks, N)
-  batch     pdb_run(tasks, N, batch_size => 50), tiny tasks only, and only when
-            pg_proc shows that pdb_run has a batch_size argument
+  batch, batch_large
+            pdb_run(tasks, N, batch_size => 50), and => 200, tiny tasks only, and only
+            when pg_proc shows that pdb_run has a batch_size argument
   pool      a client-side pool: N Python threads, each with its own psycopg
             connection (connecting is timed), pulling tasks from a queue
   parallel  GNU parallel running one `psql -c <task>` per task (-j N), the tasks on stdin
@@ -73,7 +74,7 @@ from .cluster import Cluster
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT_DIR = os.path.join(ROOT, "bench")
-BATCH_SIZE = 50
+BATCH_SIZES = {"batch": 50, "batch_large": 200}
 SEED_SLEEP = 0.01
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -92,7 +93,8 @@ LABELS = {
     "serial": "serial (1 session)",
     "seed": "seed recipe (dblink, new conn per task)",
     "pdb_run": "pdb_run",
-    "batch": f"pdb_run batch_size {BATCH_SIZE}",
+    "batch": f"pdb_run batch_size {BATCH_SIZES['batch']}",
+    "batch_large": f"pdb_run batch_size {BATCH_SIZES['batch_large']}",
     "pool": "client pool (psycopg threads)",
     "parallel": "GNU parallel + psql",
     "native": "native parallel query",
@@ -103,6 +105,7 @@ CPU_SOURCE = {
     "seed": "calling backend",
     "pdb_run": "calling backend",
     "batch": "calling backend",
+    "batch_large": "calling backend",
     "pool": "Python process",
     "parallel": "parallel + psql processes",
     "chunk_ctid": "calling backend",
@@ -282,8 +285,8 @@ def run_pdb(bench, w):
     return pdb_run_rows(bench, "pdb_run", w, None)
 
 
-def run_batch(bench, w):
-    return pdb_run_rows(bench, "batch", w, BATCH_SIZE)
+def run_batch(bench, w, contender):
+    return pdb_run_rows(bench, contender, w, BATCH_SIZES[contender])
 
 
 def run_pool(bench, w):
@@ -365,7 +368,8 @@ RUNNERS = {
     "serial": run_serial,
     "seed": run_seed,
     "pdb_run": run_pdb,
-    "batch": run_batch,
+    "batch": lambda bench, w: run_batch(bench, w, "batch"),
+    "batch_large": lambda bench, w: run_batch(bench, w, "batch_large"),
     "pool": run_pool,
     "parallel": run_gnu_parallel,
     "native": run_native,
@@ -483,9 +487,10 @@ def tiny_workloads(m, has_batch):
     out = []
     for n in m["tiny"]:
         w = Workload(f"tiny_{n}", f"`SELECT 1` x {n}", ["SELECT 1"] * n, sorted_values,
-                     ["serial", "seed", "pdb_run", "batch", "pool", "parallel"])
+                     ["serial", "seed", "pdb_run", *BATCH_SIZES, "pool", "parallel"])
         if not has_batch:
-            w.skipped["batch"] = "pdb_run has no batch_size argument in this build"
+            for c in BATCH_SIZES:
+                w.skipped[c] = "pdb_run has no batch_size argument in this build"
         for c, cap in m["tiny_caps"].items():
             if n > cap:
                 limit = f"more than {cap:,} tiny tasks" if cap else "tiny tasks"
@@ -644,7 +649,7 @@ def has_batch_size(conn):
 
 def open_sessions(cluster, conns):
     sessions = {name: psycopg.connect(cluster.dsn(), autocommit=True)
-                for name in ("admin", "serial", "seed", "pdb_run", "batch", "native", "chunk_ctid", "chunk_key")}
+                for name in ("admin", "serial", "seed", "pdb_run", *BATCH_SIZES, "native", "chunk_ctid", "chunk_key")}
     sessions["native"].execute(f"SET max_parallel_workers_per_gather = {conns}")
     return sessions
 
@@ -709,9 +714,11 @@ def goals(results, info):
         out.append(goal(f"chunked UPDATE ({how}) / single UPDATE: wall time of pdb_run(pdb_tasks(...)) / of one UPDATE",
                         "<= 0.59 (speedup >= 1.7)", chunked / single if chunked and single else None,
                         lambda v: v <= 1 / 1.7))
-    batch, pool = figure(results, largest, "batch", "tasks_per_s"), figure(results, largest, "pool", "tasks_per_s")
-    out.append(goal(f"tiny tasks ({largest[5:]}): pdb_run batch throughput / client pool throughput", ">= 3",
-                    batch / pool if batch and pool else None, lambda v: v >= 3))
+    pool = figure(results, largest, "pool", "tasks_per_s")
+    for c, size in BATCH_SIZES.items():
+        batch = figure(results, largest, c, "tasks_per_s")
+        out.append(goal(f"tiny tasks ({largest[5:]}): pdb_run batch_size {size} throughput / client pool throughput",
+                        ">= 3", batch / pool if batch and pool else None, lambda v: v >= 3))
     return out
 
 
