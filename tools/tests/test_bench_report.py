@@ -1,0 +1,79 @@
+"""The benchmark's arithmetic and report, on made-up runs (no cluster): the goals
+it prints as met or not must follow from the figures."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from harness import bench  # noqa: E402
+
+
+def fake_workloads():
+    m = bench.MODES["full"]
+    return {w.name: w for w in bench.workloads(m, 2, True, ["ctid < '(10,0)'", "ctid >= '(10,0)'"])}
+
+
+def runs_of(seconds, cpu=None):
+    return [bench.Run(s, [], None if cpu is None else cpu * s) for s in seconds]
+
+
+def test_stats_medians_speedups_and_skips():
+    w = fake_workloads()["tiny_100000"]
+    runs = {"serial": runs_of([8.0, 7.0, 9.0]), "pdb_run": runs_of([4.0, 5.0, 6.0], cpu=0.9),
+            "batch": runs_of([1.0, 1.2, 1.1], cpu=0.5), "batch_large": runs_of([0.9, 1.0, 0.8], cpu=0.5),
+            "pool": runs_of([2.0, 3.0, 4.0], cpu=1.0)}
+    out = bench.stats(w, runs, {})
+    assert out["pdb_run"]["median_s"] == 5.0
+    assert out["pdb_run"]["tasks_per_s"] == 20000.0
+    assert out["pdb_run"]["speedup"] == 1.6
+    assert out["pdb_run"]["cpu_pct"] == 90.0
+    assert "skipped" in out["seed"] and "skipped" in out["parallel"]
+
+
+def figures(tiny_pdb, tiny_pool, batch, mixed_cpu, agg_pdb, agg_native):
+    doc = {}
+    for n in (1000, 10000, 100000):
+        doc[f"tiny_{n}"] = {"contenders": {
+            "pdb_run": {"tasks_per_s": tiny_pdb, "median_s": n / tiny_pdb},
+            "pool": {"tasks_per_s": tiny_pool},
+            "batch": {"tasks_per_s": batch}, "batch_large": {"tasks_per_s": batch}}}
+    doc["mixed"] = {"contenders": {"pdb_run": {"cpu_pct": mixed_cpu}}}
+    doc["aggregate"] = {"contenders": {"pdb_run": {"median_s": agg_pdb}, "native": {"median_s": agg_native}}}
+    return doc
+
+
+def verdicts(doc):
+    info = {"conns": 2, "cores": 2}
+    return {g["goal"]: g["met"] for g in bench.goals(doc, info)}
+
+
+def test_goals_follow_the_figures():
+    good = verdicts(figures(tiny_pdb=40000, tiny_pool=30000, batch=100000, mixed_cpu=0.8, agg_pdb=1.2, agg_native=1.0))
+    bad = verdicts(figures(tiny_pdb=10000, tiny_pool=30000, batch=80000, mixed_cpu=2.5, agg_pdb=1.4, agg_native=1.0))
+    tiny = "tiny tasks (100000): pdb_run throughput / client pool throughput"
+    batch = "tiny tasks (100000): pdb_run batch_size 200 throughput / client pool throughput"
+    mixed = "coordinator CPU while tasks run (mixed): pdb_run backend"
+    agg = "aggregate: pdb_run time / native parallel query time"
+    for goal in (tiny, batch, mixed, agg):
+        assert good[goal] is True, goal
+        assert bad[goal] is False, goal
+    linear = "pdb_run time(100k tiny) / time(10k tiny) (full mode only)"
+    assert good[linear] is True  # the same rate at both sizes: 10x the time
+    # what was not measured is said so, not counted as met or failed
+    assert good["CPU-bound: pdb_run speedup / min(cores, N) = speedup / 2"] is None
+
+
+def test_a_partial_run_reports_without_tiny_workloads():
+    doc = {"aggregate": {"contenders": {"pdb_run": {"median_s": 1.0}, "native": {"median_s": 1.0}}}}
+    assert verdicts(doc)["aggregate: pdb_run time / native parallel query time"] is True
+
+
+def test_unknown_workload_is_refused_before_any_cluster_starts(capsys):
+    assert bench.main(quick=True, conns=2, only=["no_such_workload"]) == 2
+    assert "unknown workload no_such_workload" in capsys.readouterr().out
+
+
+def test_aggregate_tasks_are_the_chunks_given():
+    w = fake_workloads()["aggregate"]
+    assert w.tasks == ["SELECT sum(v) FROM bench.agg WHERE ctid < '(10,0)'",
+                       "SELECT sum(v) FROM bench.agg WHERE ctid >= '(10,0)'"]
