@@ -206,11 +206,11 @@ DECLARE
     v_conn_msg text;
     ex_context text;
 BEGIN
+    ended := false;  -- (true only once the end is read too; a variable keeps it through an error)
     EXECUTE format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', dblink_schema)
         INTO value USING conn;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     kind := CASE WHEN v_rows > 0 THEN 'row' ELSE 'empty' END;
-    ended := false;
     IF and_end THEN
         EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1, true) AS r(v text)', dblink_schema)
             USING conn;
@@ -223,7 +223,6 @@ EXCEPTION WHEN query_canceled OR others THEN
                             err_hint     = PG_EXCEPTION_HINT,
                             ex_context   = PG_EXCEPTION_CONTEXT;
     value := NULL;
-    ended := false;
     IF strpos(ex_context, conn) = 0 THEN
         -- not dblink's report of a remote error
         IF err_sqlstate <> '42804' THEN
