@@ -2,7 +2,7 @@
  * _pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
  *            OUT kind text, OUT value text, OUT err_sqlstate text,
  *            OUT err_message text, OUT err_detail text, OUT err_hint text,
- *            OUT ended boolean)
+ *            OUT ended boolean, OUT lost boolean)
  *
  * Consumes exactly one result of the query running on conn; call it only when
  * dblink_is_busy(conn) = 0 so it never blocks. With and_end, for a query of
@@ -22,12 +22,14 @@
  * remote 57014 or 42804 is reported, while a local cancel or any local error
  * is re-raised unchanged. A remote error while reading the end (the
  * connection lost) is kind 'error', like the end read by a call of its own.
+ * lost is true when the error says the worker is gone: the connection failed
+ * (class 08) or its backend was terminated (57P01 to 57P03).
  */
 CREATE FUNCTION @extschema@._pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
                                        OUT kind text, OUT value text,
                                        OUT err_sqlstate text, OUT err_message text,
                                        OUT err_detail text, OUT err_hint text,
-                                       OUT ended boolean)
+                                       OUT ended boolean, OUT lost boolean)
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -38,6 +40,7 @@ DECLARE
     ex_context text;
 BEGIN
     ended := false;  -- (true only once the end is read too; a variable keeps it through an error)
+    lost  := false;
     EXECUTE format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', dblink_schema)
         INTO value USING conn;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
@@ -63,6 +66,7 @@ EXCEPTION WHEN query_canceled OR others THEN
         kind := 'novalue';
     ELSE
         kind := 'error';
+        lost := left(err_sqlstate, 2) = '08' OR err_sqlstate IN ('57P01', '57P02', '57P03');
         IF err_sqlstate = '08006' THEN
             -- dblink reports an empty query string as a remote error without
             -- SQLSTATE (hence 08006); the connection's own message is empty then
@@ -75,6 +79,7 @@ EXCEPTION WHEN query_canceled OR others THEN
     END IF;
     IF kind = 'novalue' THEN
         err_sqlstate := NULL; err_message := NULL; err_detail := NULL; err_hint := NULL;
+        lost := false;
     END IF;
 END
 $$;

@@ -772,7 +772,7 @@ BEGIN
                             -- a batch: one result per task, in order, then the end
                             IF v_fetch.kind = 'error' THEN
                                 s_failed[v_slot] := true;  -- nothing of the batch took effect
-                                IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
+                                IF v_fetch.lost THEN
                                     s_state[v_slot] := 'lost';
                                 ELSIF s_exec[v_slot] AND v_fetch.err_sqlstate IN ('42883', '3F000', '42501') THEN
                                     -- maybe it cannot call _pdb_batch (or a task failed so): plain batches
@@ -851,7 +851,7 @@ BEGIN
                             END IF;  -- 'blocked': keep the 40P01 pdb_run reported
                             -- stop now: the probe for this task's end must not be the next task
                             v_stop := v_stop OR (v_ff AND NOT s_again[v_slot] AND r_status[v_task] <> 'cancelled');
-                            IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
+                            IF v_fetch.lost THEN
                                 s_state[v_slot] := 'lost';  -- the worker is gone
                             END IF;
                         END CASE;

@@ -171,7 +171,7 @@ COMMENT ON FUNCTION @extschema@._pdb_batch(text[], text[], text) IS
  * _pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
  *            OUT kind text, OUT value text, OUT err_sqlstate text,
  *            OUT err_message text, OUT err_detail text, OUT err_hint text,
- *            OUT ended boolean)
+ *            OUT ended boolean, OUT lost boolean)
  *
  * Consumes exactly one result of the query running on conn; call it only when
  * dblink_is_busy(conn) = 0 so it never blocks. With and_end, for a query of
@@ -191,12 +191,14 @@ COMMENT ON FUNCTION @extschema@._pdb_batch(text[], text[], text) IS
  * remote 57014 or 42804 is reported, while a local cancel or any local error
  * is re-raised unchanged. A remote error while reading the end (the
  * connection lost) is kind 'error', like the end read by a call of its own.
+ * lost is true when the error says the worker is gone: the connection failed
+ * (class 08) or its backend was terminated (57P01 to 57P03).
  */
 CREATE FUNCTION @extschema@._pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
                                        OUT kind text, OUT value text,
                                        OUT err_sqlstate text, OUT err_message text,
                                        OUT err_detail text, OUT err_hint text,
-                                       OUT ended boolean)
+                                       OUT ended boolean, OUT lost boolean)
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -207,6 +209,7 @@ DECLARE
     ex_context text;
 BEGIN
     ended := false;  -- (true only once the end is read too; a variable keeps it through an error)
+    lost  := false;
     EXECUTE format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', dblink_schema)
         INTO value USING conn;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
@@ -232,6 +235,7 @@ EXCEPTION WHEN query_canceled OR others THEN
         kind := 'novalue';
     ELSE
         kind := 'error';
+        lost := left(err_sqlstate, 2) = '08' OR err_sqlstate IN ('57P01', '57P02', '57P03');
         IF err_sqlstate = '08006' THEN
             -- dblink reports an empty query string as a remote error without
             -- SQLSTATE (hence 08006); the connection's own message is empty then
@@ -244,6 +248,7 @@ EXCEPTION WHEN query_canceled OR others THEN
     END IF;
     IF kind = 'novalue' THEN
         err_sqlstate := NULL; err_message := NULL; err_detail := NULL; err_hint := NULL;
+        lost := false;
     END IF;
 END
 $$;
@@ -1334,7 +1339,7 @@ BEGIN
                             -- a batch: one result per task, in order, then the end
                             IF v_fetch.kind = 'error' THEN
                                 s_failed[v_slot] := true;  -- nothing of the batch took effect
-                                IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
+                                IF v_fetch.lost THEN
                                     s_state[v_slot] := 'lost';
                                 ELSIF s_exec[v_slot] AND v_fetch.err_sqlstate IN ('42883', '3F000', '42501') THEN
                                     -- maybe it cannot call _pdb_batch (or a task failed so): plain batches
@@ -1413,7 +1418,7 @@ BEGIN
                             END IF;  -- 'blocked': keep the 40P01 pdb_run reported
                             -- stop now: the probe for this task's end must not be the next task
                             v_stop := v_stop OR (v_ff AND NOT s_again[v_slot] AND r_status[v_task] <> 'cancelled');
-                            IF left(v_fetch.err_sqlstate, 2) = '08' OR v_fetch.err_sqlstate IN ('57P01', '57P02', '57P03') THEN
+                            IF v_fetch.lost THEN
                                 s_state[v_slot] := 'lost';  -- the worker is gone
                             END IF;
                         END CASE;

@@ -50,6 +50,14 @@ def workers_of(admin, caller_pid, timeout=10.0):
         time.sleep(0.05)
 
 
+def active_worker(admin, caller_pid, like):
+    """The pid of a worker of caller_pid running a query LIKE like, waiting up to 10 s (None if none)."""
+    row = wait_for(lambda: admin.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name ~ %s AND state = 'active' AND query LIKE %s",
+        (label(caller_pid), like)).fetchone())
+    return row[0] if row else None
+
+
 def wait_for(predicate, timeout=10.0, step=0.02):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

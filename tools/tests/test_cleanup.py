@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from conftest import label, wait_for, workers_of
+from conftest import active_worker, label, wait_for, workers_of
 
 SLEEPERS = ["SELECT pg_sleep(60)"] * 3
 
@@ -54,25 +54,29 @@ def test_cancel_from_another_session(conn, admin):
     assert workers_of(admin, pid) == []
 
 
-def test_killed_worker_is_reported_and_replaced(conn, admin):
-    pid = conn.info.backend_pid
-    tasks = ["SELECT pg_sleep(2)"] + [f"SELECT {i}" for i in range(2, 30)]
+def rows_with_a_worker_killed(conn, admin, sql, params, like):
+    """Run sql on conn in a thread, kill the worker that runs a query LIKE like, return the rows."""
     result = {}
 
     def call():
-        result["rows"] = conn.execute(
-            "SELECT task_id, status, sqlstate, conn_name FROM pdb_run(%s, 2) ORDER BY task_id", (tasks,)).fetchall()
+        result["rows"] = conn.execute(sql, params).fetchall()
 
     t = threading.Thread(target=call)
     t.start()
-    victim = wait_for(lambda: admin.execute(
-        "SELECT pid FROM pg_stat_activity WHERE application_name ~ %s AND query LIKE '%%SELECT pg_sleep(2)'"
-        " AND state = 'active'", (label(pid),)).fetchone())
-    assert victim, "the long task never started"
-    admin.execute("SELECT pg_terminate_backend(%s)", (victim[0],))
+    victim = active_worker(admin, conn.info.backend_pid, like)
+    assert victim, f"no worker ran {like}"
+    admin.execute("SELECT pg_terminate_backend(%s)", (victim,))
     t.join(30)
     assert not t.is_alive()
-    rows = result["rows"]
+    return result["rows"]
+
+
+def test_killed_worker_is_reported_and_replaced(conn, admin):
+    pid = conn.info.backend_pid
+    tasks = ["SELECT pg_sleep(2)"] + [f"SELECT {i}" for i in range(2, 30)]
+    rows = rows_with_a_worker_killed(
+        conn, admin, "SELECT task_id, status, sqlstate, conn_name FROM pdb_run(%s, 2) ORDER BY task_id", (tasks,),
+        "%SELECT pg_sleep(2)")
     assert len(rows) == len(tasks)
     first = rows[0]
     assert first[1] == "error" and first[2] in ("57P01", "08006"), first
@@ -81,26 +85,31 @@ def test_killed_worker_is_reported_and_replaced(conn, admin):
     assert workers_of(admin, pid) == []
 
 
+def test_killed_worker_of_a_batch_runs_its_tasks_again(conn, admin):
+    """A batch whose worker is killed never committed: its tasks run again alone on a new connection."""
+    pid = conn.info.backend_pid
+    conn.execute("DROP TABLE IF EXISTS kb; CREATE TABLE kb (i int)")
+    tasks = ["SELECT pg_sleep(2)"] + [f"INSERT INTO kb VALUES ({i})" for i in range(2, 9)]
+    rows = rows_with_a_worker_killed(
+        conn, admin, "SELECT task_id, status, sqlstate, conn_name, attempts FROM pdb_run(%s, 1, batch_size => 8) "
+        "ORDER BY task_id", (tasks,), "%SELECT pg_sleep(2)%")
+    assert [r[1] for r in rows] == ["ok"] * len(tasks), rows
+    assert all(r[3].endswith("_1") for r in rows), "the tasks did not run again on the new connection"
+    # (a batch that never committed does not count, as when a task of it fails)
+    assert all(r[4] == 1 for r in rows), rows
+    # each insert took effect exactly once
+    assert conn.execute("SELECT array_agg(i ORDER BY i) FROM kb").fetchone()[0] == list(range(2, 9))
+    conn.execute("DROP TABLE kb")
+    assert our_connections(conn) == []
+    assert workers_of(admin, pid) == []
+
+
 def test_second_call_after_killed_worker(conn, admin):
     """The pool replaces the lost connection: tasks after the kill still get two connections."""
-    pid = conn.info.backend_pid
     tasks = ["SELECT pg_sleep(1.5)", "SELECT pg_sleep(0.2)"] + ["SELECT pg_sleep(0.3)"] * 4
-    result = {}
-
-    def call():
-        result["rows"] = conn.execute(
-            "SELECT task_id, status, conn_name, started_at, finished_at FROM pdb_run(%s, 2) ORDER BY task_id",
-            (tasks,)).fetchall()
-
-    t = threading.Thread(target=call)
-    t.start()
-    victim = wait_for(lambda: admin.execute(
-        "SELECT pid FROM pg_stat_activity WHERE application_name ~ %s AND query LIKE '%%SELECT pg_sleep(1.5)'"
-        " AND state = 'active'", (label(pid),)).fetchone())
-    assert victim
-    admin.execute("SELECT pg_terminate_backend(%s)", (victim[0],))
-    t.join(30)
-    rows = result["rows"]
+    rows = rows_with_a_worker_killed(
+        conn, admin, "SELECT task_id, status, conn_name, started_at, finished_at FROM pdb_run(%s, 2) ORDER BY task_id",
+        (tasks,), "%SELECT pg_sleep(1.5)")
     assert rows[0][1] == "error"
     assert [r[1] for r in rows[1:]] == ["ok"] * 5
     replacement = {r[2] for r in rows[1:]} - {rows[0][2], rows[1][2]}

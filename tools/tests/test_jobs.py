@@ -5,7 +5,7 @@ import time
 
 import psycopg
 
-from conftest import label, wait_for, workers_of
+from conftest import active_worker, workers_of
 
 RANGES = 40
 ROWS = 4000
@@ -32,12 +32,10 @@ def test_kill_worker_and_caller_then_resume(dsn, admin):
 
     t = threading.Thread(target=run)
     t.start()
-    victim = wait_for(lambda: admin.execute(
-        "SELECT pid FROM pg_stat_activity WHERE application_name ~ %s AND state = 'active'"
-        " AND query LIKE '%%UPDATE items%%'", (label(pid),)).fetchone())
+    victim = active_worker(admin, pid, "%UPDATE items%")
     assert victim, "no task started"
     time.sleep(0.3)
-    admin.execute("SELECT pg_terminate_backend(%s)", (victim[0],))
+    admin.execute("SELECT pg_terminate_backend(%s)", (victim,))
     time.sleep(0.5)
     admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     t.join(20)
