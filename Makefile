@@ -2,10 +2,11 @@
 EXTENSION  = parallel_dblink
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
-# sql/functions/*.sql are concatenated, sorted, into the install script
+# sql/functions/*.sql are concatenated, sorted, into the install script;
+# sql/bind_dblink.sql comes last (it re-creates functions, see there)
 SQL_SOURCES = sql/header.sql $(sort $(wildcard sql/types/*.sql)) \
               $(sort $(wildcard sql/tables/*.sql)) $(sort $(wildcard sql/functions/*.sql)) \
-              $(sort $(wildcard sql/views/*.sql))
+              $(sort $(wildcard sql/views/*.sql)) sql/bind_dblink.sql
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
 # frozen install scripts of earlier releases (so CREATE EXTENSION ... VERSION works) and update scripts
 DATA        = $(filter-out sql/releases/$(EXTENSION)--$(EXTVERSION).sql,$(sort $(wildcard sql/releases/$(EXTENSION)--*.sql))) \

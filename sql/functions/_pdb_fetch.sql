@@ -41,13 +41,21 @@ DECLARE
 BEGIN
     ended := false;  -- (true only once the end is read too; a variable keeps it through an error)
     lost  := false;
-    EXECUTE format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', dblink_schema)
-        INTO value USING conn;
+    -- static calls while dblink is where it was at install (sql/bind_dblink.sql)
+    IF dblink_schema = '@dblink@' THEN
+        SELECT r.v INTO value FROM "@dblink@".dblink_get_result(conn, true) AS r(v text) LIMIT 1;
+    ELSE
+        EXECUTE format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', dblink_schema)
+            INTO value USING conn;
+    END IF;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     kind := CASE WHEN v_rows > 0 THEN 'row' ELSE 'empty' END;
     IF and_end THEN
-        EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1, true) AS r(v text)', dblink_schema)
-            USING conn;
+        IF dblink_schema = '@dblink@' THEN
+            PERFORM FROM "@dblink@".dblink_get_result(conn, true) AS r(v text);
+        ELSE
+            EXECUTE format('SELECT FROM %I.dblink_get_result($1, true) AS r(v text)', dblink_schema) USING conn;
+        END IF;
         ended := true;
     END IF;
 EXCEPTION WHEN query_canceled OR others THEN

@@ -53,6 +53,7 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    c_bound       CONSTANT name := '@dblink@';  -- dblink's schema at install (sql/bind_dblink.sql)
     c_probe       CONSTANT text := 'SELECT 1';
     c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
@@ -103,6 +104,7 @@ DECLARE
     v_sent      integer;
     v_sql_send  text;
     v_sql_busy  text;
+    v_bound     boolean;    -- dblink is still where it was at install: static calls
     v_active    boolean;
     v_quiet     timestamptz := clock_timestamp();
     v_typical   double precision;  -- how long a unit runs, in seconds (a moving average) ...
@@ -260,6 +262,7 @@ BEGIN
     v_prefix   := format('pdb_%s_%s_', pg_backend_pid(), v_call);
     v_sql_send := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
     v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
+    v_bound    := v_dbl = c_bound;
     FOR v_d IN 1..v_nt LOOP
         d_connstr[v_d] := coalesce(d_connstr[v_d], @extschema@._pdb_default_connstr());
     END LOOP;
@@ -597,7 +600,15 @@ BEGIN
                              || u_sql;
                 END IF;
 
+                -- (an idle slot sends a unit; one that ran a task also a probe or a reset)
                 v_sent := 0;
+                IF u_first > 0 OR u_reset OR s_state[v_slot] = 'maybe' THEN
+                    IF v_bound THEN
+                        v_sent := "@dblink@".dblink_send_query(s_conn[v_slot], u_sql);
+                    ELSE
+                        EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
+                    END IF;
+                END IF;
                 IF s_state[v_slot] IN ('maybe', 'ended') THEN
                     /*
                      * 'maybe': dblink_get_result gave no rows after a single
@@ -609,9 +620,6 @@ BEGIN
                      * the next unit, or the reset, if there is one.
                      */
                     v_task := s_task[v_slot];
-                    IF s_state[v_slot] = 'maybe' OR u_first > 0 OR u_reset THEN
-                        EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
-                    END IF;
                     IF v_sent = 1 OR s_state[v_slot] = 'ended' THEN
                         r_end[v_task] := s_since[v_slot];
                         IF s_again[v_slot] THEN
@@ -646,8 +654,6 @@ BEGIN
                         END IF;
                     END IF;
                     v_active := true;
-                ELSIF u_first > 0 THEN
-                    EXECUTE v_sql_send INTO v_sent USING s_conn[v_slot], u_sql;
                 END IF;
                 IF v_sent <> 1 AND u_first > 0 AND s_state[v_slot] = 'idle' THEN
                     RAISE EXCEPTION USING ERRCODE = 'connection_failure',
@@ -712,14 +718,18 @@ BEGIN
             -- (a reset still running tells whether its task left a transaction open)
             EXIT WHEN v_done = v_n AND NOT 'reset' = ANY (s_state);
 
-            -- which running connections have a result ready (one round of polls;
-            -- a precomputed statement per connection costs least after a sleep)
+            -- which running connections have a result ready (one round of polls:
+            -- a static call per connection costs least after a sleep)
             v_ready := ARRAY[]::integer[];
             v_polled := v_polling;  -- (a unit found done now ended since then)
             v_polling := clock_timestamp();
             FOR v_slot IN 1..v_pool LOOP
                 IF s_state[v_slot] IN ('run', 'probe', 'reset') THEN
-                    EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
+                    IF v_bound THEN
+                        v_busy := "@dblink@".dblink_is_busy(s_conn[v_slot]);
+                    ELSE
+                        EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
+                    END IF;
                     IF v_busy = 0 THEN
                         v_ready := v_ready || v_slot;
                     END IF;
@@ -870,7 +880,11 @@ BEGIN
                     CONTINUE draining WHEN v_fetch.kind IN ('row', 'novalue')
                                        AND (s_state[v_slot] IN ('probe', 'reset') OR s_exec[v_slot]
                                             OR (s_first[v_slot] = s_last[v_slot] AND v_single[v_task]));
-                    EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
+                    IF v_bound THEN
+                        v_busy := "@dblink@".dblink_is_busy(s_conn[v_slot]);
+                    ELSE
+                        EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
+                    END IF;
                     EXIT draining WHEN v_busy <> 0;
                 END LOOP;
             END LOOP;

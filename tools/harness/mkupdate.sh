@@ -33,5 +33,6 @@ mkdir -p sql/updates
         sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' sql/functions/$f.sql
     done
     sed 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' sql/views/pdb_activity.sql
+    cat sql/bind_dblink.sql
 } > $out
 echo "wrote $out"
