@@ -30,9 +30,10 @@ Contenders, each run with N connections (N = os.cpu_count() unless --conns):
 Every workload runs every contender that fits it, `reps` times, the contenders
 rotated within each repetition; the tables a workload changes are rebuilt before
 every run (not timed). Per (workload, contender): median wall time, tasks/s, speedup
-over serial, and the coordinator's CPU share while its tasks run: utime + stime
-(fields 14 and 15 of /proc/<pid>/stat, 1/CLK_TCK resolution) of the calling backend
-for seed, pdb_run and the chunk contenders, the Python process's CPU time for the
+over serial, and the coordinator's CPU share while its tasks run: the time on CPU
+of the calling backend (/proc/<pid>/schedstat, in ns; where the kernel has no
+schedstat, utime + stime of /proc/<pid>/stat in 1/CLK_TCK s ticks, too coarse for a
+share under 1% of short runs) for seed, pdb_run and the chunk contenders, the Python process's CPU time for the
 pool, the CPU of GNU parallel and its psql children for parallel. Every contender's
 results must agree with serial's (same values, same row counts), and every task must
 succeed.
@@ -227,8 +228,17 @@ def first_value(cur):
     return as_text(row[0] if row else None)
 
 
-def backend_cpu(pid):
-    """utime + stime (fields 14 and 15 of /proc/<pid>/stat) in seconds."""
+def cpu_source():
+    """Where backend_cpu reads: 'schedstat' (ns) where the kernel has it, else 'stat' (ticks)."""
+    return "schedstat" if os.path.exists(f"/proc/{os.getpid()}/schedstat") else "stat"
+
+
+def backend_cpu(pid, source=None):
+    """CPU seconds of process pid: its time on CPU from /proc/<pid>/schedstat (first field, ns), or
+    utime + stime (fields 14 and 15 of /proc/<pid>/stat, in ticks) with source='stat'."""
+    if (source or cpu_source()) == "schedstat":
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()  # fields[0] is field 3
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
@@ -667,7 +677,7 @@ def machine_info(conn, mode, conns, reps):
     return {"cpu_model": models[0] if models else "unknown", "cores": os.cpu_count(),
             "ram_gb": round(mem_kb / 1024 / 1024, 1), "postgresql": row[0], "extension_version": row[1],
             "pdb_run_arguments": row[2], "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "mode": mode, "conns": conns, "reps": reps, "clk_tck": CLK_TCK}
+            "mode": mode, "conns": conns, "reps": reps, "clk_tck": CLK_TCK, "cpu_source": cpu_source()}
 
 
 def native_plan(conn, sql):
@@ -743,6 +753,12 @@ def fmt(value, spec):
     return "—" if value is None else format(value, spec)
 
 
+def cpu_source_text(info):
+    if info.get("cpu_source", "stat") == "schedstat":
+        return "Backend CPU is the time on CPU from /proc/<pid>/schedstat, in ns."
+    return f"Backend CPU comes from /proc/<pid>/stat in 1/{info['clk_tck']} s ticks."
+
+
 def markdown(doc):
     info = doc["machine"]
     lines = [f"# parallel_dblink benchmark ({info['mode']} mode)", "",
@@ -756,7 +772,7 @@ def markdown(doc):
              f"max_parallel_workers_per_gather = {info['conns']} ({doc['native_plan']}).", "",
              "Coordinator CPU = CPU seconds / wall seconds of the coordinating process, in % of one core: "
              + "; ".join(f"{LABELS[c]}: {s}" for c, s in CPU_SOURCE.items())
-             + f". Backend CPU comes from /proc/<pid>/stat in 1/{info['clk_tck']} s ticks.", ""]
+             + ". " + cpu_source_text(info), ""]
     for name, r in doc["workloads"].items():
         lines += [f"## {name}: {r['description']}", "",
                   "| contender | median wall (s) | tasks/s | speedup over serial (x) | coordinator CPU (% of a core) | runs (s) |",

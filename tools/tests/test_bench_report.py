@@ -2,6 +2,7 @@
 it prints as met or not must follow from the figures."""
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
@@ -77,3 +78,34 @@ def test_aggregate_tasks_are_the_chunks_given():
     w = fake_workloads()["aggregate"]
     assert w.tasks == ["SELECT sum(v) FROM bench.agg WHERE ctid < '(10,0)'",
                        "SELECT sum(v) FROM bench.agg WHERE ctid >= '(10,0)'"]
+
+
+def spin(seconds):
+    """Use about seconds of CPU, then sleep briefly: the kernel updates a task's schedstat when it
+    leaves the CPU, so a process reading its own must have slept since it last ran."""
+    deadline = time.process_time() + seconds
+    while time.process_time() < deadline:
+        pass
+    time.sleep(0.02)
+
+
+def test_backend_cpu_sources_agree_and_schedstat_is_finer():
+    """Both sources see the same 0.2 s of CPU; schedstat (ns) also sees 3 ms, which ticks cannot
+    tell from 0 or a whole tick."""
+    pid = os.getpid()
+    time.sleep(0.02)
+    before = {src: bench.backend_cpu(pid, src) for src in ("schedstat", "stat")}
+    spin(0.2)
+    used = {src: bench.backend_cpu(pid, src) - before[src] for src in ("schedstat", "stat")}
+    assert 0.19 < used["schedstat"] < 0.3, used
+    assert abs(used["stat"] - used["schedstat"]) <= 2 / bench.CLK_TCK + 0.01, used
+    start = bench.backend_cpu(pid, "schedstat")
+    spin(0.003)
+    sliver = bench.backend_cpu(pid, "schedstat") - start
+    assert 0.0029 < sliver < 0.008, sliver
+
+
+def test_report_names_the_cpu_source():
+    assert "schedstat" in bench.cpu_source_text({"cpu_source": "schedstat", "clk_tck": 100})
+    assert "1/100 s ticks" in bench.cpu_source_text({"cpu_source": "stat", "clk_tck": 100})
+    assert "1/100 s ticks" in bench.cpu_source_text({"clk_tck": 100})  # results written before the source was kept
