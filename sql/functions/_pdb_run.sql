@@ -114,6 +114,17 @@ DECLARE
     v_checked   timestamptz := clock_timestamp();
     v_ended     timestamptz;       -- when the unit whose end was just read ended
     v_fetch     record;
+    -- the result just read (see _pdb_fetch): its kind, value, error, and whether its end was read too
+    f_and_end   boolean;
+    f_kind      text;
+    f_value     text;
+    f_sqlstate  text;
+    f_message   text;
+    f_detail    text;
+    f_hint      text;
+    f_ended     boolean;
+    f_lost      boolean;
+    ex_context  text;
     v_results   text[];     -- what _pdb_batch returned
     v_open      record;
     v_slot      integer;
@@ -741,22 +752,52 @@ BEGIN
                 <<draining>>
                 LOOP
                     v_task  := s_task[v_slot];
-                    -- a single statement's end comes with its result: one call reads both
-                    v_fetch := @extschema@._pdb_fetch(v_dbl, s_conn[v_slot],
-                                                      s_state[v_slot] = 'run' AND s_first[v_slot] = s_last[v_slot]
-                                                      AND v_single[v_task]);
+                    -- a single statement's end comes with its result: read both at once
+                    f_and_end := s_state[v_slot] = 'run' AND s_first[v_slot] = s_last[v_slot] AND v_single[v_task];
+                    IF v_bound THEN
+                        /*
+                         * _pdb_fetch inline (its call, with its pinned
+                         * search_path, costs about 6 us per task): one result,
+                         * and with f_and_end the end after it; a remote error
+                         * is a result of kind 'error' (see _pdb_fetch).
+                         */
+                        f_ended := false;
+                        f_lost  := false;
+                        BEGIN
+                            SELECT r.v INTO f_value FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text)
+                             LIMIT 1;
+                            f_kind := CASE WHEN FOUND THEN 'row' ELSE 'empty' END;
+                            IF f_and_end THEN
+                                PERFORM FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text);
+                                f_ended := true;
+                            END IF;
+                        EXCEPTION WHEN query_canceled OR others THEN
+                            GET STACKED DIAGNOSTICS f_sqlstate = RETURNED_SQLSTATE, f_message = MESSAGE_TEXT,
+                                                    f_detail = PG_EXCEPTION_DETAIL, f_hint = PG_EXCEPTION_HINT,
+                                                    ex_context = PG_EXCEPTION_CONTEXT;
+                            f_value := NULL;
+                            SELECT e.kind, e.lost INTO f_kind, f_lost
+                              FROM @extschema@._pdb_result_error(v_dbl, s_conn[v_slot], f_sqlstate, ex_context) AS e;
+                            IF f_kind IS NULL THEN
+                                RAISE;
+                            END IF;
+                        END;
+                    ELSE
+                        SELECT * INTO f_kind, f_value, f_sqlstate, f_message, f_detail, f_hint, f_ended, f_lost
+                          FROM @extschema@._pdb_fetch(v_dbl, s_conn[v_slot], f_and_end);
+                    END IF;
                     <<handled>>
                     BEGIN
                         IF s_state[v_slot] = 'probe' THEN
                             -- 'SELECT 1': one row, then the end
-                            IF v_fetch.kind = 'empty' THEN
+                            IF f_kind = 'empty' THEN
                                 s_state[v_slot] := 'idle';
                             END IF;
                             EXIT handled;
                         END IF;
                         IF s_state[v_slot] = 'reset' THEN
                             -- 'DISCARD ALL' after task v_task: one result, then the end
-                            IF v_fetch.kind = 'error' THEN
+                            IF f_kind = 'error' THEN
                                 -- refused inside a transaction block: the task left one open
                                 s_failed[v_slot] := true;
                                 IF r_status[v_task] = 'ok' THEN
@@ -768,7 +809,7 @@ BEGIN
                                     r_hint[v_task]     := 'End every BEGIN of a task with COMMIT.';
                                     v_stop := v_stop OR v_ff;
                                 END IF;
-                            ELSIF v_fetch.kind = 'empty' THEN
+                            ELSIF f_kind = 'empty' THEN
                                 IF s_failed[v_slot] THEN
                                     EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], 'ROLLBACK';
                                     EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], c_reset;
@@ -780,11 +821,11 @@ BEGIN
                         END IF;
                         IF s_first[v_slot] <> s_last[v_slot] THEN
                             -- a batch: one result per task, in order, then the end
-                            IF v_fetch.kind = 'error' THEN
+                            IF f_kind = 'error' THEN
                                 s_failed[v_slot] := true;  -- nothing of the batch took effect
-                                IF v_fetch.lost THEN
+                                IF f_lost THEN
                                     s_state[v_slot] := 'lost';
-                                ELSIF s_exec[v_slot] AND v_fetch.err_sqlstate IN ('42883', '3F000', '42501') THEN
+                                ELSIF s_exec[v_slot] AND f_sqlstate IN ('42883', '3F000', '42501') THEN
                                     -- maybe it cannot call _pdb_batch (or a task failed so): plain batches
                                     d_exec[s_tgt[v_slot]] := false;
                                 END IF;
@@ -816,27 +857,27 @@ BEGIN
                                 s_state[v_slot] := 'idle';
                             ELSIF s_exec[v_slot] THEN
                                 -- _pdb_batch: the results of all its tasks at once
-                                v_results := CAST(v_fetch.value AS text[]);
+                                v_results := CAST(f_value AS text[]);
                                 FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
                                     r_result[v_t] := v_results[v_t - s_first[v_slot] + 1];
                                 END LOOP;
                                 s_task[v_slot] := s_last[v_slot] + 1;
                             ELSE
-                                r_result[v_task] := v_fetch.value;  -- NULL for 'empty' and 'novalue'
+                                r_result[v_task] := f_value;  -- NULL for 'empty' and 'novalue'
                                 s_task[v_slot] := v_task + 1;
                             END IF;
                             EXIT handled;
                         END IF;
-                        CASE v_fetch.kind
+                        CASE f_kind
                         WHEN 'row', 'novalue', 'empty' THEN
                             -- a closing COMMIT or PREPARE does not hide the result of the work before it
-                            IF v_fetch.kind <> 'empty'
-                               AND NOT coalesce(v_fetch.value IN ('COMMIT', 'PREPARE TRANSACTION'), false) THEN
-                                r_result[v_task] := v_fetch.value;
+                            IF f_kind <> 'empty'
+                               AND NOT coalesce(f_value IN ('COMMIT', 'PREPARE TRANSACTION'), false) THEN
+                                r_result[v_task] := f_value;
                             END IF;
                             -- the end of the task ('ended'), or perhaps ('maybe', see below)
-                            IF v_fetch.ended OR v_fetch.kind = 'empty' THEN
-                                s_state[v_slot] := CASE WHEN v_fetch.ended THEN 'ended' ELSE 'maybe' END;
+                            IF f_ended OR f_kind = 'empty' THEN
+                                s_state[v_slot] := CASE WHEN f_ended THEN 'ended' ELSE 'maybe' END;
                                 s_since[v_slot] := clock_timestamp();
                                 v_ended := s_since[v_slot];
                             END IF;
@@ -844,11 +885,11 @@ BEGIN
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN
                                 r_status[v_task]   := 'error';
-                                r_sqlstate[v_task] := v_fetch.err_sqlstate;
-                                r_error[v_task]    := v_fetch.err_message;
-                                r_detail[v_task]   := v_fetch.err_detail;
-                                r_hint[v_task]     := v_fetch.err_hint;
-                                s_again[v_slot]    := v_fetch.err_sqlstate IN ('40001', '40P01')
+                                r_sqlstate[v_task] := f_sqlstate;
+                                r_error[v_task]    := f_message;
+                                r_detail[v_task]   := f_detail;
+                                r_hint[v_task]     := f_hint;
+                                s_again[v_slot]    := f_sqlstate IN ('40001', '40P01')
                                                       AND r_attempts[v_task] <= retries;
                             ELSIF s_reason[v_slot] = 'timeout' THEN
                                 r_status[v_task]   := 'timeout';
@@ -861,7 +902,7 @@ BEGIN
                             END IF;  -- 'blocked': keep the 40P01 pdb_run reported
                             -- stop now: the probe for this task's end must not be the next task
                             v_stop := v_stop OR (v_ff AND NOT s_again[v_slot] AND r_status[v_task] <> 'cancelled');
-                            IF v_fetch.lost THEN
+                            IF f_lost THEN
                                 s_state[v_slot] := 'lost';  -- the worker is gone
                             END IF;
                         END CASE;
@@ -877,7 +918,7 @@ BEGIN
                     EXIT draining WHEN s_state[v_slot] NOT IN ('run', 'probe', 'reset');
                     -- after the one result of a single statement (a task, the probe,
                     -- the reset) its end is there already: read it without asking
-                    CONTINUE draining WHEN v_fetch.kind IN ('row', 'novalue')
+                    CONTINUE draining WHEN f_kind IN ('row', 'novalue')
                                        AND (s_state[v_slot] IN ('probe', 'reset') OR s_exec[v_slot]
                                             OR (s_first[v_slot] = s_last[v_slot] AND v_single[v_task]));
                     IF v_bound THEN
