@@ -8,7 +8,9 @@
  * socket directory, else localhost, and its port), the current database, the
  * current user. Built from server settings only, never
  * from the client's environment. Roles that may not read
- * unix_socket_directories (pg_settings hides it from them) get localhost.
+ * unix_socket_directories (only superusers and members of
+ * pg_read_all_settings may) get localhost. (current_setting after that test,
+ * not pg_settings, which builds every setting's row: 0.8 ms a call.)
  * Stable, no side effects.
  */
 CREATE FUNCTION @extschema@._pdb_default_connstr()
@@ -20,9 +22,10 @@ AS $$
     SELECT coalesce(nullif(current_setting('parallel_dblink.loopback', true), ''),
            format('host=%s port=%s dbname=%s user=%s',
                   @extschema@._pdb_conninfo_quote(
-                      coalesce(nullif(btrim(split_part((SELECT s.setting FROM pg_catalog.pg_settings AS s
-                                                         WHERE s.name = 'unix_socket_directories'),
-                                                        ',', 1)), ''),
+                      coalesce(nullif(btrim(split_part(
+                                   CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
+                                        THEN current_setting('unix_socket_directories') END,
+                                   ',', 1)), ''),
                                'localhost')),
                   current_setting('port'),
                   @extschema@._pdb_conninfo_quote(current_database()),

@@ -31,7 +31,7 @@ CREATE FUNCTION t88.connstr(role text, password text) RETURNS text LANGUAGE sql 
                   current_setting('port'), current_database(), role, password)
 $$;
 
-SELECT plan(19);
+SELECT plan(21);
 
 -- the session's temp state is created by the superuser: the role must be able to use it
 CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
@@ -95,6 +95,14 @@ SELECT is(pg_temp.as_role('pdb_alice', $$SELECT count(*) FROM pdb_recover()$$), 
 SELECT is((SELECT count(*) FROM pdb_atomic_run), 1::bigint, 'the other role''s record is still there');
 DELETE FROM pdb_atomic_run;
 RESET parallel_dblink.loopback;
+-- the default loopback's host: the socket directory only for roles that may read it
+SELECT is(pg_temp.as_role('pdb_bob', $$SELECT split_part(_pdb_default_connstr(), ' ', 1)$$), 'ok:host=''localhost''',
+          'a role that may not read unix_socket_directories gets localhost in the default loopback');
+GRANT pg_read_all_settings TO pdb_bob;
+SELECT is(pg_temp.as_role('pdb_bob', $$SELECT split_part(_pdb_default_connstr(), ' ', 1)$$),
+          'ok:' || split_part(_pdb_default_connstr(), ' ', 1),
+          'a member of pg_read_all_settings gets the socket directory, as a superuser does');
+REVOKE pg_read_all_settings FROM pdb_bob;
 SELECT is((SELECT count(*) FROM t88.secret), 1::bigint, 'the table the role may not change is unchanged');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'nothing is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
