@@ -64,7 +64,7 @@ CREATE TABLE t70.shapes AS
 SELECT ARRAY['SELECT 1', 'SELECT 1, 2', 'SELECT ''a,b''', 'SELECT true', 'SELECT NULL::int', 'SELECT ''''',
              'SELECT FROM t70.m', 'VALUES (1), (2)', 'TABLE t70.m', 'SELECT ''x"y\z()'' -- comment', 'SELECT 1 WHERE false',
              'SELECT ROW(1, ''a b'')', 'SELECT ROW(NULL, NULL)', 'SELECT ARRAY[1, NULL]', 'SELECT '' lead''',
-             'SELECT 1 AS "a,b", 2', 'SELECT ''a'' UNION ALL SELECT ''b''', 'SELECT g FROM generate_series(1, 3) AS g;',
+             'SELECT 1 AS "a,b", 2', 'SELECT 1, NULL', 'SELECT NULL, NULL', 'SELECT ''a'' UNION ALL SELECT ''b''', 'SELECT g FROM generate_series(1, 3) AS g;',
              'INSERT INTO t70.m VALUES (1), (2), (3)', 'UPDATE t70.m SET v = ''x'' WHERE id > 1',
              'INSERT INTO t70.m VALUES (1) ON CONFLICT DO NOTHING', 'DELETE FROM t70.m WHERE id = 3',
              'MERGE INTO t70.m USING (VALUES (2), (4)) AS s(id) ON m.id = s.id WHEN MATCHED THEN UPDATE SET v = ''y'' WHEN NOT MATCHED THEN INSERT VALUES (s.id)',
@@ -72,7 +72,7 @@ SELECT ARRAY['SELECT 1', 'SELECT 1, 2', 'SELECT ''a,b''', 'SELECT true', 'SELECT
              'DELETE FROM t70.m'] AS tasks;
 CREATE TABLE t70.batched AS SELECT * FROM pdb_run((SELECT tasks FROM t70.shapes), 1, batch_size => 100);
 SELECT is((SELECT count(DISTINCT started_at) FROM t70.batched), 1::bigint,
-          'the 25 shapes ran as one batch (none failed, so none ran again alone)');
+          'the 27 shapes ran as one batch (none failed, so none ran again alone)');
 SELECT results_eq(
     $$SELECT task_id, status, result IS NULL, result FROM t70.batched ORDER BY task_id$$,
     $$SELECT task_id, status, result IS NULL, result FROM pdb_run((SELECT tasks FROM t70.shapes), 1) ORDER BY task_id$$,
