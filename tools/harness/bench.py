@@ -17,6 +17,11 @@ Contenders, each run with N connections (N = os.cpu_count() unless --conns):
   batch, batch_large
             pdb_run(tasks, N, batch_size => 50), and => 200, tiny tasks only, and only
             when pg_proc shows that pdb_run has a batch_size argument
+  bare      tiny tasks only, a reference, not a way to run tasks: the least a PL/pgSQL
+            coordinator can do per task, as bench.bare_run: N named connections, each
+            task sent with dblink_send_query, dblink_is_busy polled without sleeping, the
+            first value and the end read with dblink_get_result; no error handling, no
+            bookkeeping, no labels. How far pdb_run is from it is what its own work costs
   pool      a client-side pool: N Python threads, each with its own psycopg
             connection (connecting is timed), pulling tasks from a queue
   parallel  GNU parallel running one `psql -c <task>` per task (-j N), the tasks on stdin
@@ -97,6 +102,7 @@ LABELS = {
     "serial": "serial (1 session)",
     "seed": "seed recipe (dblink, new conn per task)",
     "pdb_run": "pdb_run",
+    "bare": "bare dblink loop (reference)",
     "batch": f"pdb_run batch_size {BATCH_SIZES['batch']}",
     "batch_large": f"pdb_run batch_size {BATCH_SIZES['batch_large']}",
     "pool": "client pool (psycopg threads)",
@@ -108,6 +114,7 @@ LABELS = {
 CPU_SOURCE = {
     "seed": "calling backend",
     "pdb_run": "calling backend",
+    "bare": "calling backend",
     "batch": "calling backend",
     "batch_large": "calling backend",
     "pool": "Python process",
@@ -167,6 +174,46 @@ BEGIN
 END
 $f$
 """ % {"sleep": SEED_SLEEP}
+
+
+BARE_FUNCTION = """
+CREATE FUNCTION bench.bare_run(tasks text[], max_conns int, connstr text)
+RETURNS SETOF text
+LANGUAGE plpgsql AS $f$
+DECLARE
+    v_n     int := cardinality(tasks);
+    v_conns int := least(max_conns, v_n);
+    v_task  int[] := array_fill(0, ARRAY[v_conns]);  -- what each connection runs, 0: nothing
+    v_out   text[] := array_fill(NULL::text, ARRAY[v_n]);
+    v_next  int := 1;
+    v_done  int := 0;
+    v_value text;
+BEGIN
+    FOR i IN 1..v_conns LOOP
+        PERFORM dblink_connect('bare_' || i, connstr);
+    END LOOP;
+    WHILE v_done < v_n LOOP
+        FOR i IN 1..v_conns LOOP
+            IF v_task[i] = 0 AND v_next <= v_n THEN
+                PERFORM dblink_send_query('bare_' || i, tasks[v_next]);
+                v_task[i] := v_next;
+                v_next := v_next + 1;
+            ELSIF v_task[i] > 0 AND dblink_is_busy('bare_' || i) = 0 THEN
+                SELECT r.v INTO v_value FROM dblink_get_result('bare_' || i, true) AS r(v text) LIMIT 1;
+                PERFORM FROM dblink_get_result('bare_' || i, true) AS r(v text);
+                v_out[v_task[i]] := v_value;
+                v_task[i] := 0;
+                v_done := v_done + 1;
+            END IF;
+        END LOOP;
+    END LOOP;
+    FOR i IN 1..v_conns LOOP
+        PERFORM dblink_disconnect('bare_' || i);
+    END LOOP;
+    RETURN QUERY SELECT u FROM unnest(v_out) AS u;
+END
+$f$
+"""
 
 
 class ContenderFailed(Exception):
@@ -283,6 +330,14 @@ def run_seed(bench, w):
     return Run(seconds, [as_text(r[2]) for r in rows], cpu)
 
 
+def run_bare(bench, w):
+    rows, seconds, cpu = run_in_backend(bench, "bare", "SELECT * FROM bench.bare_run(%s, %s, %s)",
+                                        (w.tasks, bench.conns, bench.dsn))
+    if len(rows) != len(w.tasks):
+        raise ContenderFailed(f"bare loop: {len(rows)} rows for {len(w.tasks)} tasks")
+    return Run(seconds, [as_text(r[0]) for r in rows], cpu)
+
+
 def pdb_run_rows(bench, contender, w, batch):
     extra = ", batch_size => %s" if batch else ""
     params = (w.tasks, bench.conns, batch) if batch else (w.tasks, bench.conns)
@@ -381,6 +436,7 @@ RUNNERS = {
     "serial": run_serial,
     "seed": run_seed,
     "pdb_run": run_pdb,
+    "bare": run_bare,
     "batch": lambda bench, w: run_batch(bench, w, "batch"),
     "batch_large": lambda bench, w: run_batch(bench, w, "batch_large"),
     "pool": run_pool,
@@ -500,7 +556,7 @@ def tiny_workloads(m, has_batch):
     out = []
     for n in m["tiny"]:
         w = Workload(f"tiny_{n}", f"`SELECT 1` x {n}", ["SELECT 1"] * n, sorted_values,
-                     ["serial", "seed", "pdb_run", *BATCH_SIZES, "pool", "parallel"])
+                     ["serial", "seed", "pdb_run", "bare", *BATCH_SIZES, "pool", "parallel"])
         if not has_batch:
             for c in BATCH_SIZES:
                 w.skipped[c] = "pdb_run has no batch_size argument in this build"
@@ -662,7 +718,7 @@ def has_batch_size(conn):
 
 def open_sessions(cluster, conns):
     sessions = {name: psycopg.connect(cluster.dsn(), autocommit=True)
-                for name in ("admin", "serial", "seed", "pdb_run", *BATCH_SIZES, "native", "chunk_ctid", "chunk_key")}
+                for name in ("admin", "serial", "seed", "pdb_run", "bare", *BATCH_SIZES, "native", "chunk_ctid", "chunk_key")}
     sessions["native"].execute(f"SET max_parallel_workers_per_gather = {conns}")
     return sessions
 
@@ -867,6 +923,7 @@ def main(quick=False, conns=None, only=None):
     with Cluster("pdb-bench", settings=cluster_settings(conns)) as cluster:
         cluster.psql("CREATE EXTENSION parallel_dblink CASCADE; CREATE SCHEMA bench;")
         cluster.psql(SEED_FUNCTION)
+        cluster.psql(BARE_FUNCTION)
         sessions = open_sessions(cluster, conns)
         try:
             bench = Bench(cluster, conns, sessions, has_batch_size(sessions["admin"]))
