@@ -22,13 +22,14 @@ def test_stats_medians_speedups_and_skips():
     w = fake_workloads()["tiny_100000"]
     runs = {"serial": runs_of([8.0, 7.0, 9.0]), "pdb_run": runs_of([4.0, 5.0, 6.0], cpu=0.9),
             "batch": runs_of([1.0, 1.2, 1.1], cpu=0.5), "batch_large": runs_of([0.9, 1.0, 0.8], cpu=0.5),
-            "pool": runs_of([2.0, 3.0, 4.0], cpu=1.0)}
+            "bare": runs_of([2.5, 2.0, 3.0], cpu=0.9), "pool": runs_of([2.0, 3.0, 4.0], cpu=1.0)}
     out = bench.stats(w, runs, {})
     assert out["pdb_run"]["median_s"] == 5.0
     assert out["pdb_run"]["tasks_per_s"] == 20000.0
     assert out["pdb_run"]["speedup"] == 1.6
     assert out["pdb_run"]["cpu_pct"] == 90.0
     assert "skipped" in out["seed"] and "skipped" in out["parallel"]
+    assert out["bare"]["median_s"] == 2.5 and out["bare"]["speedup"] == 3.2
 
 
 def figures(tiny_pdb, tiny_pool, batch, mixed_cpu, agg_pdb, agg_native):
