@@ -668,7 +668,7 @@ DECLARE
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
     c_spin        CONSTANT double precision := CAST(0.001 AS double precision);   -- units shorter poll without sleep
-    c_spin_for    CONSTANT interval := interval '1 millisecond';                   -- (c_spin) at most this long
+    c_spin_for    CONSTANT interval := interval '1 millisecond';                   -- so, for at most this long after an event
     c_check_every CONSTANT interval := interval '1 second';
     c_margin      CONSTANT integer := 2;           -- connection slots always left to other sessions
     c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns
