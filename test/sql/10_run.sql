@@ -35,7 +35,7 @@ SELECT * FROM pdb_run(ARRAY[
     'SELECT 1 WHERE false'                                           -- 20
 ], 3);
 
-SELECT plan(33);
+SELECT plan(37);
 
 SELECT is((SELECT count(*) FROM t10.r), 20::bigint, 'one row per task');
 SELECT is((SELECT array_agg(task_id ORDER BY task_id) FROM t10.r),
@@ -85,6 +85,17 @@ SELECT is_empty($$SELECT task_id FROM t10.r
                    WHERE started_at IS NULL OR finished_at IS NULL OR finished_at < started_at$$,
                 'every task has started_at <= finished_at');
 SELECT is((SELECT count(DISTINCT conn_name) FROM t10.r), 3::bigint, 'the tasks shared 3 connections');
+-- what an error caught while reading a result means (_pdb_result_error, used inline by pdb_run)
+SELECT is((SELECT kind || ':' || lost FROM _pdb_result_error('public', 'pdb_1_1_1', '22012',
+                                                           'while executing query on dblink connection named "pdb_1_1_1"')),
+          'error:false', 'an error in the context of the connection is the remote statement''s');
+SELECT is((SELECT kind || ':' || lost FROM _pdb_result_error('public', 'pdb_1_1_1', '57P01',
+                                                           'while executing query on dblink connection named "pdb_1_1_1"')),
+          'error:true', 'a terminated worker is a remote error that lost the worker');
+SELECT is((SELECT kind || ':' || lost FROM _pdb_result_error('public', 'pdb_1_1_1', '42804', 'PL/pgSQL function f')),
+          'novalue:false', 'dblink''s local rowtype mismatch means a result of several columns');
+SELECT is((SELECT coalesce(kind, 'local') FROM _pdb_result_error('public', 'pdb_1_1_1', '57014', 'PL/pgSQL function f')),
+          'local', 'any other error, a local cancel too, is not the remote statement''s: the caller re-raises it');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'no dblink connection of pdb_run is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
 SELECT is((SELECT count(*) FROM pg_temp._pdb_conns), 0::bigint, 'the temp table of connections is empty again');
