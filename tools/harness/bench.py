@@ -95,7 +95,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # a new connection (seed: ~3 ms a task) or start a new psql (parallel: ~20 ms) per task
 MODES = {
     "quick": dict(reps=2, tiny=(1_000, 10_000), tiny_caps={"seed": 1_000, "parallel": 0}, cpu_rows=300_000,
-                  update_rows=400_000, vacuum_rows=30_000, index_rows=100_000,
+                  update_rows=250_000, vacuum_rows=30_000, index_rows=100_000,
                   agg_rows=2_000_000, sleep_scale=0.15, long_sleep=0.6, chunk_rows=600_000),
     "full": dict(reps=3, tiny=(1_000, 10_000, 100_000), tiny_caps={"seed": 10_000, "parallel": 1_000},
                  cpu_rows=1_200_000, update_rows=2_000_000, vacuum_rows=200_000, index_rows=500_000,
