@@ -38,8 +38,9 @@ starts: the client-side contenders (serial, pool, parallel) as a Python list, th
 in-database ones (seed, bare, pdb_run and its batches) as a text[] stored in
 bench.task_list, which the timed call reads (a Python list passed as a parameter would
 be turned into an array literal in the client, 0.15 s for 100,000 tasks, in their time).
-The tables a workload changes are rebuilt before every run (not timed). Per (workload, contender): median wall time, tasks/s, speedup
-over serial, and the coordinator's CPU share while its tasks run: the time on CPU
+The tables a workload changes are rebuilt before every run (not timed). Per
+(workload, contender): median wall time, tasks/s, speedup over serial, and the
+coordinator's CPU share while its tasks run: the time on CPU
 of the calling backend (/proc/<pid>/schedstat, in ns; where the kernel has no
 schedstat, utime + stime of /proc/<pid>/stat in 1/CLK_TCK s ticks, too coarse for a
 share under 1% of short runs) for seed, pdb_run and the chunk contenders, the Python process's CPU time for the
