@@ -668,7 +668,7 @@ DECLARE
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
     c_spin        CONSTANT double precision := CAST(0.001 AS double precision);   -- units shorter poll without sleep
-    c_spin_for    CONSTANT interval := interval '1 millisecond';                   -- so, for at most this long after an event
+    c_spin_for    CONSTANT interval := make_interval(secs => c_spin);             -- so, for at most this long after an event
     c_check_every CONSTANT interval := interval '1 second';
     c_margin      CONSTANT integer := 2;           -- connection slots always left to other sessions
     c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns
@@ -1741,7 +1741,7 @@ BEGIN
     PERFORM set_config('client_min_messages', v_cmm, true);
 
     -- one row per task, in task order, read from its position (RETURN NEXT by
-    -- index: a quarter less time than unnesting the ten arrays and sorting them)
+    -- index: about a quarter of the time of unnesting the ten arrays and sorting)
     FOR v_task IN 1..v_n LOOP
         v_p := coalesce(v_pos[v_task], v_task);
         v_row.task_id     := v_task;
