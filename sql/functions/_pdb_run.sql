@@ -102,7 +102,6 @@ DECLARE
     v_label     text;       -- a unit's label comment, before and after its first task's number
     v_label_end text;
     v_done      integer := 0;
-    v_ready     integer[];
     v_busy      integer;
     v_sent      integer;
     v_sql_send  text;
@@ -510,7 +509,201 @@ BEGIN
                 END LOOP;
             END IF;
 
+            -- one pass over the pool: each connection reads what it has ready,
+            -- then takes its next unit at once
+            v_polled := v_polling;  -- (a unit found done now ended since then)
+            v_polling := clock_timestamp();
             FOR v_slot IN 1..v_pool LOOP
+                -- a running connection: read every result it has ready, one after the other
+                v_busy := 1;
+                IF s_state[v_slot] IN ('run', 'probe', 'reset') THEN
+                    IF v_bound THEN
+                        v_busy := "@dblink@".dblink_is_busy(s_conn[v_slot]);
+                    ELSE
+                        EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
+                    END IF;
+                END IF;
+                <<draining>>
+                WHILE v_busy = 0 LOOP
+                    v_active := true;
+                    v_task  := s_task[v_slot];
+                    -- a single statement's end comes with its result: read both at once
+                    f_and_end := s_state[v_slot] = 'run' AND s_first[v_slot] = s_last[v_slot] AND v_single[v_task];
+                    IF v_bound THEN
+                        /*
+                         * _pdb_fetch inline (its call, with its pinned
+                         * search_path, costs about 6 us per task): one result,
+                         * and with f_and_end the end after it; a remote error
+                         * is a result of kind 'error' (see _pdb_fetch).
+                         */
+                        f_ended := false;
+                        f_lost  := false;
+                        BEGIN
+                            SELECT r.v INTO f_value FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text)
+                             LIMIT 1;
+                            f_kind := CASE WHEN FOUND THEN 'row' ELSE 'empty' END;
+                            IF f_and_end THEN
+                                PERFORM FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text);
+                                f_ended := true;
+                            END IF;
+                        EXCEPTION WHEN query_canceled OR others THEN
+                            GET STACKED DIAGNOSTICS f_sqlstate = RETURNED_SQLSTATE, f_message = MESSAGE_TEXT,
+                                                    f_detail = PG_EXCEPTION_DETAIL, f_hint = PG_EXCEPTION_HINT,
+                                                    ex_context = PG_EXCEPTION_CONTEXT;
+                            f_value := NULL;
+                            SELECT e.kind, e.lost INTO f_kind, f_lost
+                              FROM @extschema@._pdb_result_error(v_dbl, s_conn[v_slot], f_sqlstate, ex_context) AS e;
+                            IF f_kind IS NULL THEN
+                                RAISE;
+                            END IF;
+                        END;
+                    ELSE
+                        SELECT * INTO f_kind, f_value, f_sqlstate, f_message, f_detail, f_hint, f_ended, f_lost
+                          FROM @extschema@._pdb_fetch(v_dbl, s_conn[v_slot], f_and_end);
+                    END IF;
+                    <<handled>>
+                    BEGIN
+                        IF s_state[v_slot] = 'probe' THEN
+                            -- 'SELECT 1': one row, then the end
+                            IF f_kind = 'empty' THEN
+                                s_state[v_slot] := 'idle';
+                            END IF;
+                            EXIT handled;
+                        END IF;
+                        IF s_state[v_slot] = 'reset' THEN
+                            -- 'DISCARD ALL' after task v_task: one result, then the end
+                            IF f_kind = 'error' THEN
+                                -- refused inside a transaction block: the task left one open
+                                s_failed[v_slot] := true;
+                                IF r_status[v_task] = 'ok' THEN
+                                    r_status[v_task]   := 'error';
+                                    r_result[v_task]   := NULL;
+                                    r_sqlstate[v_task] := '25001';
+                                    r_error[v_task]    := 'task left a transaction open';
+                                    r_detail[v_task]   := 'pdb_run rolled it back: nothing of the task took effect.';
+                                    r_hint[v_task]     := 'End every BEGIN of a task with COMMIT.';
+                                    v_stop := v_stop OR v_ff;
+                                END IF;
+                            ELSIF f_kind = 'empty' THEN
+                                IF s_failed[v_slot] THEN
+                                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], 'ROLLBACK';
+                                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], c_reset;
+                                END IF;
+                                PERFORM @extschema@._pdb_prepare(v_dbl, s_conn[v_slot], setup);
+                                s_state[v_slot] := 'idle';
+                            END IF;
+                            EXIT handled;
+                        END IF;
+                        IF s_first[v_slot] <> s_last[v_slot] THEN
+                            -- a batch: one result per task, in order, then the end
+                            IF f_kind = 'error' THEN
+                                s_failed[v_slot] := true;  -- nothing of the batch took effect
+                                IF f_lost THEN
+                                    s_state[v_slot] := 'lost';
+                                ELSIF s_exec[v_slot] AND f_sqlstate IN ('42883', '3F000', '42501') THEN
+                                    -- maybe it cannot call _pdb_batch (or a task failed so): plain batches
+                                    d_exec[s_tgt[v_slot]] := false;
+                                END IF;
+                            ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
+                                -- the end of the batch: done, or each task again alone
+                                v_ended := clock_timestamp();
+                                IF NOT s_failed[v_slot] THEN
+                                    FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                                        r_status[v_t] := 'ok';
+                                        r_end[v_t]    := v_ended;
+                                    END LOOP;
+                                    v_done := v_done + s_last[v_slot] - s_first[v_slot] + 1;
+                                ELSE
+                                    FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                                        IF v_stop THEN
+                                            -- rolled back, and fail_fast runs nothing again
+                                            r_status[v_t]   := 'cancelled';
+                                            r_result[v_t]   := NULL;
+                                            r_sqlstate[v_t] := '57014';
+                                            r_error[v_t]    := v_cancelled;
+                                            r_end[v_t]      := v_ended;
+                                            v_done := v_done + 1;
+                                        ELSE
+                                            r_result[v_t] := NULL;
+                                            v_retry := v_retry || v_t;
+                                        END IF;
+                                    END LOOP;
+                                END IF;
+                                s_state[v_slot] := 'idle';
+                            ELSIF s_exec[v_slot] THEN
+                                -- _pdb_batch: the results of all its tasks at once
+                                v_results := CAST(f_value AS text[]);
+                                FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                                    r_result[v_t] := v_results[v_t - s_first[v_slot] + 1];
+                                END LOOP;
+                                s_task[v_slot] := s_last[v_slot] + 1;
+                            ELSE
+                                r_result[v_task] := f_value;  -- NULL for 'empty' and 'novalue'
+                                s_task[v_slot] := v_task + 1;
+                            END IF;
+                            EXIT handled;
+                        END IF;
+                        CASE f_kind
+                        WHEN 'row', 'novalue', 'empty' THEN
+                            -- a closing COMMIT or PREPARE does not hide the result of the work before it
+                            IF f_kind <> 'empty'
+                               AND NOT coalesce(f_value IN ('COMMIT', 'PREPARE TRANSACTION'), false) THEN
+                                r_result[v_task] := f_value;
+                            END IF;
+                            -- the end of the task ('ended'), or perhaps ('maybe', see below)
+                            IF f_ended OR f_kind = 'empty' THEN
+                                s_state[v_slot] := CASE WHEN f_ended THEN 'ended' ELSE 'maybe' END;
+                                s_since[v_slot] := clock_timestamp();
+                                v_ended := s_since[v_slot];
+                            END IF;
+                        ELSE  -- 'error': the query string stops at its first error
+                            r_result[v_task] := NULL;
+                            IF s_reason[v_slot] IS NULL THEN
+                                r_status[v_task]   := 'error';
+                                r_sqlstate[v_task] := f_sqlstate;
+                                r_error[v_task]    := f_message;
+                                r_detail[v_task]   := f_detail;
+                                r_hint[v_task]     := f_hint;
+                                s_again[v_slot]    := f_sqlstate IN ('40001', '40P01')
+                                                      AND r_attempts[v_task] <= retries;
+                            ELSIF s_reason[v_slot] = 'timeout' THEN
+                                r_status[v_task]   := 'timeout';
+                                r_sqlstate[v_task] := '57014';
+                                r_error[v_task]    := format('task ran longer than task_timeout (%s)', task_timeout);
+                            ELSIF s_reason[v_slot] = 'cancelled' THEN
+                                r_status[v_task]   := 'cancelled';
+                                r_sqlstate[v_task] := '57014';
+                                r_error[v_task]    := v_cancelled;
+                            END IF;  -- 'blocked': keep the 40P01 pdb_run reported
+                            -- stop now: the probe for this task's end must not be the next task
+                            v_stop := v_stop OR (v_ff AND NOT s_again[v_slot] AND r_status[v_task] <> 'cancelled');
+                            IF f_lost THEN
+                                s_state[v_slot] := 'lost';  -- the worker is gone
+                            END IF;
+                        END CASE;
+                    END;
+                    IF v_ended IS NOT NULL THEN
+                        -- a unit ended: its run time joins the typical one
+                        -- (date_part: double precision, where extract computes in numeric)
+                        v_ran := date_part('epoch', (v_ended - s_started[v_slot])
+                                                    - (v_ended - greatest(s_started[v_slot], v_polled)) / 2);
+                        v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
+                        v_ended := NULL;
+                    END IF;
+                    EXIT draining WHEN s_state[v_slot] NOT IN ('run', 'probe', 'reset');
+                    -- after the one result of a single statement (a task, the probe,
+                    -- the reset) its end is there already: read it without asking
+                    CONTINUE draining WHEN f_kind IN ('row', 'novalue')
+                                       AND (s_state[v_slot] IN ('probe', 'reset') OR s_exec[v_slot]
+                                            OR (s_first[v_slot] = s_last[v_slot] AND v_single[v_task]));
+                    IF v_bound THEN
+                        v_busy := "@dblink@".dblink_is_busy(s_conn[v_slot]);
+                    ELSE
+                        EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
+                    END IF;
+                    EXIT draining WHEN v_busy <> 0;
+                END LOOP;
+
                 -- a lost connection: settle what it ran, then replace it
                 IF s_state[v_slot] = 'lost' THEN
                     FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
@@ -735,206 +928,6 @@ BEGIN
             -- (a reset still running tells whether its task left a transaction open)
             EXIT WHEN v_done = v_n AND NOT 'reset' = ANY (s_state);
 
-            -- which running connections have a result ready (one round of polls:
-            -- a static call per connection costs least after a sleep)
-            v_ready := ARRAY[]::integer[];
-            v_polled := v_polling;  -- (a unit found done now ended since then)
-            v_polling := clock_timestamp();
-            FOR v_slot IN 1..v_pool LOOP
-                IF s_state[v_slot] IN ('run', 'probe', 'reset') THEN
-                    IF v_bound THEN
-                        v_busy := "@dblink@".dblink_is_busy(s_conn[v_slot]);
-                    ELSE
-                        EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
-                    END IF;
-                    IF v_busy = 0 THEN
-                        v_ready := v_ready || v_slot;
-                    END IF;
-                END IF;
-            END LOOP;
-
-            FOREACH v_slot IN ARRAY v_ready LOOP
-                -- read every result this connection has ready, one after the other
-                <<draining>>
-                LOOP
-                    v_task  := s_task[v_slot];
-                    -- a single statement's end comes with its result: read both at once
-                    f_and_end := s_state[v_slot] = 'run' AND s_first[v_slot] = s_last[v_slot] AND v_single[v_task];
-                    IF v_bound THEN
-                        /*
-                         * _pdb_fetch inline (its call, with its pinned
-                         * search_path, costs about 6 us per task): one result,
-                         * and with f_and_end the end after it; a remote error
-                         * is a result of kind 'error' (see _pdb_fetch).
-                         */
-                        f_ended := false;
-                        f_lost  := false;
-                        BEGIN
-                            SELECT r.v INTO f_value FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text)
-                             LIMIT 1;
-                            f_kind := CASE WHEN FOUND THEN 'row' ELSE 'empty' END;
-                            IF f_and_end THEN
-                                PERFORM FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text);
-                                f_ended := true;
-                            END IF;
-                        EXCEPTION WHEN query_canceled OR others THEN
-                            GET STACKED DIAGNOSTICS f_sqlstate = RETURNED_SQLSTATE, f_message = MESSAGE_TEXT,
-                                                    f_detail = PG_EXCEPTION_DETAIL, f_hint = PG_EXCEPTION_HINT,
-                                                    ex_context = PG_EXCEPTION_CONTEXT;
-                            f_value := NULL;
-                            SELECT e.kind, e.lost INTO f_kind, f_lost
-                              FROM @extschema@._pdb_result_error(v_dbl, s_conn[v_slot], f_sqlstate, ex_context) AS e;
-                            IF f_kind IS NULL THEN
-                                RAISE;
-                            END IF;
-                        END;
-                    ELSE
-                        SELECT * INTO f_kind, f_value, f_sqlstate, f_message, f_detail, f_hint, f_ended, f_lost
-                          FROM @extschema@._pdb_fetch(v_dbl, s_conn[v_slot], f_and_end);
-                    END IF;
-                    <<handled>>
-                    BEGIN
-                        IF s_state[v_slot] = 'probe' THEN
-                            -- 'SELECT 1': one row, then the end
-                            IF f_kind = 'empty' THEN
-                                s_state[v_slot] := 'idle';
-                            END IF;
-                            EXIT handled;
-                        END IF;
-                        IF s_state[v_slot] = 'reset' THEN
-                            -- 'DISCARD ALL' after task v_task: one result, then the end
-                            IF f_kind = 'error' THEN
-                                -- refused inside a transaction block: the task left one open
-                                s_failed[v_slot] := true;
-                                IF r_status[v_task] = 'ok' THEN
-                                    r_status[v_task]   := 'error';
-                                    r_result[v_task]   := NULL;
-                                    r_sqlstate[v_task] := '25001';
-                                    r_error[v_task]    := 'task left a transaction open';
-                                    r_detail[v_task]   := 'pdb_run rolled it back: nothing of the task took effect.';
-                                    r_hint[v_task]     := 'End every BEGIN of a task with COMMIT.';
-                                    v_stop := v_stop OR v_ff;
-                                END IF;
-                            ELSIF f_kind = 'empty' THEN
-                                IF s_failed[v_slot] THEN
-                                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], 'ROLLBACK';
-                                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], c_reset;
-                                END IF;
-                                PERFORM @extschema@._pdb_prepare(v_dbl, s_conn[v_slot], setup);
-                                s_state[v_slot] := 'idle';
-                            END IF;
-                            EXIT handled;
-                        END IF;
-                        IF s_first[v_slot] <> s_last[v_slot] THEN
-                            -- a batch: one result per task, in order, then the end
-                            IF f_kind = 'error' THEN
-                                s_failed[v_slot] := true;  -- nothing of the batch took effect
-                                IF f_lost THEN
-                                    s_state[v_slot] := 'lost';
-                                ELSIF s_exec[v_slot] AND f_sqlstate IN ('42883', '3F000', '42501') THEN
-                                    -- maybe it cannot call _pdb_batch (or a task failed so): plain batches
-                                    d_exec[s_tgt[v_slot]] := false;
-                                END IF;
-                            ELSIF s_failed[v_slot] OR v_task > s_last[v_slot] THEN
-                                -- the end of the batch: done, or each task again alone
-                                v_ended := clock_timestamp();
-                                IF NOT s_failed[v_slot] THEN
-                                    FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                                        r_status[v_t] := 'ok';
-                                        r_end[v_t]    := v_ended;
-                                    END LOOP;
-                                    v_done := v_done + s_last[v_slot] - s_first[v_slot] + 1;
-                                ELSE
-                                    FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                                        IF v_stop THEN
-                                            -- rolled back, and fail_fast runs nothing again
-                                            r_status[v_t]   := 'cancelled';
-                                            r_result[v_t]   := NULL;
-                                            r_sqlstate[v_t] := '57014';
-                                            r_error[v_t]    := v_cancelled;
-                                            r_end[v_t]      := v_ended;
-                                            v_done := v_done + 1;
-                                        ELSE
-                                            r_result[v_t] := NULL;
-                                            v_retry := v_retry || v_t;
-                                        END IF;
-                                    END LOOP;
-                                END IF;
-                                s_state[v_slot] := 'idle';
-                            ELSIF s_exec[v_slot] THEN
-                                -- _pdb_batch: the results of all its tasks at once
-                                v_results := CAST(f_value AS text[]);
-                                FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                                    r_result[v_t] := v_results[v_t - s_first[v_slot] + 1];
-                                END LOOP;
-                                s_task[v_slot] := s_last[v_slot] + 1;
-                            ELSE
-                                r_result[v_task] := f_value;  -- NULL for 'empty' and 'novalue'
-                                s_task[v_slot] := v_task + 1;
-                            END IF;
-                            EXIT handled;
-                        END IF;
-                        CASE f_kind
-                        WHEN 'row', 'novalue', 'empty' THEN
-                            -- a closing COMMIT or PREPARE does not hide the result of the work before it
-                            IF f_kind <> 'empty'
-                               AND NOT coalesce(f_value IN ('COMMIT', 'PREPARE TRANSACTION'), false) THEN
-                                r_result[v_task] := f_value;
-                            END IF;
-                            -- the end of the task ('ended'), or perhaps ('maybe', see below)
-                            IF f_ended OR f_kind = 'empty' THEN
-                                s_state[v_slot] := CASE WHEN f_ended THEN 'ended' ELSE 'maybe' END;
-                                s_since[v_slot] := clock_timestamp();
-                                v_ended := s_since[v_slot];
-                            END IF;
-                        ELSE  -- 'error': the query string stops at its first error
-                            r_result[v_task] := NULL;
-                            IF s_reason[v_slot] IS NULL THEN
-                                r_status[v_task]   := 'error';
-                                r_sqlstate[v_task] := f_sqlstate;
-                                r_error[v_task]    := f_message;
-                                r_detail[v_task]   := f_detail;
-                                r_hint[v_task]     := f_hint;
-                                s_again[v_slot]    := f_sqlstate IN ('40001', '40P01')
-                                                      AND r_attempts[v_task] <= retries;
-                            ELSIF s_reason[v_slot] = 'timeout' THEN
-                                r_status[v_task]   := 'timeout';
-                                r_sqlstate[v_task] := '57014';
-                                r_error[v_task]    := format('task ran longer than task_timeout (%s)', task_timeout);
-                            ELSIF s_reason[v_slot] = 'cancelled' THEN
-                                r_status[v_task]   := 'cancelled';
-                                r_sqlstate[v_task] := '57014';
-                                r_error[v_task]    := v_cancelled;
-                            END IF;  -- 'blocked': keep the 40P01 pdb_run reported
-                            -- stop now: the probe for this task's end must not be the next task
-                            v_stop := v_stop OR (v_ff AND NOT s_again[v_slot] AND r_status[v_task] <> 'cancelled');
-                            IF f_lost THEN
-                                s_state[v_slot] := 'lost';  -- the worker is gone
-                            END IF;
-                        END CASE;
-                    END;
-                    IF v_ended IS NOT NULL THEN
-                        -- a unit ended: its run time joins the typical one
-                        -- (date_part: double precision, where extract computes in numeric)
-                        v_ran := date_part('epoch', (v_ended - s_started[v_slot])
-                                                    - (v_ended - greatest(s_started[v_slot], v_polled)) / 2);
-                        v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
-                        v_ended := NULL;
-                    END IF;
-                    EXIT draining WHEN s_state[v_slot] NOT IN ('run', 'probe', 'reset');
-                    -- after the one result of a single statement (a task, the probe,
-                    -- the reset) its end is there already: read it without asking
-                    CONTINUE draining WHEN f_kind IN ('row', 'novalue')
-                                       AND (s_state[v_slot] IN ('probe', 'reset') OR s_exec[v_slot]
-                                            OR (s_first[v_slot] = s_last[v_slot] AND v_single[v_task]));
-                    IF v_bound THEN
-                        v_busy := "@dblink@".dblink_is_busy(s_conn[v_slot]);
-                    ELSE
-                        EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
-                    END IF;
-                    EXIT draining WHEN v_busy <> 0;
-                END LOOP;
-            END LOOP;
 
             -- task_timeout: cancel units that ran too long; wake up for the next deadline
             v_wake := NULL;
@@ -954,7 +947,7 @@ BEGIN
                 END LOOP;
             END IF;
 
-            IF v_active OR cardinality(v_ready) > 0 THEN
+            IF v_active THEN
                 v_quiet := clock_timestamp();
             ELSE
                 IF clock_timestamp() - v_checked > c_check_every THEN
