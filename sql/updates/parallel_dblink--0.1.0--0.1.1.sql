@@ -725,7 +725,6 @@ DECLARE
     v_checked   timestamptz := clock_timestamp();
     v_ended     timestamptz;       -- when the unit whose end was just read ended
     v_fetch     record;
-    v_row       @extschema@.pdb_target_result;  -- a row of the result
     v_p         integer;    -- a task's position
     -- the result just read (see _pdb_fetch): its kind, value, error, and whether its end was read too
     f_and_end   boolean;
@@ -1737,19 +1736,9 @@ BEGIN
     -- index: about a quarter of the time of unnesting the ten arrays and sorting)
     FOR v_task IN 1..v_n LOOP
         v_p := coalesce(v_pos[v_task], v_task);
-        v_row.task_id     := v_task;
-        v_row.status      := r_status[v_p];
-        v_row.result      := r_result[v_p];
-        v_row.sqlstate    := r_sqlstate[v_p];
-        v_row.error       := r_error[v_p];
-        v_row.started_at  := r_start[v_p];
-        v_row.finished_at := r_end[v_p];
-        v_row.detail      := r_detail[v_p];
-        v_row.hint        := r_hint[v_p];
-        v_row.conn_name   := r_conn[v_p];
-        v_row.attempts    := r_attempts[v_p];
-        v_row.target      := d_masked[v_tgt[v_p]];
-        RETURN NEXT v_row;
+        RETURN NEXT ROW(v_task, r_status[v_p], r_result[v_p], r_sqlstate[v_p], r_error[v_p], r_start[v_p],
+                        r_end[v_p], r_detail[v_p], r_hint[v_p], r_conn[v_p], r_attempts[v_p],
+                        d_masked[v_tgt[v_p]])::@extschema@.pdb_target_result;
     END LOOP;
 END
 $$;
