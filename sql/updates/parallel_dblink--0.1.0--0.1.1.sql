@@ -669,6 +669,7 @@ DECLARE
     c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
     c_spin        CONSTANT double precision := CAST(0.001 AS double precision);   -- units shorter poll without sleep
     c_spin_for    CONSTANT interval := make_interval(secs => c_spin);             -- so, for at most this long after an event
+    c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
     c_check_every CONSTANT interval := interval '1 second';
     c_margin      CONSTANT integer := 2;           -- connection slots always left to other sessions
     c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns
@@ -1603,13 +1604,17 @@ BEGIN
                  * one, so the coordinator uses under 1% of a core.
                  * But pg_sleep cannot wait less than 1 ms, longer than units
                  * run at times: while they typically run less than c_spin
-                 * (1 ms), or none has ended yet, poll again at once for up to
-                 * c_spin since anything happened (a call of tiny tasks would
-                 * otherwise sleep a first millisecond, and again each time a
-                 * worker is a little late). (Not for longer units: the
-                 * polling would take a core from workers that may need it.)
+                 * (1 ms), poll again at once for up to c_spin since anything
+                 * happened (a call of tiny tasks would otherwise sleep a
+                 * millisecond each time a worker is a little late); and until
+                 * a unit has ended, for up to c_spin_cold (3 ms): the first
+                 * statement of a new worker takes 0.6 to 1.5 ms (its caches
+                 * are cold), so a small call would sleep once at its start.
+                 * (Not for longer units: the polling would take a core from
+                 * workers that may need it.)
                  */
-                IF coalesce(v_typical < c_spin, true) AND clock_timestamp() - v_quiet < c_spin_for THEN
+                IF (clock_timestamp() - v_quiet < CASE WHEN v_typical IS NULL THEN c_spin_cold
+                                                       WHEN v_typical < c_spin THEN c_spin_for END) THEN
                     NULL;
                 ELSE
                     PERFORM pg_sleep(least(c_max_sleep,
