@@ -114,6 +114,9 @@ DECLARE
     v_ran       double precision;  -- ... of these: it ended between the previous poll and the one that
     v_polled    timestamptz;       -- found it done, so the middle of that time counts (a sleep of the
     v_polling   timestamptz;       -- coordinator does not make units look longer)
+    v_spread    double precision;  -- how far a unit's run time is from the typical one (a moving average)
+    v_since     timestamptz;       -- the back off counts from this
+    v_due       timestamptz;       -- when a running unit would end if it ran the typical time
     v_checked   timestamptz := clock_timestamp();
     v_ended     timestamptz;       -- when the unit whose end was just read ended
     v_fetch     record;
@@ -687,6 +690,10 @@ BEGIN
                         -- (date_part: double precision, where extract computes in numeric)
                         v_ran := date_part('epoch', (v_ended - s_started[v_slot])
                                                     - (v_ended - greatest(s_started[v_slot], v_polled)) / 2);
+                        IF v_typical IS NOT NULL THEN
+                            v_spread := coalesce(0.75 * v_spread + 0.25 * abs(v_ran - v_typical),
+                                                 abs(v_ran - v_typical));
+                        END IF;
                         v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
                         v_ended := NULL;
                     END IF;
@@ -1008,9 +1015,30 @@ BEGIN
                                                        WHEN v_typical < c_spin THEN c_spin_for END) THEN
                     NULL;
                 ELSE
+                    /*
+                     * Units that run alike (their run times within 1/8 of the
+                     * typical one, on average) end when expected: wake up at
+                     * each one's expected end, and from then on back off as
+                     * after an event. A unit of such a call that ends near
+                     * its expected end is noticed within 1/64 of the typical
+                     * time instead of 1/16 of the time since the last event,
+                     * for a wake-up or two more per unit.
+                     */
+                    v_since := v_quiet;
+                    IF v_spread < v_typical / 8 THEN
+                        FOR v_slot IN 1..v_pool LOOP
+                            CONTINUE WHEN s_state[v_slot] <> 'run';
+                            v_due := s_started[v_slot] + make_interval(secs => v_typical);
+                            IF v_due > clock_timestamp() THEN
+                                v_wake := least(v_wake, v_due);
+                            ELSE
+                                v_since := greatest(v_since, v_due);
+                            END IF;
+                        END LOOP;
+                    END IF;
                     PERFORM pg_sleep(least(c_max_sleep,
                                            greatest(c_min_sleep,
-                                                    CAST(extract(epoch FROM clock_timestamp() - v_quiet)
+                                                    CAST(extract(epoch FROM clock_timestamp() - v_since)
                                                          AS double precision) / 16,
                                                     v_typical / 64),
                                            CAST(extract(epoch FROM v_wake - clock_timestamp()) AS double precision)));
