@@ -35,7 +35,8 @@ Contenders, each run with N connections (N = os.cpu_count() unless --conns):
 Every workload runs every contender that fits it, `reps` times, the contenders
 rotated within each repetition; a contender whose median run is under FAST_S (0.1 s),
 where a millisecond of noise is a few percent, runs again with the other such
-contenders of the workload, still rotated, until each has FAST_REPS (9) runs. Each
+contenders of the workload, still rotated, until each has FAST_REPS (9) runs (not in
+workloads that rebuild tables before every run, which takes seconds). Each
 gets the tasks in its own form before the clock starts: the client-side contenders
 (serial, pool, parallel) as a Python list, the in-database ones (seed, bare, pdb_run
 and its batches) as a text[] stored in bench.task_list, which the timed call reads (a Python list passed as a parameter would
@@ -673,8 +674,9 @@ def measure(bench, w, reps):
     failed = {}
     for rep in range(reps):
         run_rotated(bench, w, active, rep, runs, failed)
-    fast = [c for c in active
-            if c not in failed and runs[c] and statistics.median(r.seconds for r in runs[c]) < FAST_S]
+    # (not where every run first rebuilds tables: that takes seconds a run)
+    fast = [c for c in active if not w.prepare and c not in failed and runs[c]
+            and statistics.median(r.seconds for r in runs[c]) < FAST_S]
     for rep in range(reps, FAST_REPS if fast else 0):
         run_rotated(bench, w, fast, rep, runs, failed)
     if not runs.get("serial"):
