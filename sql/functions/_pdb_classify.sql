@@ -50,10 +50,13 @@ CREATE FUNCTION @extschema@._pdb_classify(tasks text[],
                                           OUT batchable boolean[],
                                           OUT single boolean[],
                                           OUT tag text[])
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- PL/pgSQL rather than SQL: its query is planned once per session, a SQL
+    -- function's at every call (before PostgreSQL 18), 0.2 ms a call.
     -- E'' strings: the same backslashes whatever standard_conforming_strings
     -- says. A regular expression costs a microsecond or so per task, so each
     -- runs at most once per task (OFFSET 0 keeps a LATERAL subquery from being
@@ -63,8 +66,9 @@ AS $$
     -- subquery, in its order: one sort, not one per array.
     SELECT array_agg(s.plain), array_agg(s.stateful), array_agg(s.atomic), array_agg(s.atomic AND s.single),
            array_agg(s.single), array_agg(CASE WHEN s.atomic AND s.single THEN s.tag END)
+      INTO plain, stateful, atomic, batchable, single, tag
       FROM (SELECT u.o, x.plain, y.stateful, z.atomic, z.single, z.tag
-              FROM unnest($1) WITH ORDINALITY AS u(t, o)
+              FROM unnest(tasks) WITH ORDINALITY AS u(t, o)
                    CROSS JOIN LATERAL (
                        SELECT v.l, v.w,
                               v.w IN ('select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table') AS plain
@@ -101,7 +105,8 @@ AS $$
                                         CASE WHEN strpos(x.l, 'returning') = 0 OR u.t !~* E'\\mreturning\\M'
                                              THEN CASE x.w WHEN 'insert' THEN 'INSERT 0 ' ELSE upper(x.w) || ' ' END END
                               END AS tag) AS z
-             ORDER BY u.o) AS s
+             ORDER BY u.o) AS s;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS

@@ -19,18 +19,8 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    -- pg_stat_get_activity rather than the pg_stat_activity view: a third of the planning
     c_sql CONSTANT text := $q$
-        WITH a AS (
-            SELECT count(*) AS used,
-                   count(*) FILTER (WHERE usename = session_user) AS by_role,
-                   count(*) FILTER (WHERE datname = current_database()) AS in_db
-              FROM pg_catalog.pg_stat_activity
-             WHERE backend_type = 'client backend'
-        ), r AS (
-            SELECT rolsuper, rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = session_user
-        ), d AS (
-            SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = current_database()
-        )
         SELECT least(
                    current_setting('max_connections')::integer - a.used
                    - CASE WHEN r.rolsuper THEN 0
@@ -39,7 +29,13 @@ DECLARE
                      END,
                    CASE WHEN r.rolsuper OR r.rolconnlimit < 0 THEN 2147483647 ELSE r.rolconnlimit - a.by_role END,
                    CASE WHEN r.rolsuper OR d.datconnlimit < 0 THEN 2147483647 ELSE d.datconnlimit - a.in_db END)::integer
-          FROM a, r, d
+          FROM pg_catalog.pg_roles AS r, pg_catalog.pg_database AS d,
+               LATERAL (SELECT count(*) AS used,
+                               count(*) FILTER (WHERE s.usesysid = r.oid) AS by_role,
+                               count(*) FILTER (WHERE s.datid = d.oid) AS in_db
+                          FROM pg_catalog.pg_stat_get_activity(NULL) AS s
+                         WHERE s.backend_type = 'client backend') AS a
+         WHERE r.rolname = session_user AND d.datname = current_database()
     $q$;
     v_free integer;
 BEGIN
