@@ -61,10 +61,18 @@ it (INSERT ... SELECT with synchronize_seqscans off, so in the same physical ord
 then the primary key, VACUUM ANALYZE, CHECKPOINT), and after every run (not timed)
 every row must have v = 1, updated exactly once, or the contender failed. On 2
 cores it adds about 12 s to the quick mode (under 2 minutes in all) and about
-4.5 minutes to the full mode (about 16 minutes in all).
+4.5 minutes to the full mode (about 18 minutes in all, with the UPDATE ceiling).
 
 The aggregate's tasks are the ranges of heap blocks pdb_chunks gives for bench.agg
 (TID range scans), for every contender alike.
+
+The UPDATE ceiling (update_ceiling, full mode only: it adds about 75 s): N tables
+bench.ceil0.. of update_rows / N rows each, rebuilt before every run, and one UPDATE
+of each whole table (the same statement as the update workload's serial one):
+serial runs them one after the other, pool and pdb_run one per connection at once.
+The tasks share nothing but the server (no key ranges, no index scans, no table), so
+pool's speedup is what N cores give an UPDATE on this machine, whoever coordinates:
+the ceiling of the UPDATE goals, reported next to them as a reference.
 
 Writes bench/results.json (machine, settings, every measurement), bench/results.md
 (a table per workload, ratios to pdb_run, the goals of issue 3 met or not) and
@@ -103,7 +111,8 @@ MODES = {
                   agg_rows=2_000_000, sleep_scale=0.15, long_sleep=0.6, chunk_rows=600_000),
     "full": dict(reps=3, tiny=(1_000, 10_000, 100_000), tiny_caps={"seed": 10_000, "parallel": 1_000},
                  cpu_rows=1_200_000, update_rows=2_000_000, vacuum_rows=200_000, index_rows=500_000,
-                 agg_rows=10_000_000, sleep_scale=0.5, long_sleep=3.0, chunk_rows=10_000_000),
+                 agg_rows=10_000_000, sleep_scale=0.5, long_sleep=3.0, chunk_rows=10_000_000,
+                 update_ceiling=True),
 }
 
 LABELS = {
@@ -503,6 +512,33 @@ def prepare_update(conn, rows):
         cur.execute("CHECKPOINT")
 
 
+def prepare_ceiling(conn, rows, tables):
+    with conn.cursor() as cur:
+        for i in range(tables):
+            create_table(cur, f"bench.ceil{i}", rows)
+            cur.execute(f"VACUUM ANALYZE bench.ceil{i}")
+        cur.execute("CHECKPOINT")
+
+
+def teardown_ceiling(conn, tables):
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS " + ", ".join(f"bench.ceil{i}" for i in range(tables)))
+        cur.execute("CHECKPOINT")
+
+
+def update_ceiling_workload(rows, conns):
+    each = rows // conns
+    return Workload(
+        "update_ceiling",
+        f"{conns} UPDATEs of {conns} separate tables of {each:,} rows each (`UPDATE bench.ceilI SET v = v + 1, "
+        "h = md5(h)`): serial = one after the other; the others = one per connection at once. Nothing "
+        "shared but the server: what the cores give an UPDATE here (a reference for the UPDATE goals)",
+        [f"UPDATE bench.ceil{i} SET v = v + 1, h = md5(h)" for i in range(conns)],
+        rows_touched, ["serial", "pdb_run", "pool"],
+        prepare=lambda conn: prepare_ceiling(conn, each, conns),
+        teardown=lambda conn: teardown_ceiling(conn, conns))
+
+
 def prepare_vacuum(conn, rows, tables):
     with conn.cursor() as cur:
         for i in range(tables):
@@ -637,6 +673,7 @@ def workloads(m, conns, has_batch, agg_preds, tables=8):
         Workload("sleep", f"{2 * conns} x `pg_sleep({m['long_sleep']})`: the coordinators' CPU while "
                           "their tasks run long (no serial run)",
                  [f"SELECT pg_sleep({m['long_sleep']})"] * (2 * conns), count, ["seed", "pdb_run", "pool"]),
+    ] + ([update_ceiling_workload(upd, conns)] if m.get("update_ceiling") else []) + [
         chunked_update_workload(m["chunk_rows"], parts),
     ]
 
@@ -790,6 +827,12 @@ def goal(name, target, value, ok, unit=""):
     return {"goal": name, "target": target, "measured": f"{value:.3g}{unit}", "met": bool(ok(value))}
 
 
+def reference(name, value):
+    """A figure shown among the goals to read them by, not a goal: neither met nor not."""
+    return {"goal": name, "target": "—", "measured": None if value is None else f"{value:.3g}",
+            "met": None, "reference": True}
+
+
 def goals(results, info):
     n = info["conns"]
     ideal = min(info["cores"], n)
@@ -812,6 +855,9 @@ def goals(results, info):
                         figure(results, w, "pdb_run", "cpu_pct"), lambda v: v <= 1, " %"))
     out.append(goal("UPDATE in key ranges with pdb_run: speedup over one UPDATE", ">= 1.7",
                     figure(results, "update", "pdb_run", "speedup"), lambda v: v >= 1.7))
+    out.append(reference(f"the UPDATE ceiling here: {n} UPDATEs of separate tables at once (client pool) "
+                         "over one after the other (full mode only)",
+                         figure(results, "update_ceiling", "pool", "speedup")))
     pdb, native = figure(results, "aggregate", "pdb_run", "median_s"), figure(results, "aggregate", "native", "median_s")
     out.append(goal("aggregate: pdb_run time / native parallel query time", "<= 1.3",
                     pdb / native if pdb and native else None, lambda v: v <= 1.3))
@@ -892,7 +938,8 @@ def markdown(doc):
         lines.append(f"| {w} | " + " | ".join(fmt(v.get(c), ".2f") for c in cols) + " |")
     lines += ["", "## Goals (issue 3)", "", "| goal | target | measured | |", "|---|---|---:|---|"]
     for g in doc["goals"]:
-        verdict = {True: "met", False: "**not met**", None: "not measured"}[g["met"]]
+        verdict = ("reference" if g.get("reference")
+                   else {True: "met", False: "**not met**", None: "not measured"}[g["met"]])
         lines.append(f"| {g['goal']} | {g['target']} | {g['measured'] or '—'} | {verdict} |")
     return "\n".join(lines) + "\n"
 

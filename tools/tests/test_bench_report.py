@@ -110,3 +110,19 @@ def test_report_names_the_cpu_source():
     assert "schedstat" in bench.cpu_source_text({"cpu_source": "schedstat", "clk_tck": 100})
     assert "1/100 s ticks" in bench.cpu_source_text({"cpu_source": "stat", "clk_tck": 100})
     assert "1/100 s ticks" in bench.cpu_source_text({"clk_tck": 100})  # results written before the source was kept
+
+
+def test_update_ceiling_is_a_reference_in_full_mode_only():
+    """Among the goals, the ceiling is a figure to read them by: reported, never met or not met."""
+    full = fake_workloads()["update_ceiling"]
+    assert full.tasks == ["UPDATE bench.ceil0 SET v = v + 1, h = md5(h)",
+                          "UPDATE bench.ceil1 SET v = v + 1, h = md5(h)"]
+    assert "update_ceiling" not in {w.name for w in bench.workloads(bench.MODES["quick"], 2, True, [])}
+    doc = {"update_ceiling": {"contenders": {"pool": {"speedup": 1.53}}}}
+    (ceiling,) = [g for g in bench.goals(doc, {"conns": 2, "cores": 2}) if g.get("reference")]
+    assert ceiling["measured"] == "1.53" and ceiling["met"] is None
+    report = bench.markdown({"machine": {"mode": "full", "date": "d", "cores": 2, "cpu_model": "c",
+                                         "ram_gb": 1, "postgresql": "PostgreSQL 15", "extension_version": "0",
+                                         "conns": 2, "reps": 3, "cpu_source": "schedstat", "clk_tck": 100},
+                             "native_plan": "p", "workloads": {}, "ratios": {}, "goals": [ceiling]})
+    assert f"| {ceiling['goal']} | — | 1.53 | reference |" in report
