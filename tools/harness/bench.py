@@ -70,9 +70,9 @@ The UPDATE ceiling (update_ceiling, full mode only: it adds about 75 s): N table
 bench.ceil0.. of update_rows / N rows each, rebuilt before every run, and one UPDATE
 of each whole table (the same statement as the update workload's serial one):
 serial runs them one after the other, pool and pdb_run one per connection at once.
-The tasks share nothing but the server (no key ranges, no index scans, no table), so
-pool's speedup is what N cores give an UPDATE on this machine, whoever coordinates:
-the ceiling of the UPDATE goals, reported next to them as a reference.
+The tasks share nothing but the server (no key ranges, no index scans, no table in
+common), so pool's speedup is what N cores give an UPDATE on this machine, whoever
+coordinates: the ceiling of the UPDATE goals, reported next to them as a reference.
 
 Writes bench/results.json (machine, settings, every measurement), bench/results.md
 (a table per workload, ratios to pdb_run, the goals of issue 3 met or not) and
