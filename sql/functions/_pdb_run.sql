@@ -104,6 +104,7 @@ DECLARE
     v_label_end text;
     v_done      integer := 0;
     v_busy      integer;
+    v_there     boolean;    -- a connection's next result is known to be there: read it without a poll
     v_sent      integer;
     v_sql_send  text;
     v_sql_busy  text;
@@ -519,16 +520,17 @@ BEGIN
             v_polling := clock_timestamp();
             FOR v_slot IN 1..v_pool LOOP
                 -- a running connection: read every result it has ready, one after the other
-                v_busy := 1;
-                IF s_state[v_slot] IN ('run', 'probe', 'reset') THEN
-                    IF v_bound THEN
-                        v_busy := "@dblink@".dblink_is_busy(s_conn[v_slot]);
-                    ELSE
-                        EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
-                    END IF;
-                END IF;
+                v_there := false;
                 <<draining>>
-                WHILE v_busy = 0 LOOP
+                WHILE s_state[v_slot] IN ('run', 'probe', 'reset') LOOP
+                    IF NOT v_there THEN
+                        IF v_bound THEN
+                            v_busy := "@dblink@".dblink_is_busy(s_conn[v_slot]);
+                        ELSE
+                            EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
+                        END IF;
+                        EXIT draining WHEN v_busy <> 0;
+                    END IF;
                     v_active := true;
                     v_task  := s_task[v_slot];
                     -- a single statement's end comes with its result: read both at once
@@ -698,18 +700,11 @@ BEGIN
                         v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
                         v_ended := NULL;
                     END IF;
-                    EXIT draining WHEN s_state[v_slot] NOT IN ('run', 'probe', 'reset');
                     -- after the one result of a single statement (a task, the probe,
                     -- the reset) its end is there already: read it without asking
-                    CONTINUE draining WHEN f_kind IN ('row', 'novalue')
-                                       AND (s_state[v_slot] IN ('probe', 'reset') OR s_exec[v_slot]
-                                            OR (s_first[v_slot] = s_last[v_slot] AND v_single[v_task]));
-                    IF v_bound THEN
-                        v_busy := "@dblink@".dblink_is_busy(s_conn[v_slot]);
-                    ELSE
-                        EXECUTE v_sql_busy INTO v_busy USING s_conn[v_slot];
-                    END IF;
-                    EXIT draining WHEN v_busy <> 0;
+                    v_there := f_kind IN ('row', 'novalue')
+                               AND (s_state[v_slot] IN ('probe', 'reset') OR s_exec[v_slot]
+                                    OR (s_first[v_slot] = s_last[v_slot] AND v_single[v_task]));
                 END LOOP;
 
                 -- a lost connection: settle what it ran, then replace it
