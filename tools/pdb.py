@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """parallel_dblink harness.
 
-    python3 tools/pdb.py test    everything: packages, throwaway cluster, make install,
-                                 make installcheck (pg_regress), make test (pg_prove),
-                                 the Python tests, META.json check, the PGXN zip install
+    python3 tools/pdb.py test [--pg 13,15,17,18]
+                                 everything: packages, throwaway cluster, make install,
+                                 pgspot, make installcheck (pg_regress), make test (pg_prove),
+                                 the Python tests, META.json check, update scripts, the PGXN
+                                 zip install; on each version asked for (default: this
+                                 machine's own; the others in Debian chroots), then a
+                                 table of version by check
     python3 tools/pdb.py demo    a short real workload, serial against pdb_run, on a
                                  throwaway cluster, with timings and speedup
     python3 tools/pdb.py bench [--quick]   pdb_run against serial, the seed dblink recipe,
@@ -13,11 +17,14 @@
     python3 tools/pdb.py check-meta   META.json against PGXN Meta Spec 1.0.0 and the control file
     python3 tools/pdb.py dist    make dist (git archive zip)
 
-Run as root on Debian to let it install missing packages; the database server
-itself always runs as the unprivileged 'postgres' user.
+Run as root on Debian to let it install missing packages (Python packages go into
+the project's virtual environment, .venv); the database server itself always runs
+as the unprivileged 'postgres' user.
 """
 import argparse
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -91,8 +98,41 @@ def zip_install(cluster):
 
 
 def cmd_test(args):
-    env.ensure_debian_packages()
-    env.ensure_python_packages()
+    """The test command on each version asked for (default: this machine's own), then one table."""
+    host = env.pg_major()
+    versions = args.pg.split(",") if args.pg else [host]
+    from harness import matrix
+    unknown = [v for v in versions if v != host and v not in matrix.SUITES]
+    if unknown:
+        print("no Debian suite here ships PostgreSQL", ", ".join(unknown),
+              "- known:", ", ".join(sorted(set(matrix.SUITES) | {host}, key=int)))
+        return 2
+    table = {}
+    for version in versions:
+        step(f"PostgreSQL {version}" + (" (this machine's own)" if version == host else " (chroot)"))
+        table[version] = test_here() if version == host else matrix.run_tests(ROOT, version)
+    if args.report:
+        with open(args.report, "w") as f:
+            json.dump(table[host], f)
+    return print_summary(table)
+
+
+def print_summary(table):
+    """Version by check: ok, FAILED, or - where the run ended before the check."""
+    checks = []
+    for results in table.values():
+        checks += [c for c in results if c not in checks]
+    step("summary")
+    print(f"{'check':14}" + "".join(f"{'PG ' + v:>10}" for v in table))
+    for check in checks:
+        cells = ["-" if check not in r else ("ok" if r[check] else "FAILED") for r in table.values()]
+        print(f"{check:14}" + "".join(f"{c:>10}" for c in cells))
+    passed = all(r and all(r.values()) for r in table.values())
+    return 0 if passed else 1
+
+
+def test_here():
+    """Every check on this machine's PostgreSQL; returns check -> ok."""
     from harness.cluster import Cluster
 
     results = {}
@@ -103,11 +143,16 @@ def cmd_test(args):
     if run(["make", "clean"], stdout=subprocess.DEVNULL).returncode != 0 or \
        run(["make", "install"], stdout=subprocess.DEVNULL).returncode != 0:
         print("make install failed")
-        return 1
+        results["install"] = False
+        return results
+
+    step("pgspot (the install script)")
+    results["pgspot"] = pgspot()
 
     # TCP on 127.0.0.1 with passwords for the roles of test/sql/88_non_superuser.sql
     hba = ["host all pdb_alice,pdb_bob 127.0.0.1/32 scram-sha-256"]
-    with Cluster("pdb-test", settings={"max_prepared_transactions": 10}, tcp=True, hba=hba) as cluster:
+    settings = {"max_prepared_transactions": 10, "password_encryption": "'scram-sha-256'"}
+    with Cluster("pdb-test", settings=settings, tcp=True, hba=hba) as cluster:
         cenv = cluster.env()
         step("make installcheck (pg_regress)")
         rc = run(["make", "installcheck"], env=cenv).returncode
@@ -131,16 +176,19 @@ def cmd_test(args):
 
         step("PGXN zip install")
         results["zip"] = zip_install(cluster)
+    return results
 
-    step("summary")
-    for name, ok in results.items():
-        print(f"{name:14} {'ok' if ok else 'FAILED'}")
-    return 0 if all(results.values()) else 1
+
+def pgspot():
+    """pgspot over the built install script: no error, no warning, nothing it cannot read."""
+    script = os.path.join(ROOT, "sql", f"parallel_dblink--{env_version()}.sql")
+    out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "pgspot"), script],
+                         capture_output=True, text=True)
+    sys.stdout.write(out.stdout + out.stderr)
+    return out.returncode == 0 and re.search(r"Errors: 0 Warnings: 0 Unknown: 0", out.stdout) is not None
 
 
 def cmd_demo(args):
-    env.ensure_debian_packages()
-    env.ensure_python_packages()
     from harness import demo
     if run(["make", "install"], stdout=subprocess.DEVNULL).returncode != 0:
         print("make install failed")
@@ -149,8 +197,6 @@ def cmd_demo(args):
 
 
 def cmd_bench(args):
-    env.ensure_debian_packages()
-    env.ensure_python_packages()
     from harness import bench
     if args.install and run(["make", "install"], stdout=subprocess.DEVNULL).returncode != 0:
         print("make install failed")
@@ -162,7 +208,11 @@ def cmd_bench(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("test", help="run every test")
+    test_p = sub.add_parser("test", help="run every test")
+    test_p.add_argument("--pg", metavar="13,15,17,18", default=None,
+                        help="PostgreSQL versions to test (default: this machine's own); others run in chroots")
+    test_p.add_argument("--report", metavar="FILE", default=None,
+                        help="also write this machine's results as JSON (the chroot runs use it)")
     demo_p = sub.add_parser("demo", help="serial against pdb_run on a throwaway cluster")
     demo_p.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1)")
     bench_p = sub.add_parser("bench", help="pdb_run against the other ways to run statements in parallel")
@@ -177,6 +227,10 @@ def main():
     sub.add_parser("freeze", help="freeze the install script of the control file's version as released")
     args = parser.parse_args()
     start = time.time()
+    if args.command in ("test", "demo", "bench"):
+        env.ensure_debian_packages()
+        env.enter_venv()   # from here on, this program runs in the project's virtual environment
+        env.ensure_python_packages(env.BENCH_PACKAGES if args.command == "bench" else env.PYTHON_PACKAGES)
     if args.command == "test":
         rc = cmd_test(args)
     elif args.command == "demo":

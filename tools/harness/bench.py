@@ -79,6 +79,8 @@ Writes bench/results.json (machine, settings, every measurement), bench/results.
 bench/chart.png; prints the markdown. Exits 0 whatever the goals say, 1 if any
 contender failed.
 """
+from __future__ import annotations  # X | None annotations on Python 3.9 (Debian 11)
+
 import datetime
 import json
 import math

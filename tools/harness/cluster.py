@@ -11,7 +11,7 @@ import socket
 import subprocess
 import tempfile
 
-from .env import PG_MAJOR
+from .env import pg_major
 
 
 def pg_bindir():
@@ -19,7 +19,7 @@ def pg_bindir():
     bindir = out.stdout.strip()
     # Debian's pg_config lives in /usr/bin; the server binaries do not
     if not os.path.exists(os.path.join(bindir, "pg_ctl")):
-        bindir = f"/usr/lib/postgresql/{PG_MAJOR}/bin"
+        bindir = f"/usr/lib/postgresql/{pg_major()}/bin"
     return bindir
 
 
