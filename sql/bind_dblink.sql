@@ -20,6 +20,8 @@
  * no longer names its schema and the functions go back to dynamic calls
  * through _pdb_dblink_schema(): correct, only slower. Update scripts include
  * this block too, so ALTER EXTENSION parallel_dblink UPDATE binds again.
+ * Its operators are written OPERATOR(pg_catalog.x): a DO block runs with the
+ * search_path of CREATE EXTENSION, where another schema's operator could win.
  */
 DO $bind$
 DECLARE
@@ -28,20 +30,22 @@ DECLARE
 BEGIN
     SELECT n.nspname INTO STRICT v_schema
       FROM pg_catalog.pg_extension AS e
-      JOIN pg_catalog.pg_namespace AS n ON n.oid = e.extnamespace
-     WHERE e.extname = 'dblink';
+      JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'dblink';
     FOR v_fn IN
         SELECT p.oid
           FROM pg_catalog.pg_proc AS p
           JOIN pg_catalog.pg_depend AS d
-            ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e'
+            ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
           JOIN pg_catalog.pg_extension AS e
-            ON d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND e.oid = d.refobjid
-         WHERE e.extname = 'parallel_dblink'
-           AND pg_catalog.strpos(p.prosrc, '@dblink@') > 0
+            ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND e.oid OPERATOR(pg_catalog.=) d.refobjid
+         WHERE e.extname OPERATOR(pg_catalog.=) 'parallel_dblink'
+           AND pg_catalog.strpos(p.prosrc, '@dblink@') OPERATOR(pg_catalog.>) 0
     LOOP
         EXECUTE pg_catalog.replace(pg_catalog.replace(pg_catalog.pg_get_functiondef(v_fn),
-                                                      '"@dblink@".', pg_catalog.quote_ident(v_schema) || '.'),
+                                                      '"@dblink@".', pg_catalog.concat(pg_catalog.quote_ident(v_schema), '.')),
                                    '''@dblink@''', pg_catalog.quote_literal(v_schema));
     END LOOP;
 END

@@ -31,7 +31,7 @@ BEGIN
             END LOOP;
         END IF;
         WHILE cardinality(v_left) > 0 AND clock_timestamp() < v_until LOOP
-            v_still := '{}';
+            v_still := '{}'::text[];
             FOREACH v_conn IN ARRAY v_left LOOP
                 EXECUTE format('SELECT %I.dblink_is_busy($1)', dblink_schema) INTO v_busy USING v_conn;
                 IF v_busy = 1 THEN

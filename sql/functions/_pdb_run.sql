@@ -53,7 +53,7 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_bound       CONSTANT name := '@dblink@';  -- dblink's schema at install (sql/bind_dblink.sql)
+    c_bound       CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     c_probe       CONSTANT text := 'SELECT 1';
     c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
@@ -136,8 +136,9 @@ DECLARE
     ex_context  text;
     v_results   text[];     -- what _pdb_batch returned
     v_open      record;
-    v_slot      integer;
+    v_blocked   integer;    -- a slot whose worker the caller blocks
     v_task      integer;
+    v_row       @extschema@.pdb_target_result;
     -- atomic
     v_run       uuid;
     v_gid       text;       -- prefix of the run's prepared transaction names
@@ -285,8 +286,8 @@ BEGIN
     v_sql_send := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
     v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
     v_bound    := v_dbl = c_bound;
-    FOR v_d IN 1..v_nt LOOP
-        d_connstr[v_d] := coalesce(d_connstr[v_d], @extschema@._pdb_default_connstr());
+    FOR v_tg IN 1..v_nt LOOP
+        d_connstr[v_tg] := coalesce(d_connstr[v_tg], @extschema@._pdb_default_connstr());
     END LOOP;
     SELECT c.stateful, c.batchable, c.single, c.tag INTO v_stateful, v_batchable, v_single, v_tag
       FROM @extschema@._pdb_classify(v_tasks) AS c;
@@ -337,10 +338,10 @@ BEGIN
                     DETAIL  = format('It is "%s".', v_cap_text);
             END IF;
             -- (no more locks can matter than there can be connections)
-            FOR v_i IN 1..least(v_cap_text::integer, current_setting('max_connections')::integer) LOOP
+            FOR v_key IN 1..least(v_cap_text::integer, current_setting('max_connections')::integer) LOOP
                 EXIT WHEN cardinality(v_locks) = v_want;
-                IF pg_try_advisory_lock(c_lock_space, v_i) THEN
-                    v_locks := v_locks || v_i;
+                IF pg_try_advisory_lock(c_lock_space, v_key) THEN
+                    v_locks := v_locks || v_key;
                 END IF;
             END LOOP;
             IF cardinality(v_locks) < v_nt THEN
@@ -360,24 +361,24 @@ BEGIN
                 v_k := cardinality(v_locks);
                 d_pool := array_fill(0, ARRAY[v_nt]);
                 WHILE v_k > 0 LOOP
-                    FOR v_d IN 1..v_nt LOOP
-                        IF v_k > 0 AND d_pool[v_d] < least(max_conns, d_end[v_d] - d_first[v_d] + 1) THEN
-                            d_pool[v_d] := d_pool[v_d] + 1;
+                    FOR v_tg IN 1..v_nt LOOP
+                        IF v_k > 0 AND d_pool[v_tg] < least(max_conns, d_end[v_tg] - d_first[v_tg] + 1) THEN
+                            d_pool[v_tg] := d_pool[v_tg] + 1;
                             v_k := v_k - 1;
                         END IF;
                     END LOOP;
                 END LOOP;
             END IF;
         END IF;
-        FOR v_d IN 1..v_nt LOOP
-            v_want := d_pool[v_d];
+        FOR v_tg IN 1..v_nt LOOP
+            v_want := d_pool[v_tg];
             v_free := NULL;  -- (counted again for each target)
             v_k := 0;
             WHILE v_k < v_want LOOP
                 v_k := v_k + 1;
-                IF v_k = 1 AND d_masked[v_d] IS NULL THEN  -- (the loopback)
+                IF v_k = 1 AND d_masked[v_tg] IS NULL THEN  -- (the loopback)
                     v_free := @extschema@._pdb_free_slots(v_dbl, NULL) - c_margin;
-                ELSIF v_k = 2 AND d_masked[v_d] IS NOT NULL THEN
+                ELSIF v_k = 2 AND d_masked[v_tg] IS NOT NULL THEN
                     v_free := @extschema@._pdb_free_slots(v_dbl, s_conn[v_pool]) - c_margin + 1;  -- + the one we hold
                 END IF;
                 IF v_k <= 2 AND v_free < v_want THEN
@@ -387,7 +388,7 @@ BEGIN
                             DETAIL  = format('pdb_run leaves %s slots to other sessions.', c_margin),
                             HINT    = 'Try again later, or raise max_connections or the connection limits.';
                     ELSIF v_free < 1 AND v_k = 1 THEN
-                        d_failure[v_d] := jsonb_build_object(
+                        d_failure[v_tg] := jsonb_build_object(
                             'sqlstate', '53300', 'error', 'no connection slot is free on the target server',
                             'detail', format('%s leaves %s slots to other sessions.', caller, c_margin));
                         EXIT;
@@ -395,7 +396,7 @@ BEGIN
                     v_free := greatest(v_free, 1);
                     RAISE WARNING USING
                         MESSAGE = format('%s uses %s connections instead of %s%s', caller, v_free, v_want,
-                                         CASE WHEN v_multi THEN ' on target ' || coalesce(d_masked[v_d], 'NULL (this database)') END),
+                                         CASE WHEN v_multi THEN ' on target ' || coalesce(d_masked[v_tg], 'NULL (this database)') END),
                         DETAIL  = format('Only %s connection slots are free on the target server once %s are left '
                                          'to other sessions.', v_free, c_margin);
                     v_want := v_free;
@@ -403,21 +404,21 @@ BEGIN
                 EXIT WHEN v_k > v_want;
                 v_pool := v_pool + 1;
                 s_conn[v_pool]  := v_prefix || v_pool;
-                s_tgt[v_pool]   := v_d;
+                s_tgt[v_pool]   := v_tg;
                 s_task[v_pool]  := 0;
                 s_gen[v_pool]   := 0;
                 s_exec[v_pool]  := false;
                 -- pdb_run raises a failure to connect; the others fail the target's tasks
-                v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_pool], d_connstr[v_d], setup, v_call, v_pool,
+                v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_pool], d_connstr[v_tg], setup, v_call, v_pool,
                                                     NOT v_multi);
                 s_pid[v_pool] := v_open.pid;
                 IF v_open.failure IS NOT NULL THEN
                     s_state[v_pool] := 'dead';
-                    d_failure[v_d]  := coalesce(d_failure[v_d], v_open.failure);
+                    d_failure[v_tg]  := coalesce(d_failure[v_tg], v_open.failure);
                     EXIT;
                 END IF;
                 s_state[v_pool] := 'idle';
-                d_slots[v_d]    := d_slots[v_d] + 1;
+                d_slots[v_tg]    := d_slots[v_tg] + 1;
             END LOOP;
         END LOOP;
         -- locks beyond the connections opened go back
@@ -462,34 +463,34 @@ BEGIN
 
             -- retries whose backoff is over go first in the queue
             IF cardinality(v_later) > 0 THEN
-                FOR v_i IN REVERSE cardinality(v_later)..1 LOOP
-                    IF v_later_at[v_i] <= clock_timestamp() THEN
-                        v_retry    := v_later[v_i] || v_retry;
-                        v_later    := v_later[:v_i - 1] || v_later[v_i + 1:];
-                        v_later_at := v_later_at[:v_i - 1] || v_later_at[v_i + 1:];
+                FOR v_l IN REVERSE cardinality(v_later)..1 LOOP
+                    IF v_later_at[v_l] <= clock_timestamp() THEN
+                        v_retry    := v_later[v_l] || v_retry;
+                        v_later    := v_later[:v_l - 1] || v_later[v_l + 1:];
+                        v_later_at := v_later_at[:v_l - 1] || v_later_at[v_l + 1:];
                     END IF;
                 END LOOP;
             END IF;
 
             -- a target without a connection: what it still has to run fails
             -- (only such a target has no live slot; the test is done in C)
-            FOR v_d IN 1..CASE WHEN array_position(d_slots, 0) IS NULL THEN 0 ELSE v_nt END LOOP
-                CONTINUE WHEN d_slots[v_d] > 0 OR (d_next[v_d] > d_end[v_d] AND cardinality(v_retry) = 0);
-                FOREACH v_i IN ARRAY ARRAY(SELECT generate_series(d_next[v_d], d_end[v_d]))
-                                     || ARRAY(SELECT r FROM unnest(v_retry) AS r WHERE v_tgt[r] = v_d) LOOP
+            FOR v_tg IN 1..CASE WHEN array_position(d_slots, 0) IS NULL THEN 0 ELSE v_nt END LOOP
+                CONTINUE WHEN d_slots[v_tg] > 0 OR (d_next[v_tg] > d_end[v_tg] AND cardinality(v_retry) = 0);
+                FOREACH v_i IN ARRAY ARRAY(SELECT generate_series(d_next[v_tg], d_end[v_tg]))
+                                     || ARRAY(SELECT r FROM unnest(v_retry) AS r WHERE v_tgt[r] = v_tg) LOOP
                     r_status[v_i]   := 'error';
                     r_result[v_i]   := NULL;
-                    r_sqlstate[v_i] := d_failure[v_d]->>'sqlstate';
-                    r_error[v_i]    := d_failure[v_d]->>'error';
-                    r_detail[v_i]   := d_failure[v_d]->>'detail';
-                    r_hint[v_i]     := d_failure[v_d]->>'hint';
+                    r_sqlstate[v_i] := d_failure[v_tg]->>'sqlstate';
+                    r_error[v_i]    := d_failure[v_tg]->>'error';
+                    r_detail[v_i]   := d_failure[v_tg]->>'detail';
+                    r_hint[v_i]     := d_failure[v_tg]->>'hint';
                     r_end[v_i]      := clock_timestamp();
                     v_done := v_done + 1;
                     v_stop := v_stop OR v_ff;
                 END LOOP;
                 v_retry := ARRAY(SELECT x.r FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
-                                  WHERE v_tgt[x.r] <> v_d ORDER BY x.o);
-                d_next[v_d] := d_end[v_d] + 1;
+                                  WHERE v_tgt[x.r] <> v_tg ORDER BY x.o);
+                d_next[v_tg] := d_end[v_tg] + 1;
             END LOOP;
 
             -- fail_fast: start nothing more, cancel what runs
@@ -755,7 +756,7 @@ BEGIN
                 v_i := NULL;  -- the place of a retry of this target in v_retry
                 IF NOT v_stop AND cardinality(v_retry) > 0 THEN
                     v_i := CASE WHEN v_nt = 1 THEN 1
-                                ELSE (SELECT min(x.o) FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
+                                ELSE (SELECT min(x.o)::integer FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
                                        WHERE v_tgt[x.r] = v_d) END;
                 END IF;
                 u_retry := v_i IS NOT NULL;
@@ -962,26 +963,26 @@ BEGIN
                      * cancelled batch runs again task by task, so the blocked
                      * task ends up alone and reported.
                      */
-                    FOREACH v_slot IN ARRAY ARRAY(
+                    FOREACH v_blocked IN ARRAY ARRAY(
                         SELECT i FROM generate_series(1, v_pool) AS i
                          WHERE s_state[i] = 'run' AND s_reason[i] IS NULL
                            AND pg_backend_pid() = ANY (pg_blocking_pids(s_pid[i])))
                     LOOP
-                        v_task := s_task[v_slot];
-                        s_reason[v_slot] := 'blocked';
-                        IF s_first[v_slot] = s_last[v_slot] THEN
+                        v_task := s_task[v_blocked];
+                        s_reason[v_blocked] := 'blocked';
+                        IF s_first[v_blocked] = s_last[v_blocked] THEN
                             r_status[v_task]   := 'error';
                             r_sqlstate[v_task] := '40P01';
                             r_error[v_task]    := 'task waits for a lock held by the transaction that called pdb_run';
                             r_detail[v_task]   := format('Task %s waited on worker backend %s, which the caller blocks '
                                                          'until pdb_run returns; pdb_run cancelled it.',
-                                                         coalesce(v_order[v_task], v_task), s_pid[v_slot]);
+                                                         coalesce(v_order[v_task], v_task), s_pid[v_blocked]);
                             r_hint[v_task]     := 'Tasks do not share the caller''s locks or snapshot: commit the '
                                                   'caller''s changes first. CREATE INDEX CONCURRENTLY and REINDEX '
                                                   'CONCURRENTLY wait for every older transaction of their database: '
                                                   'call pdb_run from another database with connstr naming this one.';
                         END IF;
-                        EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_slot];
+                        EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_blocked];
                     END LOOP;
                     v_checked := clock_timestamp();
                 END IF;
@@ -1097,21 +1098,21 @@ BEGIN
                     END IF;
                 END LOOP;
             END LOOP;
-            FOR v_k IN 1..v_n LOOP
-                IF r_status[v_k] = 'committed' THEN
-                    r_status[v_k] := 'ok';
-                ELSIF r_status[v_k] = 'ok' AND v_commit THEN
+            FOR v_r IN 1..v_n LOOP
+                IF r_status[v_r] = 'committed' THEN
+                    r_status[v_r] := 'ok';
+                ELSIF r_status[v_r] = 'ok' AND v_commit THEN
                     -- (a task that ended its transaction itself: atomic refuses those it can see)
-                    r_status[v_k]   := 'error';
-                    r_sqlstate[v_k] := '40003';
-                    r_error[v_k]    := 'its prepared transaction was not found';
-                    r_detail[v_k]   := 'The task probably ended its transaction itself; the others committed.';
-                ELSIF r_status[v_k] IN ('ok', 'rolled back') THEN
-                    r_status[v_k]   := 'rolled back';
-                    r_result[v_k]   := NULL;
-                    r_sqlstate[v_k] := '40000';
-                    r_error[v_k]    := 'rolled back because another task failed (atomic)';
-                    r_detail[v_k]   := CASE WHEN v_i IS NOT NULL THEN format('Task %s failed first.', v_i) END;
+                    r_status[v_r]   := 'error';
+                    r_sqlstate[v_r] := '40003';
+                    r_error[v_r]    := 'its prepared transaction was not found';
+                    r_detail[v_r]   := 'The task probably ended its transaction itself; the others committed.';
+                ELSIF r_status[v_r] IN ('ok', 'rolled back') THEN
+                    r_status[v_r]   := 'rolled back';
+                    r_result[v_r]   := NULL;
+                    r_sqlstate[v_r] := '40000';
+                    r_error[v_r]    := 'rolled back because another task failed (atomic)';
+                    r_detail[v_r]   := CASE WHEN v_i IS NOT NULL THEN format('Task %s failed first.', v_i) END;
                 END IF;
             END LOOP;
             IF v_left THEN
@@ -1159,11 +1160,13 @@ BEGIN
 
     -- one row per task, in task order, read from its position (RETURN NEXT by
     -- index: about a quarter of the time of unnesting the ten arrays and sorting)
-    FOR v_task IN 1..v_n LOOP
-        v_p := coalesce(v_pos[v_task], v_task);
-        RETURN NEXT ROW(v_task, r_status[v_p], r_result[v_p], r_sqlstate[v_p], r_error[v_p], r_start[v_p],
-                        r_end[v_p], r_detail[v_p], r_hint[v_p], r_conn[v_p], r_attempts[v_p],
-                        d_masked[v_tgt[v_p]])::@extschema@.pdb_target_result;
+    FOR v_id IN 1..v_n LOOP
+        v_p := coalesce(v_pos[v_id], v_id);
+        -- one assignment, then RETURN NEXT of the variable (pgspot cannot parse RETURN NEXT ROW(...))
+        v_row := ROW(v_id, r_status[v_p], r_result[v_p], r_sqlstate[v_p], r_error[v_p], r_start[v_p],
+                     r_end[v_p], r_detail[v_p], r_hint[v_p], r_conn[v_p], r_attempts[v_p],
+                     d_masked[v_tgt[v_p]])::@extschema@.pdb_target_result;
+        RETURN NEXT v_row;
     END LOOP;
 END
 $$;

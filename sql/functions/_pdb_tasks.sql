@@ -10,7 +10,7 @@
 CREATE FUNCTION @extschema@._pdb_tasks(tasks text[])
 RETURNS text[]
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

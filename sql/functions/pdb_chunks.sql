@@ -18,7 +18,8 @@
  *
  * Identifiers are quoted and values written as typed literals. Always
  * exactly `chunks` rows (some ranges may be empty on small or skewed tables).
- * Stable; reads the table only to sample it.
+ * Volatile: a key range split without statistics samples the table
+ * (TABLESAMPLE BERNOULLI), so two calls may split it differently.
  * Errors: 22004 tbl NULL; 22023 chunks NULL or < 1; 42703 key is not a
  * column of tbl; 42804 key's type cannot be split in ranges; 42809 tbl is not
  * a table, a partitioned table or a materialized view.
@@ -26,12 +27,14 @@
 CREATE FUNCTION @extschema@.pdb_chunks(tbl regclass, chunks integer, key name DEFAULT NULL)
 RETURNS TABLE (chunk_id integer, predicate text)
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c_sample_rows CONSTANT double precision := CAST(30000 AS double precision);
     v_kind     "char";
+    v_schema   name;
+    v_name     name;
     v_blocks   bigint;
     v_type     regtype;
     v_bounds   text[];
@@ -48,7 +51,11 @@ BEGIN
             MESSAGE = 'chunks must be at least 1',
             DETAIL  = format('chunks is %s.', coalesce(chunks::text, 'null'));
     END IF;
-    SELECT c.relkind, c.reltuples INTO v_kind, v_reltuples FROM pg_catalog.pg_class AS c WHERE c.oid = tbl;
+    SELECT c.relkind, c.reltuples::double precision, n.nspname, c.relname
+      INTO v_kind, v_reltuples, v_schema, v_name
+      FROM pg_catalog.pg_class AS c
+      JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+     WHERE c.oid = tbl;
     IF v_kind NOT IN ('r', 'p', 'm') THEN
         RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
             MESSAGE = format('%s is not a table', tbl),
@@ -103,11 +110,11 @@ BEGIN
     IF v_bounds IS NULL AND chunks > 1 THEN
         v_percent := least(100, greatest(0.0001, 100 * c_sample_rows / greatest(v_reltuples, 1)));
         IF v_reltuples <= 0 THEN
-            v_percent := 100;  -- never analyzed: sample everything
+            v_percent := CAST(100 AS double precision);  -- never analyzed: sample everything
         END IF;
         EXECUTE format('SELECT ARRAY(SELECT percentile_disc(i::double precision / $1) WITHIN GROUP (ORDER BY %1$I)::text
-                                       FROM %2$s TABLESAMPLE BERNOULLI ($2), generate_series(1, $1 - 1) AS i
-                                      WHERE %1$I IS NOT NULL GROUP BY i ORDER BY i)', key, tbl)
+                                       FROM %2$I.%3$I TABLESAMPLE BERNOULLI ($2), generate_series(1, $1 - 1) AS i
+                                      WHERE %1$I IS NOT NULL GROUP BY i ORDER BY i)', key, v_schema, v_name)
             INTO v_bounds USING chunks, v_percent;
     END IF;
     v_bounds := coalesce(v_bounds, ARRAY[]::text[]);

@@ -17,14 +17,14 @@ CREATE TABLE @extschema@.pdb_atomic_run (
     coordinator_pid integer     NOT NULL,
     targets         text[]      NOT NULL,
     tasks           integer     NOT NULL,
-    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
-    decision        text        CHECK (decision IN ('commit', 'rollback')),
+    started_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    decision        text        CHECK (decision OPERATOR(pg_catalog.=) ANY (ARRAY['commit', 'rollback'])),
     decided_at      timestamptz
 );
 
 ALTER TABLE @extschema@.pdb_atomic_run ENABLE ROW LEVEL SECURITY;
 CREATE POLICY pdb_atomic_run_owner ON @extschema@.pdb_atomic_run
-    USING (owner = current_user) WITH CHECK (owner = current_user);
+    USING (owner OPERATOR(pg_catalog.=) current_user) WITH CHECK (owner OPERATOR(pg_catalog.=) current_user);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.pdb_atomic_run TO PUBLIC;
 
 -- a decision must survive a dump and restore of this database

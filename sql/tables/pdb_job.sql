@@ -13,7 +13,7 @@ CREATE TABLE @extschema@.pdb_job (
     job_id       bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name         text,
     owner        name        NOT NULL DEFAULT current_user,
-    submitted_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    submitted_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     cancelled_at timestamptz
 );
 
@@ -37,9 +37,9 @@ CREATE TABLE @extschema@.pdb_job_task (
 ALTER TABLE @extschema@.pdb_job ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.pdb_job_task ENABLE ROW LEVEL SECURITY;
 CREATE POLICY pdb_job_owner ON @extschema@.pdb_job
-    USING (owner = current_user) WITH CHECK (owner = current_user);
+    USING (owner OPERATOR(pg_catalog.=) current_user) WITH CHECK (owner OPERATOR(pg_catalog.=) current_user);
 CREATE POLICY pdb_job_task_owner ON @extschema@.pdb_job_task
-    USING (owner = current_user) WITH CHECK (owner = current_user);
+    USING (owner OPERATOR(pg_catalog.=) current_user) WITH CHECK (owner OPERATOR(pg_catalog.=) current_user);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.pdb_job, @extschema@.pdb_job_task TO PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.pdb_job', '');

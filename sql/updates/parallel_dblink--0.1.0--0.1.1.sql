@@ -79,14 +79,14 @@ CREATE TABLE @extschema@.pdb_atomic_run (
     coordinator_pid integer     NOT NULL,
     targets         text[]      NOT NULL,
     tasks           integer     NOT NULL,
-    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
-    decision        text        CHECK (decision IN ('commit', 'rollback')),
+    started_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    decision        text        CHECK (decision OPERATOR(pg_catalog.=) ANY (ARRAY['commit', 'rollback'])),
     decided_at      timestamptz
 );
 
 ALTER TABLE @extschema@.pdb_atomic_run ENABLE ROW LEVEL SECURITY;
 CREATE POLICY pdb_atomic_run_owner ON @extschema@.pdb_atomic_run
-    USING (owner = current_user) WITH CHECK (owner = current_user);
+    USING (owner OPERATOR(pg_catalog.=) current_user) WITH CHECK (owner OPERATOR(pg_catalog.=) current_user);
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.pdb_atomic_run TO PUBLIC;
 
 -- a decision must survive a dump and restore of this database
@@ -667,7 +667,7 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_bound       CONSTANT name := '@dblink@';  -- dblink's schema at install (sql/bind_dblink.sql)
+    c_bound       CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     c_probe       CONSTANT text := 'SELECT 1';
     c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
@@ -750,8 +750,9 @@ DECLARE
     ex_context  text;
     v_results   text[];     -- what _pdb_batch returned
     v_open      record;
-    v_slot      integer;
+    v_blocked   integer;    -- a slot whose worker the caller blocks
     v_task      integer;
+    v_row       @extschema@.pdb_target_result;
     -- atomic
     v_run       uuid;
     v_gid       text;       -- prefix of the run's prepared transaction names
@@ -899,8 +900,8 @@ BEGIN
     v_sql_send := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
     v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
     v_bound    := v_dbl = c_bound;
-    FOR v_d IN 1..v_nt LOOP
-        d_connstr[v_d] := coalesce(d_connstr[v_d], @extschema@._pdb_default_connstr());
+    FOR v_tg IN 1..v_nt LOOP
+        d_connstr[v_tg] := coalesce(d_connstr[v_tg], @extschema@._pdb_default_connstr());
     END LOOP;
     SELECT c.stateful, c.batchable, c.single, c.tag INTO v_stateful, v_batchable, v_single, v_tag
       FROM @extschema@._pdb_classify(v_tasks) AS c;
@@ -951,10 +952,10 @@ BEGIN
                     DETAIL  = format('It is "%s".', v_cap_text);
             END IF;
             -- (no more locks can matter than there can be connections)
-            FOR v_i IN 1..least(v_cap_text::integer, current_setting('max_connections')::integer) LOOP
+            FOR v_key IN 1..least(v_cap_text::integer, current_setting('max_connections')::integer) LOOP
                 EXIT WHEN cardinality(v_locks) = v_want;
-                IF pg_try_advisory_lock(c_lock_space, v_i) THEN
-                    v_locks := v_locks || v_i;
+                IF pg_try_advisory_lock(c_lock_space, v_key) THEN
+                    v_locks := v_locks || v_key;
                 END IF;
             END LOOP;
             IF cardinality(v_locks) < v_nt THEN
@@ -974,24 +975,24 @@ BEGIN
                 v_k := cardinality(v_locks);
                 d_pool := array_fill(0, ARRAY[v_nt]);
                 WHILE v_k > 0 LOOP
-                    FOR v_d IN 1..v_nt LOOP
-                        IF v_k > 0 AND d_pool[v_d] < least(max_conns, d_end[v_d] - d_first[v_d] + 1) THEN
-                            d_pool[v_d] := d_pool[v_d] + 1;
+                    FOR v_tg IN 1..v_nt LOOP
+                        IF v_k > 0 AND d_pool[v_tg] < least(max_conns, d_end[v_tg] - d_first[v_tg] + 1) THEN
+                            d_pool[v_tg] := d_pool[v_tg] + 1;
                             v_k := v_k - 1;
                         END IF;
                     END LOOP;
                 END LOOP;
             END IF;
         END IF;
-        FOR v_d IN 1..v_nt LOOP
-            v_want := d_pool[v_d];
+        FOR v_tg IN 1..v_nt LOOP
+            v_want := d_pool[v_tg];
             v_free := NULL;  -- (counted again for each target)
             v_k := 0;
             WHILE v_k < v_want LOOP
                 v_k := v_k + 1;
-                IF v_k = 1 AND d_masked[v_d] IS NULL THEN  -- (the loopback)
+                IF v_k = 1 AND d_masked[v_tg] IS NULL THEN  -- (the loopback)
                     v_free := @extschema@._pdb_free_slots(v_dbl, NULL) - c_margin;
-                ELSIF v_k = 2 AND d_masked[v_d] IS NOT NULL THEN
+                ELSIF v_k = 2 AND d_masked[v_tg] IS NOT NULL THEN
                     v_free := @extschema@._pdb_free_slots(v_dbl, s_conn[v_pool]) - c_margin + 1;  -- + the one we hold
                 END IF;
                 IF v_k <= 2 AND v_free < v_want THEN
@@ -1001,7 +1002,7 @@ BEGIN
                             DETAIL  = format('pdb_run leaves %s slots to other sessions.', c_margin),
                             HINT    = 'Try again later, or raise max_connections or the connection limits.';
                     ELSIF v_free < 1 AND v_k = 1 THEN
-                        d_failure[v_d] := jsonb_build_object(
+                        d_failure[v_tg] := jsonb_build_object(
                             'sqlstate', '53300', 'error', 'no connection slot is free on the target server',
                             'detail', format('%s leaves %s slots to other sessions.', caller, c_margin));
                         EXIT;
@@ -1009,7 +1010,7 @@ BEGIN
                     v_free := greatest(v_free, 1);
                     RAISE WARNING USING
                         MESSAGE = format('%s uses %s connections instead of %s%s', caller, v_free, v_want,
-                                         CASE WHEN v_multi THEN ' on target ' || coalesce(d_masked[v_d], 'NULL (this database)') END),
+                                         CASE WHEN v_multi THEN ' on target ' || coalesce(d_masked[v_tg], 'NULL (this database)') END),
                         DETAIL  = format('Only %s connection slots are free on the target server once %s are left '
                                          'to other sessions.', v_free, c_margin);
                     v_want := v_free;
@@ -1017,21 +1018,21 @@ BEGIN
                 EXIT WHEN v_k > v_want;
                 v_pool := v_pool + 1;
                 s_conn[v_pool]  := v_prefix || v_pool;
-                s_tgt[v_pool]   := v_d;
+                s_tgt[v_pool]   := v_tg;
                 s_task[v_pool]  := 0;
                 s_gen[v_pool]   := 0;
                 s_exec[v_pool]  := false;
                 -- pdb_run raises a failure to connect; the others fail the target's tasks
-                v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_pool], d_connstr[v_d], setup, v_call, v_pool,
+                v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_pool], d_connstr[v_tg], setup, v_call, v_pool,
                                                     NOT v_multi);
                 s_pid[v_pool] := v_open.pid;
                 IF v_open.failure IS NOT NULL THEN
                     s_state[v_pool] := 'dead';
-                    d_failure[v_d]  := coalesce(d_failure[v_d], v_open.failure);
+                    d_failure[v_tg]  := coalesce(d_failure[v_tg], v_open.failure);
                     EXIT;
                 END IF;
                 s_state[v_pool] := 'idle';
-                d_slots[v_d]    := d_slots[v_d] + 1;
+                d_slots[v_tg]    := d_slots[v_tg] + 1;
             END LOOP;
         END LOOP;
         -- locks beyond the connections opened go back
@@ -1076,34 +1077,34 @@ BEGIN
 
             -- retries whose backoff is over go first in the queue
             IF cardinality(v_later) > 0 THEN
-                FOR v_i IN REVERSE cardinality(v_later)..1 LOOP
-                    IF v_later_at[v_i] <= clock_timestamp() THEN
-                        v_retry    := v_later[v_i] || v_retry;
-                        v_later    := v_later[:v_i - 1] || v_later[v_i + 1:];
-                        v_later_at := v_later_at[:v_i - 1] || v_later_at[v_i + 1:];
+                FOR v_l IN REVERSE cardinality(v_later)..1 LOOP
+                    IF v_later_at[v_l] <= clock_timestamp() THEN
+                        v_retry    := v_later[v_l] || v_retry;
+                        v_later    := v_later[:v_l - 1] || v_later[v_l + 1:];
+                        v_later_at := v_later_at[:v_l - 1] || v_later_at[v_l + 1:];
                     END IF;
                 END LOOP;
             END IF;
 
             -- a target without a connection: what it still has to run fails
             -- (only such a target has no live slot; the test is done in C)
-            FOR v_d IN 1..CASE WHEN array_position(d_slots, 0) IS NULL THEN 0 ELSE v_nt END LOOP
-                CONTINUE WHEN d_slots[v_d] > 0 OR (d_next[v_d] > d_end[v_d] AND cardinality(v_retry) = 0);
-                FOREACH v_i IN ARRAY ARRAY(SELECT generate_series(d_next[v_d], d_end[v_d]))
-                                     || ARRAY(SELECT r FROM unnest(v_retry) AS r WHERE v_tgt[r] = v_d) LOOP
+            FOR v_tg IN 1..CASE WHEN array_position(d_slots, 0) IS NULL THEN 0 ELSE v_nt END LOOP
+                CONTINUE WHEN d_slots[v_tg] > 0 OR (d_next[v_tg] > d_end[v_tg] AND cardinality(v_retry) = 0);
+                FOREACH v_i IN ARRAY ARRAY(SELECT generate_series(d_next[v_tg], d_end[v_tg]))
+                                     || ARRAY(SELECT r FROM unnest(v_retry) AS r WHERE v_tgt[r] = v_tg) LOOP
                     r_status[v_i]   := 'error';
                     r_result[v_i]   := NULL;
-                    r_sqlstate[v_i] := d_failure[v_d]->>'sqlstate';
-                    r_error[v_i]    := d_failure[v_d]->>'error';
-                    r_detail[v_i]   := d_failure[v_d]->>'detail';
-                    r_hint[v_i]     := d_failure[v_d]->>'hint';
+                    r_sqlstate[v_i] := d_failure[v_tg]->>'sqlstate';
+                    r_error[v_i]    := d_failure[v_tg]->>'error';
+                    r_detail[v_i]   := d_failure[v_tg]->>'detail';
+                    r_hint[v_i]     := d_failure[v_tg]->>'hint';
                     r_end[v_i]      := clock_timestamp();
                     v_done := v_done + 1;
                     v_stop := v_stop OR v_ff;
                 END LOOP;
                 v_retry := ARRAY(SELECT x.r FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
-                                  WHERE v_tgt[x.r] <> v_d ORDER BY x.o);
-                d_next[v_d] := d_end[v_d] + 1;
+                                  WHERE v_tgt[x.r] <> v_tg ORDER BY x.o);
+                d_next[v_tg] := d_end[v_tg] + 1;
             END LOOP;
 
             -- fail_fast: start nothing more, cancel what runs
@@ -1369,7 +1370,7 @@ BEGIN
                 v_i := NULL;  -- the place of a retry of this target in v_retry
                 IF NOT v_stop AND cardinality(v_retry) > 0 THEN
                     v_i := CASE WHEN v_nt = 1 THEN 1
-                                ELSE (SELECT min(x.o) FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
+                                ELSE (SELECT min(x.o)::integer FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
                                        WHERE v_tgt[x.r] = v_d) END;
                 END IF;
                 u_retry := v_i IS NOT NULL;
@@ -1576,26 +1577,26 @@ BEGIN
                      * cancelled batch runs again task by task, so the blocked
                      * task ends up alone and reported.
                      */
-                    FOREACH v_slot IN ARRAY ARRAY(
+                    FOREACH v_blocked IN ARRAY ARRAY(
                         SELECT i FROM generate_series(1, v_pool) AS i
                          WHERE s_state[i] = 'run' AND s_reason[i] IS NULL
                            AND pg_backend_pid() = ANY (pg_blocking_pids(s_pid[i])))
                     LOOP
-                        v_task := s_task[v_slot];
-                        s_reason[v_slot] := 'blocked';
-                        IF s_first[v_slot] = s_last[v_slot] THEN
+                        v_task := s_task[v_blocked];
+                        s_reason[v_blocked] := 'blocked';
+                        IF s_first[v_blocked] = s_last[v_blocked] THEN
                             r_status[v_task]   := 'error';
                             r_sqlstate[v_task] := '40P01';
                             r_error[v_task]    := 'task waits for a lock held by the transaction that called pdb_run';
                             r_detail[v_task]   := format('Task %s waited on worker backend %s, which the caller blocks '
                                                          'until pdb_run returns; pdb_run cancelled it.',
-                                                         coalesce(v_order[v_task], v_task), s_pid[v_slot]);
+                                                         coalesce(v_order[v_task], v_task), s_pid[v_blocked]);
                             r_hint[v_task]     := 'Tasks do not share the caller''s locks or snapshot: commit the '
                                                   'caller''s changes first. CREATE INDEX CONCURRENTLY and REINDEX '
                                                   'CONCURRENTLY wait for every older transaction of their database: '
                                                   'call pdb_run from another database with connstr naming this one.';
                         END IF;
-                        EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_slot];
+                        EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_blocked];
                     END LOOP;
                     v_checked := clock_timestamp();
                 END IF;
@@ -1711,21 +1712,21 @@ BEGIN
                     END IF;
                 END LOOP;
             END LOOP;
-            FOR v_k IN 1..v_n LOOP
-                IF r_status[v_k] = 'committed' THEN
-                    r_status[v_k] := 'ok';
-                ELSIF r_status[v_k] = 'ok' AND v_commit THEN
+            FOR v_r IN 1..v_n LOOP
+                IF r_status[v_r] = 'committed' THEN
+                    r_status[v_r] := 'ok';
+                ELSIF r_status[v_r] = 'ok' AND v_commit THEN
                     -- (a task that ended its transaction itself: atomic refuses those it can see)
-                    r_status[v_k]   := 'error';
-                    r_sqlstate[v_k] := '40003';
-                    r_error[v_k]    := 'its prepared transaction was not found';
-                    r_detail[v_k]   := 'The task probably ended its transaction itself; the others committed.';
-                ELSIF r_status[v_k] IN ('ok', 'rolled back') THEN
-                    r_status[v_k]   := 'rolled back';
-                    r_result[v_k]   := NULL;
-                    r_sqlstate[v_k] := '40000';
-                    r_error[v_k]    := 'rolled back because another task failed (atomic)';
-                    r_detail[v_k]   := CASE WHEN v_i IS NOT NULL THEN format('Task %s failed first.', v_i) END;
+                    r_status[v_r]   := 'error';
+                    r_sqlstate[v_r] := '40003';
+                    r_error[v_r]    := 'its prepared transaction was not found';
+                    r_detail[v_r]   := 'The task probably ended its transaction itself; the others committed.';
+                ELSIF r_status[v_r] IN ('ok', 'rolled back') THEN
+                    r_status[v_r]   := 'rolled back';
+                    r_result[v_r]   := NULL;
+                    r_sqlstate[v_r] := '40000';
+                    r_error[v_r]    := 'rolled back because another task failed (atomic)';
+                    r_detail[v_r]   := CASE WHEN v_i IS NOT NULL THEN format('Task %s failed first.', v_i) END;
                 END IF;
             END LOOP;
             IF v_left THEN
@@ -1773,11 +1774,13 @@ BEGIN
 
     -- one row per task, in task order, read from its position (RETURN NEXT by
     -- index: about a quarter of the time of unnesting the ten arrays and sorting)
-    FOR v_task IN 1..v_n LOOP
-        v_p := coalesce(v_pos[v_task], v_task);
-        RETURN NEXT ROW(v_task, r_status[v_p], r_result[v_p], r_sqlstate[v_p], r_error[v_p], r_start[v_p],
-                        r_end[v_p], r_detail[v_p], r_hint[v_p], r_conn[v_p], r_attempts[v_p],
-                        d_masked[v_tgt[v_p]])::@extschema@.pdb_target_result;
+    FOR v_id IN 1..v_n LOOP
+        v_p := coalesce(v_pos[v_id], v_id);
+        -- one assignment, then RETURN NEXT of the variable (pgspot cannot parse RETURN NEXT ROW(...))
+        v_row := ROW(v_id, r_status[v_p], r_result[v_p], r_sqlstate[v_p], r_error[v_p], r_start[v_p],
+                     r_end[v_p], r_detail[v_p], r_hint[v_p], r_conn[v_p], r_attempts[v_p],
+                     d_masked[v_tgt[v_p]])::@extschema@.pdb_target_result;
+        RETURN NEXT v_row;
     END LOOP;
 END
 $$;
@@ -2229,6 +2232,45 @@ $$;
 COMMENT ON FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean) IS
 'Run the tasks of a durable job that are not done yet; each atomic task is marked done in its own transaction';
 
+/*
+ * _pdb_activity(): the rows behind the view pdb_activity (see there).
+ * A function with a pinned search_path rather than the view's own query, so
+ * that its operators and functions resolve in pg_catalog whatever the
+ * search_path of CREATE EXTENSION was (pgspot checks the install script for
+ * that). Volatile: it reads the clock and pg_stat_activity.
+ */
+CREATE FUNCTION @extschema@._pdb_activity()
+RETURNS TABLE (caller_pid integer, task_id integer, total integer, worker_pid integer, usename name,
+               datname name, state text, wait_event text, query text, running_for interval,
+               caller_query text)
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT l.caller_pid,
+           q.m[1]::integer,
+           q.m[2]::integer,
+           w.pid,
+           w.usename,
+           w.datname,
+           w.state,
+           w.wait_event,
+           regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]* \\*/\n', ''),
+           CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END,
+           c.query
+      FROM pg_stat_activity AS w
+     CROSS JOIN LATERAL (
+           SELECT m[1]::integer AS caller_pid
+             FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)') AS m) AS l
+     CROSS JOIN LATERAL (
+           SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+) \\*/') AS m) AS q
+      LEFT JOIN pg_stat_activity AS c ON c.pid = l.caller_pid
+     WHERE l.caller_pid IS NOT NULL
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_activity() IS
+'internal: the rows of the view pdb_activity, as pg_stat_activity shows them to the caller';
+
 -- bodies that changed
 /*
  * _pdb_open(dblink_schema name, conn text, connstr text, setup text[],
@@ -2328,7 +2370,7 @@ COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
 CREATE OR REPLACE FUNCTION @extschema@._pdb_tasks(tasks text[])
 RETURNS text[]
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -2423,6 +2465,216 @@ $$;
 COMMENT ON FUNCTION @extschema@._pdb_free_slots(name, text) IS
 'internal: connection slots the role may still open on the target server';
 /*
+ * pdb_chunks(tbl regclass, chunks integer, key name DEFAULT NULL)
+ *     RETURNS TABLE (chunk_id integer, predicate text)
+ *
+ * Splits a table into `chunks` WHERE-clause predicates that together match
+ * every row exactly once, to run one statement per chunk in parallel.
+ *
+ * key NULL: ranges of heap blocks on ctid, as equal as the table's current
+ * size allows ("ctid >= '(100,0)' AND ctid < '(200,0)'"); PostgreSQL 14+
+ * runs them as TID range scans, no index needed. The last chunk is open, so
+ * rows in blocks added later are matched too. A partitioned table is split by
+ * the size of its largest partition (ctid ranges apply to each partition).
+ *
+ * key a column of type smallint, integer, bigint, numeric, date, timestamp
+ * or timestamptz: key ranges with about as many rows each, from the column's
+ * histogram in pg_stats when the table was analyzed, else from a sample of
+ * about 30,000 rows. Rows whose key is NULL belong to the first chunk.
+ *
+ * Identifiers are quoted and values written as typed literals. Always
+ * exactly `chunks` rows (some ranges may be empty on small or skewed tables).
+ * Volatile: a key range split without statistics samples the table
+ * (TABLESAMPLE BERNOULLI), so two calls may split it differently.
+ * Errors: 22004 tbl NULL; 22023 chunks NULL or < 1; 42703 key is not a
+ * column of tbl; 42804 key's type cannot be split in ranges; 42809 tbl is not
+ * a table, a partitioned table or a materialized view.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.pdb_chunks(tbl regclass, chunks integer, key name DEFAULT NULL)
+RETURNS TABLE (chunk_id integer, predicate text)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_sample_rows CONSTANT double precision := CAST(30000 AS double precision);
+    v_kind     "char";
+    v_schema   name;
+    v_name     name;
+    v_blocks   bigint;
+    v_type     regtype;
+    v_bounds   text[];
+    v_reltuples double precision;
+    v_percent  double precision;
+    v_lo       text;
+    v_hi       text;
+BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'tbl must not be null';
+    END IF;
+    IF chunks IS NULL OR chunks < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'chunks must be at least 1',
+            DETAIL  = format('chunks is %s.', coalesce(chunks::text, 'null'));
+    END IF;
+    SELECT c.relkind, c.reltuples::double precision, n.nspname, c.relname
+      INTO v_kind, v_reltuples, v_schema, v_name
+      FROM pg_catalog.pg_class AS c
+      JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+     WHERE c.oid = tbl;
+    IF v_kind NOT IN ('r', 'p', 'm') THEN
+        RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+            MESSAGE = format('%s is not a table', tbl),
+            HINT    = 'pdb_chunks splits tables, partitioned tables and materialized views.';
+    END IF;
+
+    IF key IS NULL THEN
+        IF v_kind = 'p' THEN
+            SELECT max(pg_relation_size(t.relid)) INTO v_blocks
+              FROM pg_partition_tree(tbl) AS t WHERE t.isleaf;
+        ELSE
+            v_blocks := pg_relation_size(tbl);
+        END IF;
+        v_blocks := coalesce(v_blocks, 0) / current_setting('block_size')::bigint;
+        FOR v_i IN 1..chunks LOOP
+            chunk_id := v_i;
+            v_lo := CASE WHEN v_i > 1 THEN format('ctid >= ''(%s,0)''', (v_i - 1) * v_blocks / chunks) END;
+            v_hi := CASE WHEN v_i < chunks THEN format('ctid < ''(%s,0)''', v_i * v_blocks / chunks) END;
+            predicate := coalesce(nullif(concat_ws(' AND ', v_lo, v_hi), ''), 'true');
+            RETURN NEXT;
+        END LOOP;
+        RETURN;
+    END IF;
+
+    SELECT a.atttypid::regtype INTO v_type
+      FROM pg_catalog.pg_attribute AS a
+     WHERE a.attrelid = tbl AND a.attname = key AND a.attnum > 0 AND NOT a.attisdropped;
+    IF v_type IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+            MESSAGE = format('column %I of %s does not exist', key, tbl);
+    END IF;
+    IF v_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype,
+                      'date'::regtype, 'timestamp without time zone'::regtype,
+                      'timestamp with time zone'::regtype) THEN
+        RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+            MESSAGE = format('cannot split %s in ranges of column %I of type %s', tbl, key, v_type),
+            HINT    = 'Use an integer, bigint, numeric, date or timestamp column, or key NULL for ctid ranges.';
+    END IF;
+
+    -- chunks - 1 inner bounds, spread evenly over the histogram or a sample
+    SELECT ARRAY(SELECT h.b[1 + ((i * (cardinality(h.b) - 1)) / chunks)]
+                   FROM generate_series(1, chunks - 1) AS i)
+      INTO v_bounds
+      FROM (SELECT s.histogram_bounds::text::text[] AS b
+              FROM pg_catalog.pg_stats AS s
+              JOIN pg_catalog.pg_class AS c ON c.relname = s.tablename
+              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace AND n.nspname = s.schemaname
+             WHERE c.oid = tbl AND s.attname = key AND s.histogram_bounds IS NOT NULL
+             ORDER BY s.inherited DESC
+             LIMIT 1) AS h
+     WHERE cardinality(h.b) >= 2;
+    IF v_bounds IS NULL AND chunks > 1 THEN
+        v_percent := least(100, greatest(0.0001, 100 * c_sample_rows / greatest(v_reltuples, 1)));
+        IF v_reltuples <= 0 THEN
+            v_percent := CAST(100 AS double precision);  -- never analyzed: sample everything
+        END IF;
+        EXECUTE format('SELECT ARRAY(SELECT percentile_disc(i::double precision / $1) WITHIN GROUP (ORDER BY %1$I)::text
+                                       FROM %2$I.%3$I TABLESAMPLE BERNOULLI ($2), generate_series(1, $1 - 1) AS i
+                                      WHERE %1$I IS NOT NULL GROUP BY i ORDER BY i)', key, v_schema, v_name)
+            INTO v_bounds USING chunks, v_percent;
+    END IF;
+    v_bounds := coalesce(v_bounds, ARRAY[]::text[]);
+
+    FOR v_i IN 1..chunks LOOP
+        chunk_id := v_i;
+        v_lo := CASE WHEN v_i > 1 AND v_i - 1 <= cardinality(v_bounds)
+                     THEN format('%I >= %L::%s', key, v_bounds[v_i - 1], v_type) END;
+        v_hi := CASE WHEN v_i <= cardinality(v_bounds)
+                     THEN format('%I < %L::%s', key, v_bounds[v_i], v_type) END;
+        IF v_i > cardinality(v_bounds) + 1 THEN
+            predicate := 'false';  -- too few distinct bounds in the sample: an empty chunk
+        ELSE
+            predicate := coalesce(nullif(concat_ws(' AND ', v_lo, v_hi), ''), 'true');
+            IF v_i = 1 THEN
+                predicate := format('(%s OR %I IS NULL)', predicate, key);
+            END IF;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_chunks(regclass, integer, name) IS
+'Split a table into predicates (ctid block ranges, or key ranges of about equal row counts) that match every row once';
+/*
+ * _pdb_close(dblink_schema name, conns text[], cancel boolean) RETURNS void
+ *
+ * Closes the given dblink connections, best effort and bounded in time:
+ * if cancel, first asks every worker to cancel what it runs (a worker that
+ * is idle ignores the request); then drains the results left on each
+ * connection, waiting at most 5 seconds in all for busy workers, so no remote
+ * statement is left running behind a closed connection; then disconnects
+ * each one and forgets it in pg_temp._pdb_conns. Never raises: it runs in
+ * error and cancel paths, where the original error must win.
+ */
+CREATE OR REPLACE FUNCTION @extschema@._pdb_close(dblink_schema name, conns text[], cancel boolean)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_patience CONSTANT interval := interval '5 seconds';
+    v_until    timestamptz := clock_timestamp() + c_patience;
+    v_left     text[] := conns;
+    v_still    text[];
+    v_busy     integer;
+    v_fetch    record;
+    v_conn     text;
+BEGIN
+    BEGIN
+        IF cancel THEN
+            FOREACH v_conn IN ARRAY v_left LOOP
+                EXECUTE format('SELECT %I.dblink_cancel_query($1)', dblink_schema) USING v_conn;
+            END LOOP;
+        END IF;
+        WHILE cardinality(v_left) > 0 AND clock_timestamp() < v_until LOOP
+            v_still := '{}'::text[];
+            FOREACH v_conn IN ARRAY v_left LOOP
+                EXECUTE format('SELECT %I.dblink_is_busy($1)', dblink_schema) INTO v_busy USING v_conn;
+                IF v_busy = 1 THEN
+                    v_still := v_still || v_conn;
+                ELSE
+                    v_fetch := @extschema@._pdb_fetch(dblink_schema, v_conn);
+                    IF v_fetch.kind <> 'empty' THEN
+                        v_still := v_still || v_conn;
+                    END IF;
+                END IF;
+            END LOOP;
+            IF cardinality(v_still) = cardinality(v_left) THEN
+                PERFORM pg_sleep(0.001);
+            END IF;
+            v_left := v_still;
+        END LOOP;
+    EXCEPTION WHEN query_canceled OR others THEN
+        NULL;  -- give up draining; the disconnects below must still happen
+    END;
+    FOREACH v_conn IN ARRAY coalesce(conns, '{}') LOOP
+        BEGIN
+            EXECUTE format('SELECT %I.dblink_disconnect($1)', dblink_schema) USING v_conn;
+        EXCEPTION WHEN query_canceled OR others THEN
+            NULL;  -- already gone
+        END;
+    END LOOP;
+    IF to_regclass('pg_temp._pdb_conns') IS NOT NULL THEN
+        EXECUTE 'DELETE FROM pg_temp._pdb_conns WHERE conn_name = ANY ($1)' USING conns;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_close(name, text[], boolean) IS
+'internal: cancel (optionally), drain and disconnect worker connections, never raising';
+/*
  * pdb_activity: the tasks running now, one row per worker backend that
  * pdb_run labelled on this server (application_name 'pdb_run:<caller pid>',
  * and a query string that starts with '/* pdb_run:<caller pid>:<task_id>/<total> */'),
@@ -2434,28 +2686,10 @@ COMMENT ON FUNCTION @extschema@._pdb_free_slots(name, text) IS
  *   worker_pid, usename, datname, state, wait_event, running_for
  *   query                        the task's text (without pdb_run's comment)
  *   caller_query                 what the caller runs (the pdb_run call)
- * Workers on other servers are not visible here.
+ * Workers on other servers are not visible here. The rows come from
+ * _pdb_activity(), a function with a pinned search_path.
  */
-CREATE OR REPLACE VIEW @extschema@.pdb_activity AS
-SELECT l.caller_pid,
-       q.m[1]::integer AS task_id,
-       q.m[2]::integer AS total,
-       w.pid AS worker_pid,
-       w.usename,
-       w.datname,
-       w.state,
-       w.wait_event,
-       regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]* \\*/\n', '') AS query,
-       CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END AS running_for,
-       c.query AS caller_query
-  FROM pg_catalog.pg_stat_activity AS w
- CROSS JOIN LATERAL (
-       SELECT m[1]::integer AS caller_pid
-         FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)') AS m) AS l
- CROSS JOIN LATERAL (
-       SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+) \\*/') AS m) AS q
-  LEFT JOIN pg_catalog.pg_stat_activity AS c ON c.pid = l.caller_pid
- WHERE l.caller_pid IS NOT NULL;
+CREATE OR REPLACE VIEW @extschema@.pdb_activity AS SELECT * FROM @extschema@._pdb_activity();
 
 GRANT SELECT ON @extschema@.pdb_activity TO PUBLIC;
 
@@ -2483,6 +2717,8 @@ COMMENT ON VIEW @extschema@.pdb_activity IS
  * no longer names its schema and the functions go back to dynamic calls
  * through _pdb_dblink_schema(): correct, only slower. Update scripts include
  * this block too, so ALTER EXTENSION parallel_dblink UPDATE binds again.
+ * Its operators are written OPERATOR(pg_catalog.x): a DO block runs with the
+ * search_path of CREATE EXTENSION, where another schema's operator could win.
  */
 DO $bind$
 DECLARE
@@ -2491,20 +2727,22 @@ DECLARE
 BEGIN
     SELECT n.nspname INTO STRICT v_schema
       FROM pg_catalog.pg_extension AS e
-      JOIN pg_catalog.pg_namespace AS n ON n.oid = e.extnamespace
-     WHERE e.extname = 'dblink';
+      JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'dblink';
     FOR v_fn IN
         SELECT p.oid
           FROM pg_catalog.pg_proc AS p
           JOIN pg_catalog.pg_depend AS d
-            ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e'
+            ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
           JOIN pg_catalog.pg_extension AS e
-            ON d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND e.oid = d.refobjid
-         WHERE e.extname = 'parallel_dblink'
-           AND pg_catalog.strpos(p.prosrc, '@dblink@') > 0
+            ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND e.oid OPERATOR(pg_catalog.=) d.refobjid
+         WHERE e.extname OPERATOR(pg_catalog.=) 'parallel_dblink'
+           AND pg_catalog.strpos(p.prosrc, '@dblink@') OPERATOR(pg_catalog.>) 0
     LOOP
         EXECUTE pg_catalog.replace(pg_catalog.replace(pg_catalog.pg_get_functiondef(v_fn),
-                                                      '"@dblink@".', pg_catalog.quote_ident(v_schema) || '.'),
+                                                      '"@dblink@".', pg_catalog.concat(pg_catalog.quote_ident(v_schema), '.')),
                                    '''@dblink@''', pg_catalog.quote_literal(v_schema));
     END LOOP;
 END

@@ -10,28 +10,10 @@
  *   worker_pid, usename, datname, state, wait_event, running_for
  *   query                        the task's text (without pdb_run's comment)
  *   caller_query                 what the caller runs (the pdb_run call)
- * Workers on other servers are not visible here.
+ * Workers on other servers are not visible here. The rows come from
+ * _pdb_activity(), a function with a pinned search_path.
  */
-CREATE VIEW @extschema@.pdb_activity AS
-SELECT l.caller_pid,
-       q.m[1]::integer AS task_id,
-       q.m[2]::integer AS total,
-       w.pid AS worker_pid,
-       w.usename,
-       w.datname,
-       w.state,
-       w.wait_event,
-       regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]* \\*/\n', '') AS query,
-       CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END AS running_for,
-       c.query AS caller_query
-  FROM pg_catalog.pg_stat_activity AS w
- CROSS JOIN LATERAL (
-       SELECT m[1]::integer AS caller_pid
-         FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)') AS m) AS l
- CROSS JOIN LATERAL (
-       SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+) \\*/') AS m) AS q
-  LEFT JOIN pg_catalog.pg_stat_activity AS c ON c.pid = l.caller_pid
- WHERE l.caller_pid IS NOT NULL;
+CREATE VIEW @extschema@.pdb_activity AS SELECT * FROM @extschema@._pdb_activity();
 
 GRANT SELECT ON @extschema@.pdb_activity TO PUBLIC;
 

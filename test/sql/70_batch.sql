@@ -67,7 +67,10 @@ SELECT ARRAY['SELECT 1', 'SELECT 1, 2', 'SELECT ''a,b''', 'SELECT true', 'SELECT
              'SELECT 1 AS "a,b", 2', 'SELECT 1, NULL', 'SELECT NULL, NULL', 'SELECT ''a'' UNION ALL SELECT ''b''', 'SELECT g FROM generate_series(1, 3) AS g;',
              'INSERT INTO t70.m VALUES (1), (2), (3)', 'UPDATE t70.m SET v = ''x'' WHERE id > 1',
              'INSERT INTO t70.m VALUES (1) ON CONFLICT DO NOTHING', 'DELETE FROM t70.m WHERE id = 3',
-             'MERGE INTO t70.m USING (VALUES (2), (4)) AS s(id) ON m.id = s.id WHEN MATCHED THEN UPDATE SET v = ''y'' WHEN NOT MATCHED THEN INSERT VALUES (s.id)',
+             -- MERGE where the server has it (15+), else an upsert with the same effect
+             CASE WHEN current_setting('server_version_num')::integer >= 150000
+                  THEN 'MERGE INTO t70.m USING (VALUES (2), (4)) AS s(id) ON m.id = s.id WHEN MATCHED THEN UPDATE SET v = ''y'' WHEN NOT MATCHED THEN INSERT VALUES (s.id)'
+                  ELSE 'INSERT INTO t70.m VALUES (2), (4) ON CONFLICT (id) DO UPDATE SET v = ''y''' END,
              'SELECT string_agg(id || '':'' || coalesce(v, ''-''), '','' ORDER BY id) FROM t70.m',
              'DELETE FROM t70.m'] AS tasks;
 CREATE TABLE t70.batched AS SELECT * FROM pdb_run((SELECT tasks FROM t70.shapes), 1, batch_size => 100);

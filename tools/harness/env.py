@@ -49,8 +49,9 @@ PYTHON_PACKAGES = {
     "psycopg": "psycopg[binary]>=3.1",
     "pytest": "pytest",
     "hypothesis": "hypothesis",
-    "pgspot": "pgspot",
 }
+# pgspot needs Python 3.10 or later: it reads the one install script on the host, not in each chroot
+SCRIPT_PACKAGES = {"pgspot": "pgspot"}
 BENCH_PACKAGES = dict(PYTHON_PACKAGES, matplotlib="matplotlib")
 
 

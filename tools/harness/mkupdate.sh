@@ -23,13 +23,13 @@ mkdir -p sql/updates
     echo
     cat sql/tables/pdb_atomic_run.sql
     for f in _pdb_batch _pdb_result_error _pdb_fetch _pdb_prepare _pdb_classify _pdb_no_transaction_block _pdb_atomic_end _pdb_try_open _pdb_run pdb_run pdb_run_at pdb_broadcast \
-             pdb_recover pdb_job_run; do
+             pdb_recover pdb_job_run _pdb_activity; do
         echo
         cat sql/functions/$f.sql
     done
     echo
     echo '-- bodies that changed'
-    for f in _pdb_open _pdb_default_connstr _pdb_tasks _pdb_free_slots; do
+    for f in _pdb_open _pdb_default_connstr _pdb_tasks _pdb_free_slots pdb_chunks _pdb_close; do
         sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' sql/functions/$f.sql
     done
     sed 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' sql/views/pdb_activity.sql

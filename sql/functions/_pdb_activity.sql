@@ -1,0 +1,38 @@
+/*
+ * _pdb_activity(): the rows behind the view pdb_activity (see there).
+ * A function with a pinned search_path rather than the view's own query, so
+ * that its operators and functions resolve in pg_catalog whatever the
+ * search_path of CREATE EXTENSION was (pgspot checks the install script for
+ * that). Volatile: it reads the clock and pg_stat_activity.
+ */
+CREATE FUNCTION @extschema@._pdb_activity()
+RETURNS TABLE (caller_pid integer, task_id integer, total integer, worker_pid integer, usename name,
+               datname name, state text, wait_event text, query text, running_for interval,
+               caller_query text)
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT l.caller_pid,
+           q.m[1]::integer,
+           q.m[2]::integer,
+           w.pid,
+           w.usename,
+           w.datname,
+           w.state,
+           w.wait_event,
+           regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]* \\*/\n', ''),
+           CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END,
+           c.query
+      FROM pg_stat_activity AS w
+     CROSS JOIN LATERAL (
+           SELECT m[1]::integer AS caller_pid
+             FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)') AS m) AS l
+     CROSS JOIN LATERAL (
+           SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+) \\*/') AS m) AS q
+      LEFT JOIN pg_stat_activity AS c ON c.pid = l.caller_pid
+     WHERE l.caller_pid IS NOT NULL
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_activity() IS
+'internal: the rows of the view pdb_activity, as pg_stat_activity shows them to the caller';
