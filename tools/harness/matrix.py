@@ -15,6 +15,8 @@ import shutil
 import ssl
 import subprocess
 
+from . import env
+
 SUITES = {"13": "bullseye", "15": "bookworm", "17": "trixie", "18": "sid"}
 CHROOTS = os.environ.get("PDB_CHROOTS", "/var/cache/parallel_dblink/chroots")
 STAMP = ".pdb-ready"
@@ -52,9 +54,7 @@ def ensure_chroot(major):
     root = chroot_dir(major)
     if os.path.exists(os.path.join(root, STAMP)):
         return root
-    if shutil.which("debootstrap") is None:
-        _run(["apt-get", "install", "-y", "-qq", "debootstrap"], check=True,
-             env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    env.ensure_debian_packages(["debootstrap"])
     shutil.rmtree(root, ignore_errors=True)   # a half-made one from an interrupted run
     os.makedirs(os.path.dirname(root), exist_ok=True)
     mirror = host_mirror()
