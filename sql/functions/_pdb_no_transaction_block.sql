@@ -6,7 +6,8 @@
  * forms of index commands, REINDEX SCHEMA/DATABASE/SYSTEM, CLUSTER of every
  * table, DETACH PARTITION ... CONCURRENTLY) or that ends or starts a
  * transaction itself (BEGIN, COMMIT, ROLLBACK, PREPARE TRANSACTION ...), or
- * NULL. String literals, dollar-quoted bodies and comments are skipped. It
+ * NULL. String literals, dollar-quoted bodies and comments are skipped
+ * (_pdb_code). It
  * reads statement starts only: the server still refuses what it misses, with
  * the same 25001.
  */
@@ -16,15 +17,9 @@ LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    -- E'' strings: the same backslashes whatever standard_conforming_strings says;
-    -- a leading non-greedy atom makes the dollar-quote and comment patterns shortest-match
     SELECT min(u.o)::integer
       FROM unnest($1) WITH ORDINALITY AS u(t, o),
-           LATERAL (SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace(u.t,
-                               E'\\${1,1}?([A-Za-z_][A-Za-z_0-9]*|)\\$.*?\\$\\1\\$', ' ', 'g'),
-                               E'''(?:[^'']|'''')*''', ' ', 'g'),
-                               E'/{1,1}?\\*.*?\\*/', ' ', 'g'),
-                               E'--[^\\n]*', ' ', 'g') AS s) AS c
+           LATERAL (SELECT @extschema@._pdb_code(u.t) AS s) AS c
      WHERE c.s ~* (E'(^|;)\\s*(' ||
                    E'vacuum|alter\\s+system|(create|drop)\\s+(database|tablespace)' ||
                    E'|(create(\\s+unique)?|drop)\\s+index\\s+concurrently' ||

@@ -467,6 +467,32 @@ COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
 'internal: which tasks are plain, may leave session state behind, are atomic, may share a batch, are one statement, and how _pdb_batch reports them';
 
 /*
+ * _pdb_code(sql text) RETURNS text
+ *
+ * The text of sql with its string literals, dollar-quoted bodies and comments
+ * each replaced by a blank, so that a pattern matched against it sees only
+ * the statements' own words. Cautious like the other readers of task text:
+ * an odd construct it misreads leaves more text, never less.
+ */
+CREATE FUNCTION @extschema@._pdb_code(sql text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- E'' strings: the same backslashes whatever standard_conforming_strings says;
+    -- a leading non-greedy atom makes the dollar-quote and comment patterns shortest-match
+    SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace($1,
+               E'\\${1,1}?([A-Za-z_][A-Za-z_0-9]*|)\\$.*?\\$\\1\\$', ' ', 'g'),
+               E'''(?:[^'']|'''')*''', ' ', 'g'),
+               E'/{1,1}?\\*.*?\\*/', ' ', 'g'),
+               E'--[^\\n]*', ' ', 'g')
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_code(text) IS
+'internal: a task''s text without its string literals, dollar-quoted bodies and comments';
+
+/*
  * _pdb_no_transaction_block(tasks text[]) RETURNS integer
  *
  * The number of the first task that cannot run inside a transaction block
@@ -474,7 +500,8 @@ COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
  * forms of index commands, REINDEX SCHEMA/DATABASE/SYSTEM, CLUSTER of every
  * table, DETACH PARTITION ... CONCURRENTLY) or that ends or starts a
  * transaction itself (BEGIN, COMMIT, ROLLBACK, PREPARE TRANSACTION ...), or
- * NULL. String literals, dollar-quoted bodies and comments are skipped. It
+ * NULL. String literals, dollar-quoted bodies and comments are skipped
+ * (_pdb_code). It
  * reads statement starts only: the server still refuses what it misses, with
  * the same 25001.
  */
@@ -484,15 +511,9 @@ LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    -- E'' strings: the same backslashes whatever standard_conforming_strings says;
-    -- a leading non-greedy atom makes the dollar-quote and comment patterns shortest-match
     SELECT min(u.o)::integer
       FROM unnest($1) WITH ORDINALITY AS u(t, o),
-           LATERAL (SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace(u.t,
-                               E'\\${1,1}?([A-Za-z_][A-Za-z_0-9]*|)\\$.*?\\$\\1\\$', ' ', 'g'),
-                               E'''(?:[^'']|'''')*''', ' ', 'g'),
-                               E'/{1,1}?\\*.*?\\*/', ' ', 'g'),
-                               E'--[^\\n]*', ' ', 'g') AS s) AS c
+           LATERAL (SELECT @extschema@._pdb_code(u.t) AS s) AS c
      WHERE c.s ~* (E'(^|;)\\s*(' ||
                    E'vacuum|alter\\s+system|(create|drop)\\s+(database|tablespace)' ||
                    E'|(create(\\s+unique)?|drop)\\s+index\\s+concurrently' ||
@@ -2365,7 +2386,8 @@ COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
  * from 1, whatever the array's lower bound.
  * Errors: 22004 tasks is NULL or holds a NULL (DETAIL names the first);
  * 22023 tasks has more than one dimension, or a task is empty or only white
- * space (DETAIL names the first).
+ * space (DETAIL names the first); 0A000 a statement of a task is COPY FROM
+ * STDIN or COPY TO STDOUT (DETAIL names the first).
  */
 CREATE OR REPLACE FUNCTION @extschema@._pdb_tasks(tasks text[])
 RETURNS text[]
@@ -2404,6 +2426,22 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'tasks must not be blank',
             DETAIL  = format('Task %s is an empty statement.', v_bad);
+    END IF;
+    -- COPY FROM STDIN waits for data no dblink connection can send, COPY TO
+    -- STDOUT sends data dblink cannot read: refused before anything runs
+    -- (strpos first: the reading of the text costs microseconds a task)
+    SELECT min(u.o)::integer INTO v_bad
+      FROM unnest(v_tasks) WITH ORDINALITY AS u(t, o)
+     WHERE strpos(lower(u.t), 'copy') > 0
+       AND @extschema@._pdb_code(u.t) ~* E'(^|;)\\s*copy\\M[^;]*\\m(stdin|stdout)\\M';
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+            MESSAGE = 'COPY from or to the client cannot run as a task',
+            DETAIL  = format('Task %s copies FROM STDIN or TO STDOUT; a dblink connection can neither send '
+                             'nor read COPY data.', v_bad),
+            HINT    = 'Copy from or to a file on the server (COPY ... FROM/TO ''file'', as a role in '
+                      'pg_read_server_files or pg_write_server_files), use INSERT ... SELECT, or read the '
+                      'rows with a query.';
     END IF;
     RETURN v_tasks;
 END

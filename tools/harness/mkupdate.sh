@@ -22,7 +22,7 @@ mkdir -p sql/updates
     cat sql/types/pdb_result.sql
     echo
     cat sql/tables/pdb_atomic_run.sql
-    for f in _pdb_batch _pdb_result_error _pdb_fetch _pdb_prepare _pdb_classify _pdb_no_transaction_block _pdb_atomic_end _pdb_try_open _pdb_run pdb_run pdb_run_at pdb_broadcast \
+    for f in _pdb_batch _pdb_result_error _pdb_fetch _pdb_prepare _pdb_classify _pdb_code _pdb_no_transaction_block _pdb_atomic_end _pdb_try_open _pdb_run pdb_run pdb_run_at pdb_broadcast \
              pdb_recover pdb_job_run _pdb_activity; do
         echo
         cat sql/functions/$f.sql
