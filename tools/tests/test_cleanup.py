@@ -1,5 +1,8 @@
 """pdb_run always cleans up: caller's statement_timeout, cancel from another session,
 a killed worker, a killed caller. Each test is bounded in time."""
+import os
+import signal
+import subprocess
 import threading
 import time
 
@@ -209,3 +212,47 @@ def test_progress_notices(conn):
     notices.clear()
     conn.execute("SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'])").fetchone()
     assert notices == [], "progress is off by default"
+
+
+def caller_gone_after_client_killed(dsn, admin, tasks, options):
+    """Run pdb_run(tasks, 2) from a psql client, SIGKILL that client once both tasks run, and
+    return the seconds until the caller's backend and its workers are all gone (at most 40)."""
+    env = dict(os.environ, PGOPTIONS=options)
+    client = subprocess.Popen(["psql", "-X", "-q", "-d", dsn, "-c",
+                               "SELECT application_name FROM pg_stat_activity WHERE false",
+                               "-c", "SELECT * FROM pdb_run(ARRAY[%s], 2)" % ", ".join(
+                                   "'%s'" % t.replace("'", "''") for t in tasks)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        caller = wait_for(lambda: admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT * FROM pdb_run(ARRAY[%'").fetchone())
+        assert caller, "the call did not start"
+        pid = caller[0]
+        assert wait_for(lambda: len(admin.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name ~ %s AND state = 'active'",
+            (label(pid),)).fetchall()) == 2)
+        client.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        gone = wait_for(lambda: not admin.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = %s OR application_name ~ %s",
+            (pid, label(pid))).fetchall(), timeout=40, step=0.1)
+        assert gone, "the caller or a worker is still there 40 s after its client vanished"
+        return time.monotonic() - killed
+    finally:
+        client.kill()
+        client.wait()
+
+
+def test_vanished_client(dsn, admin):
+    """With client_connection_check_interval on for the caller's session (PostgreSQL 14+), within a
+    few seconds of its client vanishing the caller's backend ends, and with it its connections, and the
+    workers stop their tasks. Without the check (PostgreSQL 13, or the setting off) the caller only
+    notices when it writes to its client, after every task has ended; then nothing is left behind."""
+    if admin.info.server_version >= 140000:
+        took = caller_gone_after_client_killed(dsn, admin, ["SELECT pg_sleep(25)", "SELECT pg_sleep(26)"],
+                                               "-c client_connection_check_interval=1000")
+        print(f"check on: {took:.1f} s to notice a vanished client")
+        assert took < 5, f"{took:.1f} s to notice a vanished client"
+    took = caller_gone_after_client_killed(dsn, admin, ["SELECT pg_sleep(4)", "SELECT pg_sleep(4.5)"], "")
+    print(f"check off: {took:.1f} s, the tasks take 4.5 s")
+    assert 3 < took < 20, f"{took:.1f} s"
