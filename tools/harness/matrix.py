@@ -117,7 +117,8 @@ def copy_tree(src, root):
 
 
 def run_tests(src, major):
-    """Run the test command for major in its chroot; returns check -> ok (empty if it could not start)."""
+    """Run the test command for major in its chroot; returns check -> ok ({"setup": False} when the run
+    left no report: it could not install its packages, or it died)."""
     root = ensure_chroot(major)
     inner = copy_tree(src, root)
     report = os.path.join(root, "build/report.json")
@@ -129,4 +130,4 @@ def run_tests(src, major):
         with open(report) as f:
             return json.load(f)
     except (OSError, ValueError):
-        return {}
+        return {"setup": False}
