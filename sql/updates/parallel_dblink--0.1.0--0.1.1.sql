@@ -2398,6 +2398,7 @@ AS $$
 DECLARE
     v_tasks text[];
     v_bad   integer;
+    v_copy  integer;
 BEGIN
     IF tasks IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
@@ -2419,26 +2420,25 @@ BEGIN
             MESSAGE = 'tasks must not contain null',
             DETAIL  = format('Task %s is null.', v_bad);
     END IF;
-    SELECT min(u.o)::integer INTO v_bad
-      FROM unnest(v_tasks) WITH ORDINALITY AS u(t, o)
-     WHERE btrim(u.t, E' \t\r\n\f') = '';
+    -- one pass for both: blank tasks, and COPY FROM STDIN (it waits for data
+    -- no dblink connection can send) or TO STDOUT (it sends data dblink
+    -- cannot read), refused before anything runs (strpos first: reading the
+    -- text without its strings and comments costs microseconds a task)
+    SELECT min(u.o) FILTER (WHERE btrim(u.t, E' \t\r\n\f') = '')::integer,
+           min(u.o) FILTER (WHERE strpos(lower(u.t), 'copy') > 0
+                              AND @extschema@._pdb_code(u.t) ~* E'(^|;)\\s*copy\\M[^;]*\\m(stdin|stdout)\\M')::integer
+      INTO v_bad, v_copy
+      FROM unnest(v_tasks) WITH ORDINALITY AS u(t, o);
     IF v_bad IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'tasks must not be blank',
             DETAIL  = format('Task %s is an empty statement.', v_bad);
     END IF;
-    -- COPY FROM STDIN waits for data no dblink connection can send, COPY TO
-    -- STDOUT sends data dblink cannot read: refused before anything runs
-    -- (strpos first: the reading of the text costs microseconds a task)
-    SELECT min(u.o)::integer INTO v_bad
-      FROM unnest(v_tasks) WITH ORDINALITY AS u(t, o)
-     WHERE strpos(lower(u.t), 'copy') > 0
-       AND @extschema@._pdb_code(u.t) ~* E'(^|;)\\s*copy\\M[^;]*\\m(stdin|stdout)\\M';
-    IF v_bad IS NOT NULL THEN
+    IF v_copy IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
             MESSAGE = 'COPY from or to the client cannot run as a task',
             DETAIL  = format('Task %s copies FROM STDIN or TO STDOUT; a dblink connection can neither send '
-                             'nor read COPY data.', v_bad),
+                             'nor read COPY data.', v_copy),
             HINT    = 'Copy from or to a file on the server (COPY ... FROM/TO ''file'', as a role in '
                       'pg_read_server_files or pg_write_server_files), use INSERT ... SELECT, or read the '
                       'rows with a query.';
