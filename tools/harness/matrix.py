@@ -25,7 +25,9 @@ APT_OPTIONS = ["-o", "Acquire::Check-Valid-Until=false"]
 
 
 def host_mirror():
-    """The Debian mirror of the host's own apt sources (deb822 or one-line format)."""
+    """The Debian mirror of the host's own apt sources (deb822 or one-line format); PDB_MIRROR overrides."""
+    if os.environ.get("PDB_MIRROR"):
+        return os.environ["PDB_MIRROR"]
     paths = ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"]
     for path in paths:
         try:
