@@ -5,7 +5,7 @@
  * Splits a table into `chunks` WHERE-clause predicates that together match
  * every row exactly once, to run one statement per chunk in parallel.
  *
- * key NULL: ranges of heap blocks on ctid, as equal as the table's current
+ * key NULL or 'ctid': ranges of heap blocks on ctid, as equal as the table's current
  * size allows ("ctid >= '(100,0)' AND ctid < '(200,0)'"); PostgreSQL 14+
  * runs them as TID range scans, no index needed. The last chunk is open, so
  * rows in blocks added later are matched too. A partitioned table is split by
@@ -62,7 +62,7 @@ BEGIN
             HINT    = 'pdb_chunks splits tables, partitioned tables and materialized views.';
     END IF;
 
-    IF key IS NULL THEN
+    IF key IS NULL OR key = 'ctid' THEN
         IF v_kind = 'p' THEN
             SELECT max(pg_relation_size(t.relid)) INTO v_blocks
               FROM pg_partition_tree(tbl) AS t WHERE t.isleaf;

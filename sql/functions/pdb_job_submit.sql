@@ -6,7 +6,10 @@
  * connection of its own (connstr, NULL for the loopback to this database), so
  * the job exists even if the caller rolls back. Returns the job_id. The job
  * belongs to the role that connects (the current user by default).
- * Errors: those of pdb_run's task checks (22004, 22023), and of the connection.
+ * Errors: those of pdb_run's task checks (22004, 22023, 0A000); 0A000 a task
+ * imports a snapshot (SET TRANSACTION SNAPSHOT, as pdb_tasks writes for block
+ * chunks and reads), which would be gone when the job runs; and those of the
+ * connection.
  */
 CREATE FUNCTION @extschema@.pdb_job_submit(tasks text[], name text DEFAULT NULL, connstr text DEFAULT NULL)
 RETURNS bigint
@@ -14,13 +17,30 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_tasks text[] := @extschema@._pdb_tasks(tasks);
+    v_bad   integer;
 BEGIN
+    -- a snapshot lives only as long as the transaction that exported it: a
+    -- job that runs later, or resumes, could never import it
+    SELECT min(u.o)::integer INTO v_bad
+      FROM unnest(v_tasks) WITH ORDINALITY AS u(t, o)
+     WHERE strpos(lower(u.t), 'snapshot') > 0
+       AND @extschema@._pdb_code(u.t) ~* E'\\mset\\s+transaction\\s+snapshot\\M';
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+            MESSAGE = 'a durable job cannot import a snapshot',
+            DETAIL  = format('Task %s imports a snapshot (SET TRANSACTION SNAPSHOT), which ends with the '
+                             'transaction that exported it: the job could not run later or resume.', v_bad),
+            HINT    = 'Chunk an UPDATE or DELETE by a key it leaves alone: pdb_tasks(template, tbl, chunks) '
+                      'on a table with a primary key, or with key => a unique column.';
+    END IF;
     RETURN @extschema@._pdb_autonomous(format(
         'WITH j AS (INSERT INTO %1$s.pdb_job (name) VALUES (%2$L) RETURNING job_id),
               t AS (INSERT INTO %1$s.pdb_job_task (job_id, task_id, task)
                     SELECT j.job_id, u.o, u.t FROM j, unnest(%3$L::text[]) WITH ORDINALITY AS u(t, o))
          SELECT job_id::text FROM j',
-        '@extschema@', name, @extschema@._pdb_tasks(tasks)), connstr)::bigint;
+        '@extschema@', name, v_tasks), connstr)::bigint;
 END
 $$;
 

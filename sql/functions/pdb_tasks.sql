@@ -7,20 +7,34 @@
  *   pdb_run(pdb_tasks('UPDATE big SET v = v + 1 WHERE {chunk}', 'big', 16), 4)
  * updates big in 16 pieces, 4 at a time, each row exactly once.
  *
- * Exactly once needs one snapshot: an UPDATE writes new row versions, often
- * into blocks (or key ranges, if it changes the key) of other chunks, and a
- * chunk that started later would see them and update them again. So each
- * task runs in a REPEATABLE READ transaction that imports a snapshot this
- * function exports from the caller's transaction:
+ * key NULL means the table's primary key, else a unique NOT NULL column, of
+ * a type pdb_chunks splits in ranges (the first such, by column number);
+ * with none, or key 'ctid', the chunks are ranges of heap blocks.
+ *
+ * Key chunks of an UPDATE or DELETE that leaves the key alone are plain
+ * tasks, each in its own READ COMMITTED transaction: a row belongs to one
+ * chunk by its key for good, and a row that another session changes meanwhile is re-checked
+ * and changed once, so they work on a table that others write to, in a
+ * durable job too, and a chunk that fails with 40001 or 40P01 can be retried.
+ *
+ * Everything else needs one snapshot for exactly once: an UPDATE writes new
+ * row versions into other chunks' blocks, or key ranges when it sets the key
+ * (read from the template: SET ... key = before WHERE, FROM or RETURNING),
+ * and a chunk that started later would see them and change them again; an
+ * INSERT or MERGE may add rows to later chunks; and reads (no UPDATE or
+ * DELETE in the template) add up to one consistent picture. So each such task runs in a REPEATABLE READ
+ * transaction that imports a snapshot this function exports from the
+ * caller's transaction:
  *   BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT '...';
  *   <template with the chunk>; COMMIT
- * The tasks must run while the caller's transaction lasts (call pdb_run in
- * the same statement or transaction), and a row changed by another session
- * after the snapshot makes its task fail with 40001.
- * Volatile: it exports a snapshot.
- * Errors: 22004 template NULL; 22023 template without {chunk}; 25001 called
- * in a subtransaction (pg_export_snapshot cannot export from one); those of
- * pdb_chunks.
+ * Those tasks must run while the caller's transaction lasts (call pdb_run in
+ * the same statement or transaction), a row changed by another session
+ * after the snapshot makes a writing task fail with 40001, and a durable job
+ * refuses them (pdb_job_submit).
+ * Volatile: it may sample the table and export a snapshot.
+ * Errors: 22004 template NULL; 22023 template without {chunk}; 25001 a
+ * snapshot is needed and this is a subtransaction (pg_export_snapshot cannot
+ * export from one); those of pdb_chunks.
  */
 CREATE FUNCTION @extschema@.pdb_tasks(template text, tbl regclass, chunks integer, key name DEFAULT NULL)
 RETURNS text[]
@@ -29,6 +43,8 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_key      name := key;
+    v_code     text;
     v_snapshot text;
 BEGIN
     IF template IS NULL THEN
@@ -39,10 +55,31 @@ BEGIN
             MESSAGE = 'template must contain {chunk}',
             HINT    = 'Write {chunk} where the chunk''s condition goes: UPDATE t SET v = 0 WHERE {chunk}';
     END IF;
+    IF v_key IS NULL THEN
+        SELECT a.attname INTO v_key
+          FROM pg_catalog.pg_index AS i
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = tbl AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
+           AND i.indpred IS NULL AND i.indexprs IS NULL AND (i.indisprimary OR a.attnotnull)
+           AND a.atttypid IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype,
+                              'date'::regtype, 'timestamp without time zone'::regtype,
+                              'timestamp with time zone'::regtype)
+         ORDER BY i.indisprimary DESC, a.attnum
+         LIMIT 1;
+    END IF;
+    v_code := @extschema@._pdb_code(template);
+    IF v_key IS NOT NULL AND v_key <> 'ctid'
+       AND v_code ~* E'\\m(update|delete)\\M' AND v_code !~* E'\\m(insert|merge)\\M'
+       AND v_code !~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
+                             regexp_replace(v_key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')) THEN
+        RETURN ARRAY(SELECT replace(template, '{chunk}', '(' || c.predicate || ')')
+                       FROM @extschema@.pdb_chunks(tbl, chunks, v_key) AS c
+                      ORDER BY c.chunk_id);
+    END IF;
     v_snapshot := pg_export_snapshot();
     RETURN ARRAY(SELECT format(E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT',
                                v_snapshot, replace(template, '{chunk}', '(' || c.predicate || ')'))
-                   FROM @extschema@.pdb_chunks(tbl, chunks, key) AS c
+                   FROM @extschema@.pdb_chunks(tbl, chunks, v_key) AS c
                   ORDER BY c.chunk_id);
 END
 $$;

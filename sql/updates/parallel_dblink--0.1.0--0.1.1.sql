@@ -2509,7 +2509,7 @@ COMMENT ON FUNCTION @extschema@._pdb_free_slots(name, text) IS
  * Splits a table into `chunks` WHERE-clause predicates that together match
  * every row exactly once, to run one statement per chunk in parallel.
  *
- * key NULL: ranges of heap blocks on ctid, as equal as the table's current
+ * key NULL or 'ctid': ranges of heap blocks on ctid, as equal as the table's current
  * size allows ("ctid >= '(100,0)' AND ctid < '(200,0)'"); PostgreSQL 14+
  * runs them as TID range scans, no index needed. The last chunk is open, so
  * rows in blocks added later are matched too. A partitioned table is split by
@@ -2566,7 +2566,7 @@ BEGIN
             HINT    = 'pdb_chunks splits tables, partitioned tables and materialized views.';
     END IF;
 
-    IF key IS NULL THEN
+    IF key IS NULL OR key = 'ctid' THEN
         IF v_kind = 'p' THEN
             SELECT max(pg_relation_size(t.relid)) INTO v_blocks
               FROM pg_partition_tree(tbl) AS t WHERE t.isleaf;
@@ -2712,6 +2712,142 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_close(name, text[], boolean) IS
 'internal: cancel (optionally), drain and disconnect worker connections, never raising';
+/*
+ * pdb_tasks(template text, tbl regclass, chunks integer, key name DEFAULT NULL)
+ *     RETURNS text[]
+ *
+ * One task per chunk of pdb_chunks(tbl, chunks, key): template with every
+ * {chunk} replaced by the chunk's predicate, in parentheses. So
+ *   pdb_run(pdb_tasks('UPDATE big SET v = v + 1 WHERE {chunk}', 'big', 16), 4)
+ * updates big in 16 pieces, 4 at a time, each row exactly once.
+ *
+ * key NULL means the table's primary key, else a unique NOT NULL column, of
+ * a type pdb_chunks splits in ranges (the first such, by column number);
+ * with none, or key 'ctid', the chunks are ranges of heap blocks.
+ *
+ * Key chunks of an UPDATE or DELETE that leaves the key alone are plain
+ * tasks, each in its own READ COMMITTED transaction: a row belongs to one
+ * chunk by its key for good, and a row that another session changes meanwhile is re-checked
+ * and changed once, so they work on a table that others write to, in a
+ * durable job too, and a chunk that fails with 40001 or 40P01 can be retried.
+ *
+ * Everything else needs one snapshot for exactly once: an UPDATE writes new
+ * row versions into other chunks' blocks, or key ranges when it sets the key
+ * (read from the template: SET ... key = before WHERE, FROM or RETURNING),
+ * and a chunk that started later would see them and change them again; an
+ * INSERT or MERGE may add rows to later chunks; and reads (no UPDATE or
+ * DELETE in the template) add up to one consistent picture. So each such task runs in a REPEATABLE READ
+ * transaction that imports a snapshot this function exports from the
+ * caller's transaction:
+ *   BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT '...';
+ *   <template with the chunk>; COMMIT
+ * Those tasks must run while the caller's transaction lasts (call pdb_run in
+ * the same statement or transaction), a row changed by another session
+ * after the snapshot makes a writing task fail with 40001, and a durable job
+ * refuses them (pdb_job_submit).
+ * Volatile: it may sample the table and export a snapshot.
+ * Errors: 22004 template NULL; 22023 template without {chunk}; 25001 a
+ * snapshot is needed and this is a subtransaction (pg_export_snapshot cannot
+ * export from one); those of pdb_chunks.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.pdb_tasks(template text, tbl regclass, chunks integer, key name DEFAULT NULL)
+RETURNS text[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_key      name := key;
+    v_code     text;
+    v_snapshot text;
+BEGIN
+    IF template IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'template must not be null';
+    END IF;
+    IF strpos(template, '{chunk}') = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'template must contain {chunk}',
+            HINT    = 'Write {chunk} where the chunk''s condition goes: UPDATE t SET v = 0 WHERE {chunk}';
+    END IF;
+    IF v_key IS NULL THEN
+        SELECT a.attname INTO v_key
+          FROM pg_catalog.pg_index AS i
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = tbl AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
+           AND i.indpred IS NULL AND i.indexprs IS NULL AND (i.indisprimary OR a.attnotnull)
+           AND a.atttypid IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype,
+                              'date'::regtype, 'timestamp without time zone'::regtype,
+                              'timestamp with time zone'::regtype)
+         ORDER BY i.indisprimary DESC, a.attnum
+         LIMIT 1;
+    END IF;
+    v_code := @extschema@._pdb_code(template);
+    IF v_key IS NOT NULL AND v_key <> 'ctid'
+       AND v_code ~* E'\\m(update|delete)\\M' AND v_code !~* E'\\m(insert|merge)\\M'
+       AND v_code !~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
+                             regexp_replace(v_key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')) THEN
+        RETURN ARRAY(SELECT replace(template, '{chunk}', '(' || c.predicate || ')')
+                       FROM @extschema@.pdb_chunks(tbl, chunks, v_key) AS c
+                      ORDER BY c.chunk_id);
+    END IF;
+    v_snapshot := pg_export_snapshot();
+    RETURN ARRAY(SELECT format(E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT',
+                               v_snapshot, replace(template, '{chunk}', '(' || c.predicate || ')'))
+                   FROM @extschema@.pdb_chunks(tbl, chunks, v_key) AS c
+                  ORDER BY c.chunk_id);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_tasks(text, regclass, integer, name) IS
+'One task per chunk of a table: a template with {chunk} replaced by each chunk''s predicate';
+/*
+ * pdb_job_submit(tasks text[], name text DEFAULT NULL, connstr text DEFAULT NULL)
+ *     RETURNS bigint
+ *
+ * Stores a durable job: its tasks go into pdb_job and pdb_job_task through a
+ * connection of its own (connstr, NULL for the loopback to this database), so
+ * the job exists even if the caller rolls back. Returns the job_id. The job
+ * belongs to the role that connects (the current user by default).
+ * Errors: those of pdb_run's task checks (22004, 22023, 0A000); 0A000 a task
+ * imports a snapshot (SET TRANSACTION SNAPSHOT, as pdb_tasks writes for block
+ * chunks and reads), which would be gone when the job runs; and those of the
+ * connection.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.pdb_job_submit(tasks text[], name text DEFAULT NULL, connstr text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_tasks text[] := @extschema@._pdb_tasks(tasks);
+    v_bad   integer;
+BEGIN
+    -- a snapshot lives only as long as the transaction that exported it: a
+    -- job that runs later, or resumes, could never import it
+    SELECT min(u.o)::integer INTO v_bad
+      FROM unnest(v_tasks) WITH ORDINALITY AS u(t, o)
+     WHERE strpos(lower(u.t), 'snapshot') > 0
+       AND @extschema@._pdb_code(u.t) ~* E'\\mset\\s+transaction\\s+snapshot\\M';
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+            MESSAGE = 'a durable job cannot import a snapshot',
+            DETAIL  = format('Task %s imports a snapshot (SET TRANSACTION SNAPSHOT), which ends with the '
+                             'transaction that exported it: the job could not run later or resume.', v_bad),
+            HINT    = 'Chunk an UPDATE or DELETE by a key it leaves alone: pdb_tasks(template, tbl, chunks) '
+                      'on a table with a primary key, or with key => a unique column.';
+    END IF;
+    RETURN @extschema@._pdb_autonomous(format(
+        'WITH j AS (INSERT INTO %1$s.pdb_job (name) VALUES (%2$L) RETURNING job_id),
+              t AS (INSERT INTO %1$s.pdb_job_task (job_id, task_id, task)
+                    SELECT j.job_id, u.o, u.t FROM j, unnest(%3$L::text[]) WITH ORDINALITY AS u(t, o))
+         SELECT job_id::text FROM j',
+        '@extschema@', name, v_tasks), connstr)::bigint;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_submit(text[], text, text) IS
+'Store a durable job of tasks, committed at once; returns its job_id';
 /*
  * pdb_activity: the tasks running now, one row per worker backend that
  * pdb_run labelled on this server (application_name 'pdb_run:<caller pid>',

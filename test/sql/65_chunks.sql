@@ -45,7 +45,22 @@ SELECT * FROM pdb_run(pdb_tasks('UPDATE t65.big SET v = v + 1 WHERE {chunk}', 't
 CREATE TABLE t65.key_run AS
 SELECT * FROM pdb_run(pdb_tasks('UPDATE t65.moving SET v = v + 1, id = id + 100000 WHERE {chunk}', 't65.moving', 5, 'id'), 3);
 
-SELECT plan(23);
+-- tables with a key pdb_tasks picks by itself: a primary key, a unique NOT NULL column
+CREATE TABLE t65.keyed (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
+INSERT INTO t65.keyed (id) SELECT g FROM generate_series(1, 5000) AS g;
+CREATE TABLE t65.uniq (label text, code bigint NOT NULL UNIQUE, v int NOT NULL DEFAULT 0);
+INSERT INTO t65.uniq (code) SELECT g * 3 FROM generate_series(1, 3000) AS g;
+ANALYZE t65.keyed, t65.uniq;
+-- the kind of each task pdb_tasks writes: 'plain' or 'snapshot', and what it splits on
+CREATE FUNCTION t65.kinds(tasks text[]) RETURNS text[] LANGUAGE sql AS $$
+    SELECT array_agg(DISTINCT CASE WHEN t LIKE '%SET TRANSACTION SNAPSHOT%' THEN 'snapshot' ELSE 'plain' END
+                              || CASE WHEN t LIKE '%ctid%' THEN ':ctid' ELSE ':key' END)
+      FROM unnest(tasks) AS t
+$$;
+CREATE TABLE t65.keyed_run AS
+SELECT * FROM pdb_run(pdb_tasks('UPDATE t65.keyed SET v = v + 1 WHERE {chunk}', 't65.keyed', 6), 3);
+
+SELECT plan(36);
 
 SELECT is((SELECT count(*) FROM pdb_chunks('t65.big', 7)), 7::bigint, 'exactly the chunks asked for');
 SELECT is(ARRAY(SELECT chunk_id FROM pdb_chunks('t65.big', 3) ORDER BY 1), ARRAY[1, 2, 3], 'numbered from 1');
@@ -70,6 +85,33 @@ SELECT is((SELECT array_agg(DISTINCT v) FROM t65.big), ARRAY[1], 'every row was 
 SELECT is((SELECT array_agg(DISTINCT v) FROM t65.moving), ARRAY[1], 'and by key, though rows moved between chunks');
 SELECT matches((SELECT result FROM t65.ctid_run WHERE task_id = 1), '^UPDATE \d+$',
                'a task reports its UPDATE, not the closing COMMIT');
+
+SELECT is(t65.kinds(pdb_tasks('UPDATE t65.keyed SET v = v + 1 WHERE {chunk}', 't65.keyed', 4)), ARRAY['plain:key'],
+          'an UPDATE that leaves the primary key alone: plain tasks by key, no snapshot');
+SELECT ok((SELECT bool_and(t LIKE '%(id %' OR t LIKE '%AND id %') FROM unnest(pdb_tasks(
+               'DELETE FROM t65.keyed WHERE {chunk} AND v < 0', 't65.keyed', 4)) AS t),
+          'a DELETE too, split on the primary key');
+SELECT is(t65.kinds(pdb_tasks('UPDATE t65.uniq SET v = 1 WHERE {chunk}', 't65.uniq', 3)), ARRAY['plain:key'],
+          'without a primary key, a unique NOT NULL column');
+SELECT ok((SELECT bool_and(t LIKE '%code%') FROM unnest(pdb_tasks('UPDATE t65.uniq SET v = 1 WHERE {chunk}',
+                                                                 't65.uniq', 3)) AS t),
+          'which is the one split on');
+SELECT is((SELECT count(*) FILTER (WHERE status = 'ok') FROM t65.keyed_run), 6::bigint, 'the key chunks ran');
+SELECT is((SELECT array_agg(DISTINCT v) FROM t65.keyed), ARRAY[1], 'and updated every row exactly once');
+SELECT is(t65.kinds(pdb_tasks('UPDATE t65.keyed SET v = 1, id = id + 1 WHERE {chunk}', 't65.keyed', 3)),
+          ARRAY['snapshot:key'], 'an UPDATE that sets the key: one snapshot');
+SELECT is(t65.kinds(pdb_tasks('UPDATE t65.keyed SET "id" = -id WHERE {chunk}', 't65.keyed', 3)),
+          ARRAY['snapshot:key'], 'also when the key is written as a quoted identifier');
+SELECT is(t65.kinds(pdb_tasks('UPDATE t65.keyed SET v = 0 WHERE {chunk} AND id = 7', 't65.keyed', 3)),
+          ARRAY['plain:key'], 'the key in WHERE is not a change of it');
+SELECT is(t65.kinds(pdb_tasks('SELECT count(*) FROM t65.keyed WHERE {chunk}', 't65.keyed', 3)),
+          ARRAY['snapshot:key'], 'a read: one snapshot, one consistent picture');
+SELECT is(t65.kinds(pdb_tasks('INSERT INTO t65.keyed SELECT id + 10000 FROM t65.keyed WHERE {chunk}', 't65.keyed', 3)),
+          ARRAY['snapshot:key'], 'an INSERT may add rows to later chunks: one snapshot');
+SELECT is(t65.kinds(pdb_tasks('UPDATE t65.keyed SET v = 0 WHERE {chunk}', 't65.keyed', 3, 'ctid')),
+          ARRAY['snapshot:ctid'], 'key ctid: block ranges, one snapshot');
+SELECT is(t65.kinds(pdb_tasks('UPDATE t65.big SET v = 0 WHERE {chunk}', 't65.big', 3)),
+          ARRAY['snapshot:ctid'], 'no key at all: block ranges, one snapshot');
 
 SELECT throws_ok($$SELECT pdb_tasks('UPDATE t65.big SET v = 0', 't65.big', 2)$$, '22023',
                  'template must contain {chunk}', 'a template without {chunk}: 22023');

@@ -33,7 +33,7 @@ CREATE TABLE t78.rolled_back AS SELECT t78.submit_then_roll_back() AS id;
 CREATE TABLE t78.run1 AS SELECT * FROM pdb_job_run((SELECT id FROM t78.job), 2);
 CREATE TABLE t78.run2 AS SELECT * FROM pdb_job_run((SELECT id FROM t78.job), 2);
 
-SELECT plan(17);
+SELECT plan(21);
 
 SELECT is((SELECT count(*) FROM pdb_job_tasks WHERE job_id = (SELECT id FROM t78.job)), 5::bigint,
           'pdb_job_submit stores the tasks');
@@ -66,6 +66,19 @@ SELECT throws_ok($$SELECT * FROM pdb_job_run(-1)$$, '42704', 'job -1 does not ex
 SELECT is((SELECT count(*) FROM pg_extension e, unnest(e.extconfig) AS c
             WHERE e.extname = 'parallel_dblink' AND c IN ('pdb_job'::regclass, 'pdb_job_task'::regclass)),
           2::bigint, 'pg_dump dumps the job tables');
+
+-- chunks as a durable job: key chunks are plain tasks, block chunks carry a snapshot and are refused
+CREATE TABLE t78.keyed (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
+INSERT INTO t78.keyed (id) SELECT generate_series(1, 2000);
+ANALYZE t78.keyed;
+CREATE TABLE t78.block_chunks AS SELECT pdb_tasks('UPDATE t78.t SET v = v + 1 WHERE {chunk}', 't78.t', 4) AS tasks;
+SELECT throws_ok($$SELECT pdb_job_submit((SELECT tasks FROM t78.block_chunks))$$,
+                 '0A000', 'a durable job cannot import a snapshot', 'a job of block chunks (a snapshot): 0A000');
+SELECT lives_ok($$SELECT pdb_job_submit(pdb_tasks('UPDATE t78.keyed SET v = v + 1 WHERE {chunk}', 't78.keyed', 4),
+                                        'keyed chunks')$$, 'a job of key chunks is stored');
+SELECT is(ARRAY(SELECT status FROM pdb_job_run((SELECT max(job_id) FROM pdb_jobs WHERE name = 'keyed chunks'), 2)
+                 ORDER BY task_id), ARRAY['ok', 'ok', 'ok', 'ok'], 'and runs later, in another transaction');
+SELECT is((SELECT array_agg(DISTINCT v) FROM t78.keyed), ARRAY[1], 'every row changed exactly once');
 
 SELECT * FROM finish();
 DELETE FROM pdb_job;

@@ -28,9 +28,9 @@ Contenders, each run with N connections (N = os.cpu_count() unless --conns):
   native    PostgreSQL's parallel query (max_parallel_workers_per_gather = N), one
             statement, for the read-only aggregate only
   chunk_ctid, chunk_key
-            the chunked UPDATE workload only: pdb_run(pdb_tasks(template, table, K[, 'id']), N)
-            in one statement (pdb_tasks exports the caller's snapshot, which the tasks import),
-            K = 4 * N chunks of heap blocks (ctid ranges) or of the primary key
+            the chunked UPDATE workload only: pdb_run(pdb_tasks(template, table, K, 'ctid' | 'id'), N)
+            in one statement, K = 4 * N chunks of heap blocks (ctid ranges, whose tasks import
+            the snapshot pdb_tasks exports) or of the primary key (plain READ COMMITTED tasks)
 
 Every workload runs every contender that fits it, `reps` times, the contenders
 rotated within each repetition; a contender whose median run is under FAST_S (0.1 s),
@@ -441,7 +441,7 @@ def run_gnu_parallel(bench, w):
 
 
 def run_chunks(bench, w, contender, key):
-    """pdb_run(pdb_tasks(...), N) in one statement: pdb_tasks exports the caller's snapshot."""
+    """pdb_run(pdb_tasks(...), N) in one statement (block chunks import the snapshot pdb_tasks exports)."""
     c = w.chunks
     rows, seconds, cpu = run_in_backend(
         bench, contender,
@@ -474,7 +474,7 @@ RUNNERS = {
     "pool": run_pool,
     "parallel": run_gnu_parallel,
     "native": run_native,
-    "chunk_ctid": lambda bench, w: run_chunks(bench, w, "chunk_ctid", None),
+    "chunk_ctid": lambda bench, w: run_chunks(bench, w, "chunk_ctid", "ctid"),
     "chunk_key": lambda bench, w: run_chunks(bench, w, "chunk_key", "id"),
 }
 
@@ -686,7 +686,7 @@ def chunked_update_workload(rows, parts):
         "chunked_update",
         f"`UPDATE bench.chunky SET v = v + 1` of a {rows:,}-row table (id bigint PRIMARY KEY, v int, "
         f"pad text; fillfactor 100): single UPDATE = that statement in one session, the others = "
-        f"`pdb_run(pdb_tasks('{template}', 'bench.chunky', {parts}[, 'id']), N)` in one statement, "
+        f"`pdb_run(pdb_tasks('{template}', 'bench.chunky', {parts}, 'ctid' | 'id'), N)` in one statement, "
         f"{parts} chunks of heap blocks (ctid) or of id (key); every row must end with v = 1",
         [template] * parts, rows_touched, ["serial", "chunk_ctid", "chunk_key"],
         serial_tasks=["UPDATE bench.chunky SET v = v + 1"],

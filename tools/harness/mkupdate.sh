@@ -29,7 +29,7 @@ mkdir -p sql/updates
     done
     echo
     echo '-- bodies that changed'
-    for f in _pdb_open _pdb_default_connstr _pdb_tasks _pdb_free_slots pdb_chunks _pdb_close; do
+    for f in _pdb_open _pdb_default_connstr _pdb_tasks _pdb_free_slots pdb_chunks _pdb_close pdb_tasks pdb_job_submit; do
         sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' sql/functions/$f.sql
     done
     sed 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' sql/views/pdb_activity.sql
