@@ -1,0 +1,113 @@
+"""Chunked writes on a live table: pgbench (PostgreSQL's own client) writes to pgbench_accounts
+while pdb_run updates the same table in key chunks, and while a durable job of chunks is interrupted
+and resumed. Every row is changed exactly once, and pgbench's TPC-B invariant holds afterwards.
+Each test is bounded: pgbench runs for a fixed time, every wait has a limit."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import psycopg
+import pytest
+from psycopg import errors
+
+SCALE = 2            # 200,000 accounts
+PGBENCH_SECONDS = 12
+CHUNKS = 8
+
+
+@pytest.fixture
+def bank(dsn):
+    """pgbench's tables, fresh, with a column the chunked updates count in."""
+    subprocess.run([pgbench(), "-i", "-q", "-s", str(SCALE), "-d", dsn], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("ALTER TABLE pgbench_accounts ADD COLUMN touched int NOT NULL DEFAULT 0")
+        c.execute("ANALYZE pgbench_accounts")
+    yield dsn
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("DROP TABLE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
+
+
+def pgbench():
+    found = shutil.which("pgbench")
+    assert found, "pgbench is not installed (it comes with the PostgreSQL server package)"
+    return found
+
+
+class Traffic:
+    """pgbench's TPC-B transactions on 4 clients for PGBENCH_SECONDS, in the background."""
+
+    def __init__(self, dsn):
+        # its output goes to a file: a pipe nobody reads would fill and stop pgbench mid-transaction
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([pgbench(), "-n", "-c", "4", "-j", "2", "-T", str(PGBENCH_SECONDS), "-d", dsn],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, PGOPTIONS=""))
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def finish(self):
+        try:
+            self.proc.wait(timeout=PGBENCH_SECONDS + 30)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        self.log.seek(0)
+        out = self.log.read()
+        assert self.proc.returncode == 0, out
+        return out
+
+
+def invariant(conn):
+    """TPC-B: the sums of abalance, bbalance, tbalance and the history's deltas agree."""
+    return conn.execute("SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(bbalance) FROM pgbench_branches),"
+                        "       (SELECT sum(tbalance) FROM pgbench_tellers), (SELECT coalesce(sum(delta), 0) FROM pgbench_history),"
+                        "       (SELECT count(*) FROM pgbench_history)").fetchone()
+
+
+def touched(conn):
+    return conn.execute("SELECT array_agg(DISTINCT touched), count(*) FROM pgbench_accounts").fetchone()
+
+
+def test_chunked_update_under_pgbench(bank, conn):
+    traffic = Traffic(bank)
+    time.sleep(1)  # pgbench's clients are writing
+    rows = conn.execute(
+        "SELECT status, sqlstate, count(*) FROM pdb_run(pdb_tasks("
+        "  'UPDATE pgbench_accounts SET touched = touched + 1 WHERE {chunk}', 'pgbench_accounts', %s), 2,"
+        "  retries => 3) GROUP BY 1, 2", (CHUNKS,)).fetchall()
+    assert traffic.running(), "pgbench ended before the chunks did: the test proves nothing"
+    out = traffic.finish()
+    assert rows == [("ok", None, CHUNKS)]
+    assert touched(conn) == ([1], SCALE * 100000), "a row was changed other than once"
+    a, b, t, h, n = invariant(conn)
+    assert a == b == t == h and n > 0, out
+
+
+def test_chunk_job_interrupted_and_resumed_under_pgbench(bank, conn):
+    tasks = conn.execute("SELECT pdb_tasks('UPDATE pgbench_accounts SET touched = touched + 1, "
+                         "abalance = abalance WHERE {chunk}', 'pgbench_accounts', %s)", (CHUNKS * 2,)).fetchone()[0]
+    assert not any("SNAPSHOT" in t for t in tasks)
+    job = conn.execute("SELECT pdb_job_submit(%s, 'live chunks')", (tasks,)).fetchone()[0]
+    traffic = Traffic(bank)
+    time.sleep(1)
+    # interrupted: the caller's statement_timeout cancels the run part way
+    conn.execute("SET statement_timeout = '150ms'")
+    with pytest.raises(errors.QueryCanceled):
+        conn.execute("SELECT count(*) FROM pdb_job_run(%s, 2)", (job,))
+    conn.execute("RESET statement_timeout")
+    done_first = conn.execute("SELECT done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0]
+    # resumed until done
+    for _ in range(5):
+        conn.execute("SELECT count(*) FROM pdb_job_run(%s, 2, retries => 3)", (job,))
+        if conn.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done":
+            break
+    assert traffic.running(), "pgbench ended before the job did: the test proves nothing"
+    out = traffic.finish()
+    assert done_first < CHUNKS * 2, "the interruption came too late to interrupt anything"
+    assert conn.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done"
+    assert touched(conn) == ([1], SCALE * 100000), "a row was changed other than once"
+    a, b, t, h, n = invariant(conn)
+    assert a == b == t == h and n > 0, out
