@@ -39,6 +39,7 @@ def debian_packages(major):
         "make",
         "git",
         "parallel",
+        "sqlsmith",
         "python3-venv",
         "ca-certificates",
     ]
