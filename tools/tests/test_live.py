@@ -1,16 +1,21 @@
 """Chunked writes on a live table: pgbench (PostgreSQL's own client) writes to pgbench_accounts
 while pdb_run updates the same table in key chunks, and while a durable job of chunks is interrupted
-and resumed. Every row is changed exactly once, and pgbench's TPC-B invariant holds afterwards.
+and resumed, and a chunk job on a server that crashes and restarts. Every row is changed exactly once,
+and pgbench's TPC-B invariant holds afterwards.
 Each test is bounded: pgbench runs for a fixed time, every wait has a limit."""
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
 import psycopg
 import pytest
 from psycopg import errors
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from harness.cluster import Cluster  # noqa: E402
 
 SCALE = 2            # 200,000 accounts
 PGBENCH_SECONDS = 12
@@ -111,3 +116,37 @@ def test_chunk_job_interrupted_and_resumed_under_pgbench(bank, conn):
     assert touched(conn) == ([1], SCALE * 100000), "a row was changed other than once"
     a, b, t, h, n = invariant(conn)
     assert a == b == t == h and n > 0, out
+
+
+def test_chunk_job_survives_a_server_restart():
+    """A durable job of key chunks on a cluster of its own, crashed (immediate stop) while the job
+    runs, restarted, resumed: every row changed exactly once."""
+    with Cluster("pdb-live") as cluster:
+        dsn = cluster.dsn()
+        subprocess.run([pgbench(), "-i", "-q", "-s", "1", "-d", dsn], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("CREATE EXTENSION parallel_dblink CASCADE")
+            c.execute("ALTER TABLE pgbench_accounts ADD COLUMN touched int NOT NULL DEFAULT 0")
+            c.execute("ANALYZE pgbench_accounts")
+            job = c.execute("SELECT pdb_job_submit(pdb_tasks('UPDATE pgbench_accounts SET touched = touched + 1 "
+                            "WHERE {chunk}; SELECT pg_sleep(0.3)', 'pgbench_accounts', 20), 'restart')").fetchone()[0]
+        caller = subprocess.Popen(["psql", "-X", "-q", "-d", dsn, "-c", f"SELECT count(*) FROM pdb_job_run({job}, 2)"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.2)  # some chunks are done, two are running
+            cluster.crash()
+            caller.wait(timeout=30)
+        finally:
+            if caller.poll() is None:
+                caller.kill()
+        cluster.restart()
+        with psycopg.connect(dsn, autocommit=True) as c:
+            done_before = c.execute("SELECT done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0]
+            for _ in range(3):
+                c.execute("SELECT count(*) FROM pdb_job_run(%s, 2)", (job,))
+                if c.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done":
+                    break
+            assert 0 < done_before < 20, f"the crash came at {done_before} of 20 chunks done"
+            assert c.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done"
+            assert touched(c) == ([1], 100000), "a row was changed other than once"
