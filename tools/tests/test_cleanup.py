@@ -214,13 +214,15 @@ def test_progress_notices(conn):
     assert notices == [], "progress is off by default"
 
 
-def caller_gone_after_client_killed(dsn, admin, tasks, options):
-    """Run pdb_run(tasks, 2) from a psql client, SIGKILL that client once both tasks run, and
-    return the seconds until the caller's backend and its workers are all gone (at most 40)."""
+def caller_gone_after_client_killed(dsn, admin, tasks, options, progress=False, caller_only=False):
+    """Run pdb_run(tasks, 2[, progress => true]) from a psql client, SIGKILL that client once both tasks
+    run, and return the seconds until the caller's backend and its workers are all gone (at most 40);
+    with caller_only, until the caller's backend is gone (its workers are then ended)."""
     env = dict(os.environ, PGOPTIONS=options)
     client = subprocess.Popen(["psql", "-X", "-q", "-d", dsn,
-                               "-c", "SELECT * FROM pdb_run(ARRAY[%s], 2)" % ", ".join(
-                                   "'%s'" % t.replace("'", "''") for t in tasks)],
+                               "-c", "SELECT * FROM pdb_run(ARRAY[%s], 2%s)" % (", ".join(
+                                   "'%s'" % t.replace("'", "''") for t in tasks),
+                                   ", progress => true" if progress else "")],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         caller = wait_for(lambda: admin.execute(
@@ -233,10 +235,14 @@ def caller_gone_after_client_killed(dsn, admin, tasks, options):
         client.send_signal(signal.SIGKILL)
         killed = time.monotonic()
         gone = wait_for(lambda: not admin.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE pid = %s OR application_name ~ %s",
-            (pid, label(pid))).fetchall(), timeout=40, step=0.1)
+            "SELECT 1 FROM pg_stat_activity WHERE pid = %s OR (application_name ~ %s AND NOT %s)",
+            (pid, label(pid), caller_only)).fetchall(), timeout=40, step=0.1)
+        took = time.monotonic() - killed
         assert gone, "the caller or a worker is still there 40 s after its client vanished"
-        return time.monotonic() - killed
+        if caller_only:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name ~ %s",
+                          (label(pid),))
+        return took
     finally:
         client.kill()
         client.wait()
@@ -246,7 +252,8 @@ def test_vanished_client(dsn, admin):
     """With client_connection_check_interval on for the caller's session (PostgreSQL 14+), within a
     few seconds of its client vanishing the caller's backend ends, and with it its connections, and the
     workers stop their tasks. Without the check (PostgreSQL 13, or the setting off) the caller only
-    notices when it writes to its client, after every task has ended; then nothing is left behind."""
+    notices when it writes to its client: after every task has ended, or at its next progress notice
+    with progress => true; then nothing is left behind."""
     if admin.info.server_version >= 140000:
         took = caller_gone_after_client_killed(dsn, admin, ["SELECT pg_sleep(25)", "SELECT pg_sleep(26)"],
                                                "-c client_connection_check_interval=1000")
@@ -255,3 +262,9 @@ def test_vanished_client(dsn, admin):
     took = caller_gone_after_client_killed(dsn, admin, ["SELECT pg_sleep(4)", "SELECT pg_sleep(4.5)"], "")
     print(f"check off: {took:.1f} s, the tasks take 4.5 s")
     assert 3 < took < 20, f"{took:.1f} s"
+    # on every version: progress => true sends a NOTICE every 5 seconds, and sending it finds the client gone
+    # (on 13 the workers then run their task to its end: only the caller is timed there)
+    took = caller_gone_after_client_killed(dsn, admin, ["SELECT pg_sleep(25)", "SELECT pg_sleep(26)"], "",
+                                           progress=True, caller_only=admin.info.server_version < 140000)
+    print(f"progress => true: {took:.1f} s")
+    assert took < 10, f"{took:.1f} s to notice a vanished client through progress notices"

@@ -118,6 +118,35 @@ def test_chunk_job_interrupted_and_resumed_under_pgbench(bank, conn):
     assert a == b == t == h and n > 0, out
 
 
+def test_maintenance_and_atomic_calls_under_pgbench(bank, conn):
+    """VACUUM, ANALYZE and CREATE INDEX tasks, then atomic calls that each move money the TPC-B way
+    (account, teller, branch, history: all or nothing), while pgbench runs."""
+    traffic = Traffic(bank)
+    time.sleep(1)
+    maintenance = conn.execute(
+        "SELECT array_agg(status || ':' || result ORDER BY task_id) FROM pdb_run(ARRAY["
+        "  'VACUUM (ANALYZE) pgbench_accounts', 'VACUUM pgbench_tellers', 'ANALYZE pgbench_branches',"
+        "  'CREATE INDEX live_accounts_bid ON pgbench_accounts (bid)'], 2)").fetchone()[0]
+    transfer = ["UPDATE pgbench_accounts SET abalance = abalance + {d} WHERE aid = {a}",
+                "UPDATE pgbench_tellers SET tbalance = tbalance + {d} WHERE tid = {t}",
+                "UPDATE pgbench_branches SET bbalance = bbalance + {d} WHERE bid = 1",
+                "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ({t}, 1, {a}, {d}, now())"]
+    outcomes = []
+    for k in range(10):
+        tasks = [t.format(d=k + 1, a=1000 + k, t=k % 10 + 1) for t in transfer]
+        outcomes.append(conn.execute("SELECT array_agg(DISTINCT status) FROM pdb_run(%s, 2, atomic => true)",
+                                     (tasks,)).fetchone()[0])
+    assert traffic.running(), "pgbench ended before the tasks did: the test proves nothing"
+    out = traffic.finish()
+    print(f"maintenance {maintenance}; atomic calls: {sum(o == ['ok'] for o in outcomes)} of 10 committed")
+    assert maintenance == ["ok:VACUUM", "ok:VACUUM", "ok:ANALYZE", "ok:CREATE INDEX"]
+    # each atomic call took effect whole (ok) or not at all (an error and the others rolled back)
+    assert all(o == ["ok"] or "ok" not in o for o in outcomes), outcomes
+    assert conn.execute("SELECT count(*) FROM pg_prepared_xacts").fetchone()[0] == 0
+    a, b, t, h, n = invariant(conn)
+    assert a == b == t == h and n > 0, out
+
+
 def test_chunk_job_survives_a_server_restart():
     """A durable job of key chunks on a cluster of its own, crashed (immediate stop) while the job
     runs, restarted, resumed: every row changed exactly once."""
