@@ -57,10 +57,26 @@ CREATE FUNCTION t65.kinds(tasks text[]) RETURNS text[] LANGUAGE sql AS $$
                               || CASE WHEN t LIKE '%ctid%' THEN ':ctid' ELSE ':key' END)
       FROM unnest(tasks) AS t
 $$;
+-- the first call of it in the database fails with a deadlock (40P01); every later call passes
+CREATE SEQUENCE t65.calls;
+CREATE FUNCTION t65.deadlock_once() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF nextval('t65.calls') = 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'deadlock_detected', MESSAGE = 'deadlock detected (for the test)';
+    END IF;
+    RETURN true;
+END
+$$;
+CREATE TABLE t65.again (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
+INSERT INTO t65.again (id) SELECT g FROM generate_series(1, 3000) AS g;
+ANALYZE t65.again;
+CREATE TABLE t65.again_run AS
+SELECT * FROM pdb_run(pdb_tasks('UPDATE t65.again SET v = v + 1 WHERE {chunk} AND t65.deadlock_once()',
+                                't65.again', 4), 1, retries => 2);
 CREATE TABLE t65.keyed_run AS
 SELECT * FROM pdb_run(pdb_tasks('UPDATE t65.keyed SET v = v + 1 WHERE {chunk}', 't65.keyed', 6), 3);
 
-SELECT plan(36);
+SELECT plan(38);
 
 SELECT is((SELECT count(*) FROM pdb_chunks('t65.big', 7)), 7::bigint, 'exactly the chunks asked for');
 SELECT is(ARRAY(SELECT chunk_id FROM pdb_chunks('t65.big', 3) ORDER BY 1), ARRAY[1, 2, 3], 'numbered from 1');
@@ -98,6 +114,9 @@ SELECT ok((SELECT bool_and(t LIKE '%code%') FROM unnest(pdb_tasks('UPDATE t65.un
           'which is the one split on');
 SELECT is((SELECT count(*) FILTER (WHERE status = 'ok') FROM t65.keyed_run), 6::bigint, 'the key chunks ran');
 SELECT is((SELECT array_agg(DISTINCT v) FROM t65.keyed), ARRAY[1], 'and updated every row exactly once');
+SELECT is(ARRAY(SELECT status || ':' || attempts FROM t65.again_run ORDER BY task_id),
+          ARRAY['ok:2', 'ok:1', 'ok:1', 'ok:1'], 'a key chunk that failed with 40P01 succeeds on retry');
+SELECT is((SELECT array_agg(DISTINCT v) FROM t65.again), ARRAY[1], 'and its rows were changed once');
 SELECT is(t65.kinds(pdb_tasks('UPDATE t65.keyed SET v = 1, id = id + 1 WHERE {chunk}', 't65.keyed', 3)),
           ARRAY['snapshot:key'], 'an UPDATE that sets the key: one snapshot');
 SELECT is(t65.kinds(pdb_tasks('UPDATE t65.keyed SET "id" = -id WHERE {chunk}', 't65.keyed', 3)),
