@@ -76,6 +76,14 @@ def touched(conn):
     return conn.execute("SELECT array_agg(DISTINCT touched), count(*) FROM pgbench_accounts").fetchone()
 
 
+def resume_until_done(conn, job, tries=5):
+    """pdb_job_run again until the job is done (each run does what is left), at most tries times."""
+    for _ in range(tries):
+        conn.execute("SELECT count(*) FROM pdb_job_run(%s, 2, retries => 3)", (job,))
+        if conn.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done":
+            return
+
+
 def test_chunked_update_under_pgbench(bank, conn):
     traffic = Traffic(bank)
     time.sleep(1)  # pgbench's clients are writing
@@ -104,11 +112,7 @@ def test_chunk_job_interrupted_and_resumed_under_pgbench(bank, conn):
         conn.execute("SELECT count(*) FROM pdb_job_run(%s, 2)", (job,))
     conn.execute("RESET statement_timeout")
     done_first = conn.execute("SELECT done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0]
-    # resumed until done
-    for _ in range(5):
-        conn.execute("SELECT count(*) FROM pdb_job_run(%s, 2, retries => 3)", (job,))
-        if conn.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done":
-            break
+    resume_until_done(conn, job)
     assert traffic.running(), "pgbench ended before the job did: the test proves nothing"
     out = traffic.finish()
     assert done_first < CHUNKS * 2, "the interruption came too late to interrupt anything"
@@ -172,10 +176,7 @@ def test_chunk_job_survives_a_server_restart():
         cluster.restart()
         with psycopg.connect(dsn, autocommit=True) as c:
             done_before = c.execute("SELECT done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0]
-            for _ in range(3):
-                c.execute("SELECT count(*) FROM pdb_job_run(%s, 2)", (job,))
-                if c.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done":
-                    break
+            resume_until_done(c, job)
             assert 0 < done_before < 20, f"the crash came at {done_before} of 20 chunks done"
             assert c.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done"
             assert touched(c) == ([1], 100000), "a row was changed other than once"
