@@ -2,7 +2,7 @@
 /*
  * Bind the calls made for every task to dblink's schema.
  *
- * _pdb_run and _pdb_fetch call dblink_send_query, dblink_is_busy and
+ * _pdb_run calls dblink_send_query, dblink_is_busy and
  * dblink_get_result several times per task. The sources write these calls as
  * "@dblink@".dblink_...(...), next to a constant '@dblink@'; this block
  * re-creates every function of the extension that has them with the schema

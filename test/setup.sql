@@ -35,6 +35,31 @@ LANGUAGE sql AS $$
      WHERE c LIKE 'pdb\_' || pg_backend_pid() || '\_%'
 $$;
 
+-- Run sql (as role, when not NULL) and return the error it raises, as
+-- {sqlstate, message, detail, hint, context}; NULL when it raises none.
+CREATE FUNCTION pg_temp.error_of(role text, sql text) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_state   text;
+    v_message text;
+    v_detail  text;
+    v_hint    text;
+    v_context text;
+BEGIN
+    IF role IS NOT NULL THEN
+        PERFORM set_config('role', role, true);
+    END IF;
+    EXECUTE sql;
+    PERFORM set_config('role', 'none', true);
+    RETURN NULL;
+EXCEPTION WHEN query_canceled OR others THEN
+    GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                            v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT,
+                            v_context = PG_EXCEPTION_CONTEXT;
+    RETURN ARRAY[v_state, v_message, v_detail, v_hint, v_context];
+END
+$$;
+
 -- Run sql as role (SET LOCAL ROLE, undone on return): 'ok:<first column>' or 'error:<SQLSTATE>'.
 CREATE FUNCTION pg_temp.as_role(role text, sql text) RETURNS text
 LANGUAGE plpgsql AS $$

@@ -14,6 +14,9 @@
                                  a client pool, GNU parallel and native parallel query;
                                  writes bench/results.json, results.md, chart.png;
                                  --only W1,W2 runs those workloads and prints their table
+    python3 tools/pdb.py ab --base REV   pdb_run of revision REV against the working tree's,
+                                 side by side on one throwaway cluster (no-loss check
+                                 of a refactoring): wall time and coordinator CPU
     python3 tools/pdb.py check-meta   META.json against PGXN Meta Spec 1.0.0 and the control file
     python3 tools/pdb.py dist    make dist (git archive zip)
 
@@ -213,6 +216,11 @@ def cmd_bench(args):
     return bench.main(quick=args.quick, conns=args.conns, only=only)
 
 
+def cmd_ab(args):
+    from harness import ab
+    return ab.main(args.base, reps=args.reps)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -231,12 +239,15 @@ def main():
                          help="run only these workloads and print their table; bench/ is left as it is")
     bench_p.add_argument("--no-install", dest="install", action="store_false",
                          help="use the installed extension, skip make install")
+    ab_p = sub.add_parser("ab", help="pdb_run of another revision against the working tree's, side by side")
+    ab_p.add_argument("--base", required=True, metavar="REV", help="the git revision to compare with")
+    ab_p.add_argument("--reps", type=int, default=7, help="runs of each workload on each (default 7)")
     sub.add_parser("check-meta", help="validate META.json")
     sub.add_parser("dist", help="build the PGXN zip")
     sub.add_parser("freeze", help="freeze the install script of the control file's version as released")
     args = parser.parse_args()
     start = time.time()
-    if args.command in ("test", "demo", "bench"):
+    if args.command in ("test", "demo", "bench", "ab"):
         env.ensure_debian_packages()
         env.enter_venv()   # from here on, this program runs in the project's virtual environment
         env.ensure_python_packages(env.BENCH_PACKAGES if args.command == "bench" else env.PYTHON_PACKAGES)
@@ -246,6 +257,8 @@ def main():
         rc = cmd_demo(args)
     elif args.command == "bench":
         rc = cmd_bench(args)
+    elif args.command == "ab":
+        rc = cmd_ab(args)
     elif args.command == "freeze":
         from harness import updates
         rc = 0 if run(["make"], stdout=subprocess.DEVNULL).returncode == 0 else 1

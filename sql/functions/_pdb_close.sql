@@ -21,7 +21,7 @@ DECLARE
     v_left     text[] := conns;
     v_still    text[];
     v_busy     integer;
-    v_fetch    record;
+    v_rows     bigint;
     v_conn     text;
 BEGIN
     BEGIN
@@ -37,8 +37,14 @@ BEGIN
                 IF v_busy = 1 THEN
                     v_still := v_still || v_conn;
                 ELSE
-                    v_fetch := @extschema@._pdb_fetch(dblink_schema, v_conn);
-                    IF v_fetch.kind <> 'empty' THEN
+                    -- consume one result: rows, or an error, mean there may be more
+                    BEGIN
+                        EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1, true) AS r(v text)',
+                                       dblink_schema) INTO v_rows USING v_conn;
+                    EXCEPTION WHEN others THEN
+                        v_rows := 1;  -- a remote error, or a result of several columns
+                    END;
+                    IF v_rows > 0 THEN
                         v_still := v_still || v_conn;
                     END IF;
                 END IF;

@@ -8,7 +8,8 @@
  * backend pid when the worker is a backend of this server, else NULL (pdb_run
  * watches local workers for lock waits on its caller).
  * Errors: those of dblink_connect (08001, 2F003 "password is required", ...),
- * with every password masked (_pdb_mask); 53300 when the server refused the
+ * with every password masked (_pdb_mask), a 2F003 with a HINT that says how a
+ * role without superuser connects; 53300 when the server refused the
  * connection for want of a free slot (recognised by libpq's English message);
  * those of _pdb_prepare. The caller closes what is left open.
  */
@@ -33,6 +34,12 @@ BEGIN
                                 ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
         IF ex_detail ~ '(too many clients|too many connections for|remaining connection slots are reserved)' THEN
             ex_state := '53300';
+        ELSIF ex_state = '2F003' THEN
+            ex_hint := concat_ws(' ', nullif(ex_hint, ''),
+                                 'A role without superuser must connect with a password: give connstr with '
+                                 'password=..., or name a dblink_fdw foreign server with a user mapping for the '
+                                 'role that has one; for the default connection to this database, set '
+                                 'parallel_dblink.loopback to either.');
         END IF;
         PERFORM @extschema@._pdb_raise(ex_state, @extschema@._pdb_mask(ex_message, connstr),
                                        @extschema@._pdb_mask(ex_detail, connstr),

@@ -21,19 +21,12 @@ CREATE FUNCTION @extschema@.pdb_broadcast(task text,
                                           progress boolean DEFAULT false,
                                           atomic boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
-LANGUAGE plpgsql
+LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    IF task IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-            MESSAGE = 'task must not be null';
-    END IF;
-    RETURN QUERY
-        SELECT * FROM @extschema@.pdb_run_at(array_fill(task, ARRAY[coalesce(cardinality(targets), 0)]), targets,
-                                             1, 1, fail_fast, task_timeout, retries, setup, progress, atomic);
-END
+    SELECT * FROM @extschema@.pdb_run_at(@extschema@._pdb_repeat(task, targets), targets,
+                                         1, 1, fail_fast, task_timeout, retries, setup, progress, atomic)
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean) IS

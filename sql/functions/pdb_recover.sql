@@ -81,7 +81,7 @@ BEGIN
                 END IF;
                 -- where to connect; NULL (visited by nobody) where the password was masked
                 v_conns := ARRAY(SELECT CASE WHEN strpos(x.c, c_mask) > 0 THEN NULL
-                                             ELSE coalesce(x.c, @extschema@._pdb_default_connstr()) END
+                                             ELSE @extschema@._pdb_connstr(x.c) END
                                    FROM unnest(coalesce(targets, v_run.targets)) WITH ORDINALITY AS x(c, o)
                                   ORDER BY x.o);
                 FOR v_i IN 1..cardinality(v_names) LOOP

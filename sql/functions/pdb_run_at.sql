@@ -34,31 +34,13 @@ CREATE FUNCTION @extschema@.pdb_run_at(tasks text[],
                                        progress boolean DEFAULT false,
                                        atomic boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
-LANGUAGE plpgsql
+LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    IF targets IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-            MESSAGE = 'targets must not be null',
-            HINT    = 'A NULL element of targets means this database; the array itself is required.';
-    END IF;
-    IF array_ndims(targets) > 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'targets must be a one-dimensional array',
-            DETAIL  = format('The array has %s dimensions.', array_ndims(targets));
-    END IF;
-    IF cardinality(tasks) IS DISTINCT FROM cardinality(targets) AND tasks IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'tasks and targets must have the same length',
-            DETAIL  = format('There are %s tasks and %s targets.', cardinality(tasks), cardinality(targets)),
-            HINT    = 'targets[i] is where tasks[i] runs; pdb_broadcast runs one task on every target.';
-    END IF;
-    RETURN QUERY
-        SELECT * FROM @extschema@._pdb_run(tasks, targets, max_conns, batch_size, fail_fast, task_timeout,
-                                           retries, setup, progress, false, atomic, 'pdb_run_at');
-END
+    SELECT * FROM @extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns, batch_size,
+                                       fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
+                                       'pdb_run_at')
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) IS

@@ -11,6 +11,63 @@ DROP FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, 
 DROP FUNCTION @extschema@._pdb_fetch(name, text);
 
 /*
+ * The engine's own types (internal): the values that cross from one phase of
+ * _pdb_run to the next. Each phase returns one of them; _pdb_run unpacks it
+ * into plain local arrays for its event loop.
+ *
+ * _pdb_outcome: how a task ended, and the one shape a failure travels in
+ * between the engine's functions (a connection that could not be opened, a
+ * target that cannot be used, a result read as an error): status ('ok',
+ * 'error', 'timeout', 'cancelled', 'skipped', 'rolled back', 'prepared') and
+ * the error's sqlstate, message, detail and hint.
+ *
+ * _pdb_plan: what runs where (_pdb_plan()). Tasks are grouped by target, each
+ * target's in task order, and numbered by position: positions
+ * first_pos[d]..last_pos[d] are target d's, so a unit of work (one task, or a
+ * batch) is a run of consecutive positions.
+ *
+ * _pdb_pool: the connections opened for a plan (_pdb_open_pool()); _pdb_opened:
+ * one of them (_pdb_try_open()).
+ */
+CREATE TYPE @extschema@._pdb_outcome AS (
+    status   text,
+    sqlstate text,
+    error    text,
+    detail   text,
+    hint     text
+);
+
+CREATE TYPE @extschema@._pdb_plan AS (
+    tasks     text[],     -- position -> the task
+    task_no   integer[],  -- position -> task number
+    pos       integer[],  -- task number -> position
+    tgt       integer[],  -- position -> target number
+    stateful  boolean[],  -- position -> what _pdb_classify says of the task
+    batchable boolean[],
+    single    boolean[],
+    tag       text[],
+    connstr   text[],     -- target -> its connection string (NULL made the loopback one)
+    masked    text[],     -- target -> as reported: passwords masked, NULL for this database
+    first_pos integer[],  -- target -> its positions
+    last_pos  integer[],
+    wanted    integer[]   -- target -> connections it can use (max_conns, at most one per task)
+);
+
+CREATE TYPE @extschema@._pdb_pool AS (
+    conn    text[],                         -- slot -> dblink connection name
+    tgt     integer[],                      -- slot -> target number
+    pid     integer[],                      -- slot -> the worker's pid when it is a backend of this server
+    state   text[],                         -- slot -> 'idle', or 'dead' when it could not be opened
+    slots   integer[],                      -- target -> live connections
+    failure @extschema@._pdb_outcome[]      -- target -> why it is unusable (NULL: it is not)
+);
+
+CREATE TYPE @extschema@._pdb_opened AS (
+    pid     integer,                        -- the worker's pid when it is a backend of this server
+    failure @extschema@._pdb_outcome        -- why it could not be opened (NULL: it is open)
+);
+
+/*
  * pdb_result, pdb_target_result: the rows of pdb_run and pdb_job_run, and of
  * pdb_run_at and pdb_broadcast (the same, then target). Declared once here so
  * that every function returns the same columns, and so that callers can
@@ -187,7 +244,7 @@ COMMENT ON FUNCTION @extschema@._pdb_batch(text[], text[], text) IS
  *             SQLSTATE, hence 08006, while the connection's own message is 'OK');
  *   NULL      not about conn's result (a local cancel, any local error): the
  *             caller re-raises it unchanged.
- * Shared by _pdb_fetch and the loop of _pdb_run, which reads results inline.
+ * Used by the loop of _pdb_run, which reads results inline.
  */
 CREATE FUNCTION @extschema@._pdb_result_error(dblink_schema name, conn text, sqlstate text, context text,
                                               OUT kind text, OUT lost boolean)
@@ -217,86 +274,6 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_result_error(name, text, text, text) IS
 'internal: whether an error caught reading a worker''s result is the remote statement''s';
-
-/*
- * _pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
- *            OUT kind text, OUT value text, OUT err_sqlstate text,
- *            OUT err_message text, OUT err_detail text, OUT err_hint text,
- *            OUT ended boolean, OUT lost boolean)
- *
- * Consumes exactly one result of the query running on conn; call it only when
- * dblink_is_busy(conn) = 0 so it never blocks. With and_end, for a query of
- * one statement, whose end follows its result at once, it also consumes that
- * end when the result was read (kind 'row' or 'empty'): then ended is true,
- * the connection is idle, and 'empty' was the statement's own result (one
- * column, no rows). One call instead of two per task. kind says what it was:
- *   'row'   a command (value = its tag, e.g. 'INSERT 0 2') or rows of one
- *           column (value = first column of the first row, as text);
- *   'novalue' a result with no single value: rows of several columns (dblink
- *           needs the column count in advance) or an empty query string;
- *   'empty' nothing: either the end of the query's results or a result of one
- *           column and no rows; dblink cannot tell these apart, pdb_run can;
- *   'error' the remote statement failed: err_* hold its SQLSTATE, message,
- *           detail and hint.
- * A remote error is recognised by dblink's context line naming conn, so a
- * remote 57014 or 42804 is reported, while a local cancel or any local error
- * is re-raised unchanged (_pdb_result_error tells which). A remote error while
- * reading the end (the connection lost) is kind 'error', like the end read by
- * a call of its own. lost is true when the error says the worker is gone.
- * _pdb_run reads results inline while dblink is where it was at install (a
- * call of this function costs about 6 us per task) and calls it otherwise.
- */
-CREATE FUNCTION @extschema@._pdb_fetch(dblink_schema name, conn text, and_end boolean DEFAULT false,
-                                       OUT kind text, OUT value text,
-                                       OUT err_sqlstate text, OUT err_message text,
-                                       OUT err_detail text, OUT err_hint text,
-                                       OUT ended boolean, OUT lost boolean)
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_rows     bigint;
-    ex_context text;
-BEGIN
-    ended := false;  -- (true only once the end is read too; a variable keeps it through an error)
-    lost  := false;
-    -- static calls while dblink is where it was at install (sql/bind_dblink.sql)
-    IF dblink_schema = '@dblink@' THEN
-        SELECT r.v INTO value FROM "@dblink@".dblink_get_result(conn, true) AS r(v text) LIMIT 1;
-    ELSE
-        EXECUTE format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', dblink_schema)
-            INTO value USING conn;
-    END IF;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    kind := CASE WHEN v_rows > 0 THEN 'row' ELSE 'empty' END;
-    IF and_end THEN
-        IF dblink_schema = '@dblink@' THEN
-            PERFORM FROM "@dblink@".dblink_get_result(conn, true) AS r(v text);
-        ELSE
-            EXECUTE format('SELECT FROM %I.dblink_get_result($1, true) AS r(v text)', dblink_schema) USING conn;
-        END IF;
-        ended := true;
-    END IF;
-EXCEPTION WHEN query_canceled OR others THEN
-    GET STACKED DIAGNOSTICS err_sqlstate = RETURNED_SQLSTATE,
-                            err_message  = MESSAGE_TEXT,
-                            err_detail   = PG_EXCEPTION_DETAIL,
-                            err_hint     = PG_EXCEPTION_HINT,
-                            ex_context   = PG_EXCEPTION_CONTEXT;
-    value := NULL;
-    SELECT e.kind, e.lost INTO kind, lost
-      FROM @extschema@._pdb_result_error(dblink_schema, conn, err_sqlstate, ex_context) AS e;
-    IF kind IS NULL THEN
-        RAISE;
-    ELSIF kind = 'novalue' THEN
-        err_sqlstate := NULL; err_message := NULL; err_detail := NULL; err_hint := NULL;
-    END IF;
-END
-$$;
-
-COMMENT ON FUNCTION @extschema@._pdb_fetch(name, text, boolean) IS
-'internal: consume one result of a worker connection without blocking';
 
 /*
  * _pdb_prepare(dblink_schema name, conn text, setup text[],
@@ -593,19 +570,20 @@ COMMENT ON FUNCTION @extschema@._pdb_atomic_end(name, uuid, text[], boolean) IS
 
 /*
  * _pdb_try_open(dblink_schema name, conn text, connstr text, setup text[],
- *               call_id bigint, slot integer, raise_errors boolean,
- *               OUT pid integer, OUT failure jsonb)
+ *               call_id bigint, slot integer, raise_errors boolean)
+ *     RETURNS _pdb_opened (pid integer, failure _pdb_outcome)
  *
  * _pdb_open, for a slot of a pool: on success pid is what _pdb_open returns
  * (the worker's pid when it is a backend of this server) and failure is NULL.
  * When the connection or its setup fails: with raise_errors the error is
  * raised as _pdb_open raised it (pdb_run); without, the half-open connection
- * is closed and failure holds its sqlstate, message, detail and hint (pdb_run_at
- * and pdb_broadcast then fail that target's tasks and carry on).
+ * is closed and failure is its outcome: 'error' with its sqlstate, message,
+ * detail and hint (pdb_run_at and pdb_broadcast then fail that target's tasks
+ * and carry on).
  */
 CREATE FUNCTION @extschema@._pdb_try_open(dblink_schema name, conn text, connstr text, setup text[],
-                                          call_id bigint, slot integer, raise_errors boolean,
-                                          OUT pid integer, OUT failure jsonb)
+                                          call_id bigint, slot integer, raise_errors boolean)
+RETURNS @extschema@._pdb_opened
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -615,8 +593,10 @@ DECLARE
     ex_message text;
     ex_detail  text;
     ex_hint    text;
+    v_opened   @extschema@._pdb_opened;
 BEGIN
-    pid := @extschema@._pdb_open(dblink_schema, conn, connstr, setup, call_id, slot);
+    v_opened := ROW(@extschema@._pdb_open(dblink_schema, conn, connstr, setup, call_id, slot), NULL)::@extschema@._pdb_opened;
+    RETURN v_opened;
 EXCEPTION WHEN others THEN
     IF raise_errors THEN
         RAISE;
@@ -624,9 +604,9 @@ EXCEPTION WHEN others THEN
     GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
                             ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
     PERFORM @extschema@._pdb_close(dblink_schema, ARRAY[conn], true);
-    pid     := NULL;
-    failure := jsonb_build_object('sqlstate', ex_state, 'error', ex_message,
-                                  'detail', nullif(ex_detail, ''), 'hint', nullif(ex_hint, ''));
+    v_opened := ROW(NULL, ROW('error', ex_state, ex_message, nullif(ex_detail, ''), nullif(ex_hint, ''))
+                          ::@extschema@._pdb_outcome)::@extschema@._pdb_opened;
+    RETURN v_opened;
 END
 $$;
 
@@ -634,203 +614,31 @@ COMMENT ON FUNCTION @extschema@._pdb_try_open(name, text, text, text[], bigint, 
 'internal: open a pool connection, raising its error or returning it';
 
 /*
- * _pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
- *          fail_fast boolean, task_timeout interval, retries integer,
- *          setup text[], progress boolean, same_snapshot boolean,
- *          atomic boolean, caller text)
- *     RETURNS SETOF pdb_target_result
+ * _pdb_check(tasks text[], max_conns integer, batch_size integer,
+ *            retries integer, task_timeout interval, setup text[],
+ *            same_snapshot boolean, progress boolean, fail_fast boolean,
+ *            atomic boolean) RETURNS text[]
  *
- * The engine behind pdb_run, pdb_run_at and pdb_broadcast (caller names which,
- * for messages). targets holds one target for all tasks, or one per task: a
- * libpq connection string, a dblink_fdw foreign server name, or NULL for a
- * loopback connection to this database as the current user. Each distinct
- * target gets a pool of its own of at most max_conns connections; the column
- * target is the task's target with passwords masked (NULL for this database).
- * The behaviour of every option is documented on pdb_run.
- *
- * How it works. Tasks are grouped by target (positions 1..n, target by
- * target, each in task order: v_order maps a position back to its task
- * number), so that a unit of work (one task, or a batch) is a run of
- * consecutive positions. Each pool connection (slot) is a small state machine:
- *
- *   idle   nothing sent; takes the next unit of its target
- *   run    a unit was sent; its results are read as they come
- *   maybe  a task's results ended with "no rows": that is its end, or a
- *          one-column result without rows with more to come. dblink cannot
- *          tell these apart, but only an idle connection accepts a query:
- *          sending the next unit (or a probe) tells which
- *   ended  a single statement's result and its end were read in one call:
- *          the task is settled when the slot takes its next unit, or none
- *   probe  'SELECT 1' was sent to confirm an end; idle once it is drained
- *   reset  'DISCARD ALL' was sent after a task that may leave session state
- *          (or an open transaction: 25001 for that task); then setup again
- *   lost   the worker went away: its unit is settled and the slot reopened
- *   dead   it could not be reopened (pdb_run_at, pdb_broadcast: when the last
- *          slot of a target dies, the target's remaining tasks fail with the
- *          connection error; pdb_run raises it)
- *
- * atomic: each task runs as BEGIN; task; PREPARE TRANSACTION 'pdb_<run>_<task>'
- * (run is a random uuid, task the task number). The call is recorded in
- * pdb_atomic_run through a connection of its own before any task runs, and an
- * advisory lock (key1 1885627491, key2 hashtext(run)) held while the call
- * runs tells pdb_recover it is alive. When every task has prepared, the
- * decision 'commit' is recorded the same way, then every prepared transaction
- * of the run is committed; otherwise (or on any error of the caller) all are
- * rolled back. The record is deleted once nothing of the run is left prepared.
+ * Checks the arguments of a call of the engine before anything runs and
+ * returns the tasks as _pdb_tasks checked them (1-based, refused statements
+ * named). Errors: those of _pdb_tasks (22004, 22023, 0A000); 22023 for
+ * max_conns or batch_size NULL or < 1, retries NULL or < 0, task_timeout <= 0,
+ * a NULL flag, atomic with same_snapshot; 22004 setup holding a NULL; 25001 a
+ * task that cannot run in a transaction block with atomic.
  */
-CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
-                                     fail_fast boolean, task_timeout interval, retries integer,
-                                     setup text[], progress boolean, same_snapshot boolean,
-                                     atomic boolean, caller text)
-RETURNS SETOF @extschema@.pdb_target_result
+CREATE FUNCTION @extschema@._pdb_check(tasks text[], max_conns integer, batch_size integer, retries integer,
+                                       task_timeout interval, setup text[], same_snapshot boolean,
+                                       progress boolean, fail_fast boolean, atomic boolean)
+RETURNS text[]
 LANGUAGE plpgsql
-VOLATILE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_bound       CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
-    c_probe       CONSTANT text := 'SELECT 1';
-    c_reset       CONSTANT text := 'DISCARD ALL';
-    c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
-    c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
-    c_spin        CONSTANT double precision := CAST(0.001 AS double precision);   -- units shorter poll without sleep
-    c_spin_for    CONSTANT interval := make_interval(secs => c_spin);             -- so, for at most this long after an event
-    c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
-    c_check_every CONSTANT interval := interval '1 second';
-    c_margin      CONSTANT integer := 2;           -- connection slots always left to other sessions
-    c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns
-    c_run_space   CONSTANT integer := 1885627491;  -- advisory lock key1 of a running atomic call
-    v_multi     boolean := caller IS DISTINCT FROM 'pdb_run';  -- a target's failure fails only its tasks
-    v_ff        boolean := fail_fast OR coalesce(atomic, false);  -- atomic stops at the first failure
-    v_tasks     text[];
-    v_order     integer[];  -- position -> task number (NULL: the same)
-    v_pos       integer[];  -- task number -> position
-    v_tgt       integer[];  -- position -> target number
-    v_batchable boolean[];
-    v_stateful  boolean[];
-    v_single    boolean[];  -- one statement, sent as is: its end follows its result at once
-    v_tag       text[];     -- how _pdb_batch reports the task; NULL: not through it
-    v_snapshot  text;
-    v_started   timestamptz := clock_timestamp();
-    v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
-    v_retry     integer[] := ARRAY[]::integer[];  -- tasks to run alone, before the next new task
-    v_later     integer[] := ARRAY[]::integer[];  -- tasks to retry after a backoff ...
-    v_later_at  timestamptz[] := ARRAY[]::timestamptz[];  -- ... not before these times
-    v_cancelled text := format('task cancelled because another task failed (%s)',
-                               CASE WHEN atomic THEN 'atomic' ELSE 'fail_fast' END);
-    v_stop      boolean := false;  -- fail_fast was triggered
-    v_stopped   boolean := false;  -- and acted upon
-    v_wake      timestamptz;
-    v_cap_text  text := nullif(current_setting('parallel_dblink.max_total_conns', true), '');
-    v_locks     integer[] := ARRAY[]::integer[];
-    v_free      integer;
-    v_want      integer;
-    v_i         integer;
-    v_n         integer;
-    v_nt        integer;
-    v_d         integer;
-    v_k         integer;
-    v_pool      integer := 0;
-    v_dbl       name;
-    v_call      bigint;
-    v_prefix    text;
-    v_cmm       text;
-    v_label     text;       -- a unit's label comment, before and after its first task's number
-    v_label_end text;
-    v_done      integer := 0;
-    v_busy      integer;
-    v_there     boolean;    -- a connection's next result is known to be there: read it without a poll
-    v_sent      integer;
-    v_sql_send  text;
-    v_sql_busy  text;
-    v_bound     boolean;    -- dblink is still where it was at install: static calls
-    v_active    boolean;
-    v_quiet     timestamptz := clock_timestamp();
-    v_typical   double precision;  -- how long a unit runs, in seconds (a moving average) ...
-    v_ran       double precision;  -- ... of these: it ended between the previous poll and the one that
-    v_polled    timestamptz;       -- found it done, so the middle of that time counts (a sleep of the
-    v_polling   timestamptz;       -- coordinator does not make units look longer)
-    v_spread    double precision;  -- how far a unit's run time is from the typical one (a moving average)
-    v_alike     boolean;           -- units run alike: v_spread under 1/8 of v_typical
-    v_since     timestamptz;       -- the back off counts from this
-    v_due       timestamptz;       -- when a running unit would end if it ran the typical time
-    v_checked   timestamptz := clock_timestamp();
-    v_ended     timestamptz;       -- when the unit whose end was just read ended
-    v_fetch     record;
-    v_p         integer;    -- a task's position
-    -- the result just read (see _pdb_fetch): its kind, value, error, and whether its end was read too
-    f_and_end   boolean;
-    f_kind      text;
-    f_value     text;
-    f_sqlstate  text;
-    f_message   text;
-    f_detail    text;
-    f_hint      text;
-    f_ended     boolean;
-    f_lost      boolean;
-    ex_context  text;
-    v_results   text[];     -- what _pdb_batch returned
-    v_open      record;
-    v_blocked   integer;    -- a slot whose worker the caller blocks
-    v_task      integer;
-    v_row       @extschema@.pdb_target_result;
-    -- atomic
-    v_run       uuid;
-    v_gid       text;       -- prefix of the run's prepared transaction names
-    v_phase     text;       -- NULL, run, deciding, commit, rollback
-    v_commit    boolean;
-    v_left      boolean := false;
-    -- the next unit of work: one task, or a batch of positions u_first..u_last
-    u_first     integer;
-    u_last      integer;
-    u_retry     boolean;
-    u_reset     boolean;
-    u_exec      boolean;    -- a batch through _pdb_batch
-    u_tasks     text[];     -- its tasks and their tags
-    u_tags      text[];
-    u_sql       text;
-    -- per target
-    d_connstr   text[];     -- the connection string (NULL made the loopback one)
-    d_masked    text[];     -- as reported: passwords masked, NULL for this database
-    d_first     integer[];  -- its positions: d_first..d_end
-    d_end       integer[];
-    d_next      integer[];  -- its next new position
-    d_pool      integer[];
-    d_slots     integer[];  -- live connections
-    d_sent      text[];     -- its connection string once a task was sent to it (what to settle when atomic)
-    d_exec      boolean[];  -- batches may run through _pdb_batch: this database, until that fails
-    d_failure   jsonb[];    -- why it is unusable (sqlstate, error, detail, hint): its remaining tasks fail so
-    -- per slot of the pool
-    s_conn      text[];
-    s_tgt       integer[];
-    s_pid       integer[];  -- the worker's pid when it is a backend of this server
-    s_state     text[];   -- idle | run | maybe | ended | probe | reset | lost | dead
-    s_first     integer[];
-    s_last      integer[];
-    s_task      integer[];  -- the task whose result arrives next
-    s_since     timestamptz[];
-    s_zero      integer[];
-    s_reason    text[];     -- why the unit was cancelled: blocked | timeout | cancelled
-    s_again     boolean[];  -- its task failed in a way worth a retry
-    s_started   timestamptz[];
-    s_failed    boolean[];
-    s_gen       integer[];
-    s_exec      boolean[];  -- its unit is a batch through _pdb_batch
-    -- per task
-    r_status    text[];
-    r_result    text[];
-    r_sqlstate  text[];
-    r_error     text[];
-    r_detail    text[];
-    r_hint      text[];
-    r_start     timestamptz[];
-    r_end       timestamptz[];
-    r_conn      text[];
-    r_attempts  integer[];
+    v_tasks text[] := @extschema@._pdb_tasks(tasks);
+    v_null  integer := array_position(ARRAY[same_snapshot, progress, fail_fast, atomic], NULL);
+    v_task  integer;
 BEGIN
-    -- validate everything before anything runs
-    v_tasks := @extschema@._pdb_tasks(tasks);
-    v_n := cardinality(v_tasks);
     IF max_conns IS NULL OR max_conns < 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'max_conns must be at least 1',
@@ -851,10 +659,10 @@ BEGIN
             MESSAGE = 'task_timeout must be positive',
             DETAIL  = format('task_timeout is %s.', task_timeout);
     END IF;
-    v_i := array_position(ARRAY[same_snapshot, progress, fail_fast, atomic], NULL);
-    IF v_i IS NOT NULL THEN
+    IF v_null IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s must be true or false', (ARRAY['same_snapshot', 'progress', 'fail_fast', 'atomic'])[v_i]);
+            MESSAGE = format('%s must be true or false',
+                             (ARRAY['same_snapshot', 'progress', 'fail_fast', 'atomic'])[v_null]);
     END IF;
     IF array_position(setup, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
@@ -866,231 +674,906 @@ BEGIN
             DETAIL  = 'same_snapshot tasks are read-only: there is nothing to commit all or nothing.';
     END IF;
     IF atomic THEN
-        v_i := @extschema@._pdb_no_transaction_block(v_tasks);
-        IF v_i IS NOT NULL THEN
+        v_task := @extschema@._pdb_no_transaction_block(v_tasks);
+        IF v_task IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'active_sql_transaction',
-                MESSAGE = format('task %s cannot run in a transaction block, so not with atomic => true', v_i),
-                DETAIL  = format('The task is: %s', left(v_tasks[v_i], 200)),
+                MESSAGE = format('task %s cannot run in a transaction block, so not with atomic => true', v_task),
+                DETAIL  = format('The task is: %s', left(v_tasks[v_task], 200)),
                 HINT    = 'atomic runs each task in a transaction that ends with PREPARE TRANSACTION. Run '
                           'VACUUM, CONCURRENTLY, database and tablespace commands, and tasks with their own '
                           'transaction control without atomic.';
         END IF;
     END IF;
-    IF v_n = 0 THEN
-        RETURN;
-    END IF;
+    RETURN v_tasks;
+END
+$$;
 
-    /*
-     * Group the tasks by target, each target's in task order: positions
-     * d_first[d]..d_end[d] are target d's. One target keeps the task order.
-     */
+COMMENT ON FUNCTION @extschema@._pdb_check(text[], integer, integer, integer, interval, text[], boolean, boolean, boolean, boolean) IS
+'internal: check the arguments of a call of the engine before anything runs';
+
+/*
+ * _pdb_plan(tasks text[], targets text[], max_conns integer, alone boolean)
+ *     RETURNS _pdb_plan
+ *
+ * What runs where, for the engine (see the type _pdb_plan). targets holds one
+ * target for all tasks, or one per task: a connection string, a dblink_fdw
+ * server name, or NULL for this database (the loopback connection string of
+ * _pdb_default_connstr). Distinct targets are numbered in order of first use;
+ * one target keeps the task order. Each task is classified by _pdb_classify;
+ * alone (same_snapshot, atomic) makes every task stateful and unbatchable: it
+ * runs alone, in a transaction of its own, with a reset after it. tasks are
+ * already checked (_pdb_check) and not empty. Stable, no side effects.
+ */
+CREATE FUNCTION @extschema@._pdb_plan(tasks text[], targets text[], max_conns integer, alone boolean)
+RETURNS @extschema@._pdb_plan
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_n         integer := cardinality(tasks);
+    v_tasks     text[] := tasks;
+    v_task_no   integer[];
+    v_pos       integer[];
+    v_tgt       integer[];
+    v_connstr   text[];
+    v_first     integer[];
+    v_last      integer[];
+    v_stateful  boolean[];
+    v_batchable boolean[];
+    v_single    boolean[];
+    v_tag       text[];
+    v_plan      @extschema@._pdb_plan;
+BEGIN
     IF cardinality(targets) = 1 THEN
-        d_connstr := ARRAY[targets[array_lower(targets, 1)]];  -- (whatever the array's lower bound)
+        v_connstr := ARRAY[targets[array_lower(targets, 1)]];  -- (whatever the array's lower bound)
+        v_task_no := ARRAY(SELECT generate_series(1, v_n));
+        v_pos     := v_task_no;
         v_tgt     := array_fill(1, ARRAY[v_n]);
-        d_first   := ARRAY[1];
-        d_end     := ARRAY[v_n];
+        v_first   := ARRAY[1];
+        v_last    := ARRAY[v_n];
     ELSE
         -- distinct targets in order of first use (NULL, this database, is one of them)
-        d_connstr := ARRAY(SELECT x.t FROM unnest(targets) WITH ORDINALITY AS x(t, o) GROUP BY x.t ORDER BY min(x.o));
-        SELECT array_agg(x.o ORDER BY x.d, x.o), array_agg(x.d ORDER BY x.d, x.o)
-          INTO v_order, v_tgt
-          FROM (SELECT y.o::integer AS o, array_position(d_connstr, y.t) AS d
+        v_connstr := ARRAY(SELECT x.t FROM unnest(targets) WITH ORDINALITY AS x(t, o) GROUP BY x.t ORDER BY min(x.o));
+        SELECT array_agg(x.o ORDER BY x.d, x.o), array_agg(x.d ORDER BY x.d, x.o) INTO v_task_no, v_tgt
+          FROM (SELECT y.o::integer AS o, array_position(v_connstr, y.t) AS d
                   FROM unnest(targets) WITH ORDINALITY AS y(t, o)) AS x;
-        v_pos   := ARRAY(SELECT x.k::integer FROM unnest(v_order) WITH ORDINALITY AS x(o, k) ORDER BY x.o);
-        v_tasks := ARRAY(SELECT v_tasks[x.o] FROM unnest(v_order) WITH ORDINALITY AS x(o, k) ORDER BY x.k);
-        SELECT array_agg(x.lo ORDER BY x.d), array_agg(x.hi ORDER BY x.d) INTO d_first, d_end
+        v_pos   := ARRAY(SELECT x.k::integer FROM unnest(v_task_no) WITH ORDINALITY AS x(o, k) ORDER BY x.o);
+        v_tasks := ARRAY(SELECT tasks[x.o] FROM unnest(v_task_no) WITH ORDINALITY AS x(o, k) ORDER BY x.k);
+        SELECT array_agg(x.lo ORDER BY x.d), array_agg(x.hi ORDER BY x.d) INTO v_first, v_last
           FROM (SELECT y.d, min(y.k)::integer AS lo, max(y.k)::integer AS hi
                   FROM unnest(v_tgt) WITH ORDINALITY AS y(d, k) GROUP BY y.d) AS x;
     END IF;
-    v_nt       := cardinality(d_connstr);
-    d_next     := d_first;
-    d_masked   := ARRAY(SELECT @extschema@._pdb_mask(x.c, x.c) FROM unnest(d_connstr) WITH ORDINALITY AS x(c, o)
-                         ORDER BY x.o);
-    d_failure  := array_fill(NULL::jsonb, ARRAY[v_nt]);
-    d_slots    := array_fill(0, ARRAY[v_nt]);
-    d_sent     := array_fill(NULL::text, ARRAY[v_nt]);
-    d_exec     := ARRAY(SELECT m IS NULL FROM unnest(d_masked) WITH ORDINALITY AS x(m, o) ORDER BY x.o);
-    d_pool     := ARRAY(SELECT least(max_conns, d_end[d] - d_first[d] + 1) FROM generate_series(1, v_nt) AS d
-                         ORDER BY d);
-
-    v_dbl      := @extschema@._pdb_dblink_schema();
-    v_call     := @extschema@._pdb_session_init();
-    v_prefix   := format('pdb_%s_%s_', pg_backend_pid(), v_call);
-    v_label    := format('/* pdb_run:%s:', pg_backend_pid());  -- v_label || task || v_label_end
-    v_label_end := format(E'/%s */\n', v_n);
-    v_sql_send := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
-    v_sql_busy := format('SELECT %I.dblink_is_busy($1)', v_dbl);
-    v_bound    := v_dbl = c_bound;
-    FOR v_tg IN 1..v_nt LOOP
-        d_connstr[v_tg] := coalesce(d_connstr[v_tg], @extschema@._pdb_default_connstr());
-    END LOOP;
-    SELECT c.stateful, c.batchable, c.single, c.tag INTO v_stateful, v_batchable, v_single, v_tag
-      FROM @extschema@._pdb_classify(v_tasks) AS c;
-    IF same_snapshot OR atomic THEN
-        -- each task in a transaction of its own (on the caller's snapshot, or
-        -- ending prepared): alone, and with a reset after it (a failed one
-        -- stays open)
+    IF alone THEN
         v_stateful  := array_fill(true, ARRAY[v_n]);
         v_batchable := array_fill(false, ARRAY[v_n]);
         v_single    := v_batchable;
+        v_tag       := array_fill(NULL::text, ARRAY[v_n]);
+    ELSE
+        SELECT c.stateful, c.batchable, c.single, c.tag INTO v_stateful, v_batchable, v_single, v_tag
+          FROM @extschema@._pdb_classify(v_tasks) AS c;
     END IF;
-    IF same_snapshot THEN
-        v_snapshot  := pg_export_snapshot();
-    END IF;
+    v_plan := ROW(v_tasks, v_task_no, v_pos, v_tgt, v_stateful, v_batchable, v_single, v_tag,
+                  ARRAY(SELECT @extschema@._pdb_connstr(x.c) FROM unnest(v_connstr) WITH ORDINALITY AS x(c, o)
+                         ORDER BY x.o),
+                  ARRAY(SELECT @extschema@._pdb_mask(x.c, x.c) FROM unnest(v_connstr) WITH ORDINALITY AS x(c, o)
+                         ORDER BY x.o),
+                  v_first, v_last,
+                  ARRAY(SELECT least(max_conns, v_last[d] - v_first[d] + 1)
+                          FROM generate_series(1, cardinality(v_connstr)) AS d ORDER BY d)
+                 )::@extschema@._pdb_plan;
+    RETURN v_plan;
+END
+$$;
 
-    r_status   := array_fill(NULL::text, ARRAY[v_n]);
-    r_result   := r_status;
-    r_sqlstate := r_status;
-    r_error    := r_status;
-    r_detail   := r_status;
-    r_hint     := r_status;
-    r_conn     := r_status;
+COMMENT ON FUNCTION @extschema@._pdb_plan(text[], text[], integer, boolean) IS
+'internal: group the tasks of a call by target, number and classify them';
+
+/*
+ * _pdb_budget(wanted integer[], caller text, OUT locks integer[], OUT granted integer[])
+ *
+ * The connection budget of parallel_dblink.max_total_conns: all pdb_run calls
+ * of the database hold that many connections at most together, each
+ * connection one session advisory lock (key1 1885627490, key2 1..the
+ * setting). wanted is the connections each target can use; granted is what
+ * it gets: all of them while the setting is unset; else, when fewer locks are
+ * free, they are shared out a connection to each target in turn (WARNING).
+ * locks are the keys taken; the caller gives back those it does not use, and
+ * all of them when it ends (session locks outlive a rollback).
+ * Errors: 22023 the setting is not a positive integer; 53300 fewer locks are
+ * free than there are targets.
+ */
+CREATE FUNCTION @extschema@._pdb_budget(wanted integer[], caller text, OUT locks integer[], OUT granted integer[])
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_lock_space CONSTANT integer := 1885627490;
+    v_cap_text   text := nullif(current_setting('parallel_dblink.max_total_conns', true), '');
+    v_want       integer := (SELECT sum(w)::integer FROM unnest(wanted) AS w);
+    v_nt         integer := cardinality(wanted);
+    v_left       integer;
+BEGIN
+    locks   := ARRAY[]::integer[];
+    granted := wanted;
+    IF v_cap_text IS NULL THEN
+        RETURN;
+    END IF;
+    IF v_cap_text !~ '^[0-9]{1,9}$' OR v_cap_text::integer < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'parallel_dblink.max_total_conns must be a positive integer',
+            DETAIL  = format('It is "%s".', v_cap_text);
+    END IF;
+    -- (no more locks can matter than there can be connections)
+    FOR v_key IN 1..least(v_cap_text::integer, current_setting('max_connections')::integer) LOOP
+        EXIT WHEN cardinality(locks) = v_want;
+        IF pg_try_advisory_lock(c_lock_space, v_key) THEN
+            locks := locks || v_key;
+        END IF;
+    END LOOP;
+    IF cardinality(locks) < v_nt THEN
+        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(locks) AS l;
+        RAISE EXCEPTION USING ERRCODE = 'too_many_connections',
+            MESSAGE = CASE WHEN cardinality(locks) = 0
+                           THEN 'all connections allowed by parallel_dblink.max_total_conns are in use'
+                           ELSE 'parallel_dblink.max_total_conns leaves fewer connections than targets' END,
+            DETAIL  = format('parallel_dblink.max_total_conns is %s; %s of them are free; there are %s targets.',
+                             v_cap_text, cardinality(locks), v_nt),
+            HINT    = 'Try again later, or raise the setting.';
+    END IF;
+    IF cardinality(locks) < v_want THEN
+        RAISE WARNING USING
+            MESSAGE = format('%s uses %s connections instead of %s', caller, cardinality(locks), v_want),
+            DETAIL  = format('parallel_dblink.max_total_conns is %s, and other pdb_run calls of this '
+                             'database may hold some of them.', v_cap_text);
+        -- share them out, a connection to each target in turn
+        v_left  := cardinality(locks);
+        granted := array_fill(0, ARRAY[v_nt]);
+        WHILE v_left > 0 LOOP
+            FOR v_tg IN 1..v_nt LOOP
+                IF v_left > 0 AND granted[v_tg] < wanted[v_tg] THEN
+                    granted[v_tg] := granted[v_tg] + 1;
+                    v_left := v_left - 1;
+                END IF;
+            END LOOP;
+        END LOOP;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_budget(integer[], text) IS
+'internal: take the connection budget''s advisory locks for a call, and share them out among its targets';
+
+/*
+ * _pdb_open_pool(dblink_schema name, plan _pdb_plan, granted integer[],
+ *                setup text[], call_id bigint, prefix text, isolate boolean,
+ *                caller text) RETURNS _pdb_pool
+ *
+ * Opens the pool of each target of plan: up to granted[d] connections (see
+ * _pdb_budget), fewer when the target server has fewer free connection slots
+ * than that once c_margin are left to other sessions (WARNING). Free slots are
+ * counted on this server before the loopback's first connection, elsewhere
+ * through the first connection. Connections are named prefix || slot, set up
+ * with setup (_pdb_open) and numbered slot by slot, target by target.
+ * isolate false (pdb_run): a target without a free slot (53300) or a failure
+ * to connect is raised. isolate true (pdb_run_at, pdb_broadcast): it is the
+ * target's failure (its remaining tasks fail with it), and the other targets
+ * carry on. caller names the function in messages. On an error the caller
+ * closes the connections of prefix.
+ */
+CREATE FUNCTION @extschema@._pdb_open_pool(dblink_schema name, plan @extschema@._pdb_plan, granted integer[],
+                                           setup text[], call_id bigint, prefix text, isolate boolean,
+                                           caller text)
+RETURNS @extschema@._pdb_pool
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_margin CONSTANT integer := 2;  -- connection slots always left to other sessions
+    v_pool   @extschema@._pdb_pool;
+    v_conn   text[] := ARRAY[]::text[];
+    v_tgt    integer[] := ARRAY[]::integer[];
+    v_pid    integer[] := ARRAY[]::integer[];
+    v_state  text[] := ARRAY[]::text[];
+    v_slots  integer[] := array_fill(0, ARRAY[cardinality(granted)]);
+    v_fail   @extschema@._pdb_outcome[] := array_fill(NULL::@extschema@._pdb_outcome, ARRAY[cardinality(granted)]);
+    v_slot   integer := 0;
+    v_want   integer;
+    v_free   integer;
+    v_k      integer;
+    v_open   @extschema@._pdb_opened;
+BEGIN
+    FOR v_tg IN 1..cardinality(granted) LOOP
+        v_want := granted[v_tg];
+        v_free := NULL;  -- (counted again for each target)
+        v_k := 0;
+        WHILE v_k < v_want LOOP
+            v_k := v_k + 1;
+            IF v_k = 1 AND plan.masked[v_tg] IS NULL THEN  -- (the loopback)
+                v_free := @extschema@._pdb_free_slots(dblink_schema, NULL) - c_margin;
+            ELSIF v_k = 2 AND plan.masked[v_tg] IS NOT NULL THEN
+                v_free := @extschema@._pdb_free_slots(dblink_schema, v_conn[v_slot]) - c_margin + 1;  -- + the one held
+            END IF;
+            IF v_k <= 2 AND v_free < v_want THEN
+                IF v_free < 1 AND NOT isolate THEN
+                    RAISE EXCEPTION USING ERRCODE = 'too_many_connections',
+                        MESSAGE = 'no connection slot is free on the target server',
+                        DETAIL  = format('%s leaves %s slots to other sessions.', caller, c_margin),
+                        HINT    = 'Try again later, or raise max_connections or the connection limits.';
+                ELSIF v_free < 1 AND v_k = 1 THEN
+                    v_fail[v_tg] := ROW('error', '53300', 'no connection slot is free on the target server',
+                                                format('%s leaves %s slots to other sessions.', caller, c_margin),
+                                                NULL)::@extschema@._pdb_outcome;
+                    EXIT;
+                END IF;
+                v_free := greatest(v_free, 1);
+                RAISE WARNING USING
+                    MESSAGE = format('%s uses %s connections instead of %s%s', caller, v_free, v_want,
+                                     CASE WHEN isolate THEN ' on target ' || coalesce(plan.masked[v_tg], 'NULL (this database)') END),
+                    DETAIL  = format('Only %s connection slots are free on the target server once %s are left '
+                                     'to other sessions.', v_free, c_margin);
+                v_want := v_free;
+            END IF;
+            EXIT WHEN v_k > v_want;
+            v_slot := v_slot + 1;
+            v_conn[v_slot] := prefix || v_slot;
+            v_tgt[v_slot]  := v_tg;
+            v_open := @extschema@._pdb_try_open(dblink_schema, v_conn[v_slot], plan.connstr[v_tg], setup,
+                                                call_id, v_slot, NOT isolate);
+            v_pid[v_slot] := v_open.pid;
+            IF (v_open.failure).status IS NOT NULL THEN  -- (a composite IS NOT NULL only when every field is)
+                v_state[v_slot] := 'dead';
+                v_fail[v_tg]    := coalesce(v_fail[v_tg], v_open.failure);
+                EXIT;
+            END IF;
+            v_state[v_slot] := 'idle';
+            v_slots[v_tg]   := v_slots[v_tg] + 1;
+        END LOOP;
+    END LOOP;
+    v_pool := ROW(v_conn, v_tgt, v_pid, v_state, v_slots, v_fail)::@extschema@._pdb_pool;
+    RETURN v_pool;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, integer[], text[], bigint, text, boolean, text) IS
+'internal: open the connections of each target of a plan, within its budget and the servers'' free slots';
+
+/*
+ * _pdb_atomic_begin(dblink_schema name, plan _pdb_plan, pool _pdb_pool) RETURNS uuid
+ *
+ * The start of an atomic call, before any task runs: every target must allow
+ * all its tasks prepared at once (max_prepared_transactions, read through an
+ * open connection of the pool); then the call gets a run id, takes the
+ * session advisory lock (key1 1885627491, key2 hashtext(run id)) that tells
+ * pdb_recover it is alive, and is recorded in pdb_atomic_run through a
+ * connection of its own (_pdb_autonomous), so that the record outlives a
+ * rollback of the caller. Returns the run id; the caller releases the lock
+ * (this function does, when the record cannot be written).
+ * Errors: 55000 a target allows too few prepared transactions.
+ */
+CREATE FUNCTION @extschema@._pdb_atomic_begin(dblink_schema name, plan @extschema@._pdb_plan,
+                                              pool @extschema@._pdb_pool)
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_run_space CONSTANT integer := 1885627491;
+    v_run       uuid := gen_random_uuid();
+    v_allowed   integer;
+    v_tg        integer;
+    v_there     integer;
+BEGIN
+    FOR v_slot IN 1..cardinality(pool.conn) LOOP
+        CONTINUE WHEN pool.state[v_slot] <> 'idle';
+        v_tg    := pool.tgt[v_slot];
+        v_there := plan.last_pos[v_tg] - plan.first_pos[v_tg] + 1;
+        EXECUTE format('SELECT m.v FROM %I.dblink($1, $2) AS m(v integer)', dblink_schema) INTO v_allowed
+            USING pool.conn[v_slot], 'SELECT current_setting(''max_prepared_transactions'')::integer';
+        IF v_allowed < v_there THEN
+            RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = CASE WHEN v_allowed = 0
+                               THEN format('target %s does not allow prepared transactions',
+                                           coalesce(plan.masked[v_tg], 'NULL (this database)'))
+                               ELSE format('target %s allows fewer prepared transactions than the call has tasks there',
+                                           coalesce(plan.masked[v_tg], 'NULL (this database)')) END,
+                DETAIL  = format('Its max_prepared_transactions is %s; atomic => true keeps each of the %s '
+                                 'tasks there prepared until all have prepared.', v_allowed, v_there),
+                HINT    = 'Raise max_prepared_transactions on that server (it needs a restart), or run '
+                          'fewer tasks there in one atomic call.';
+        END IF;
+    END LOOP;
+    PERFORM pg_advisory_lock(c_run_space, hashtext(v_run::text));
+    BEGIN
+        PERFORM @extschema@._pdb_autonomous(format(
+            'INSERT INTO @extschema@.pdb_atomic_run (run_id, coordinator_pid, targets, tasks) '
+            'VALUES (%L, %s, %L, %s) RETURNING 1', v_run, pg_backend_pid(), plan.masked, cardinality(plan.tasks)),
+            NULL);
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM pg_advisory_unlock(c_run_space, hashtext(v_run::text));  -- (a session lock outlives the error)
+        RAISE;
+    END;
+    RETURN v_run;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_atomic_begin(name, @extschema@._pdb_plan, @extschema@._pdb_pool) IS
+'internal: check the targets of an atomic call, record it and take its lock';
+
+/*
+ * _pdb_atomic_finish(dblink_schema name, run_id uuid, sent text[], do_commit boolean,
+ *                    plan _pdb_plan, outcomes _pdb_outcome[], caller text)
+ *     RETURNS _pdb_outcome[]
+ *
+ * The second phase of an atomic call, once its decision is made (do_commit
+ * only if every task prepared and the decision is recorded): commits or rolls
+ * back the prepared transactions of run_id on each target that was sent a
+ * task (sent[d] is its connection string, NULL when nothing was sent there;
+ * _pdb_atomic_end, on connections of its own), and sets each task's outcome
+ * (by position, as in plan): 'ok' committed; 'rolled back' (40000, naming the
+ * first task that failed); 'prepared' when its transaction could not be
+ * settled (pdb_recover settles it); 40003 a task that prepared nothing it can
+ * find (it ended its transaction itself). Then deletes the call's record, or
+ * when something is left prepared keeps it and warns; and releases the
+ * call's lock. Returns the outcomes (a task rolled back has no result).
+ */
+CREATE FUNCTION @extschema@._pdb_atomic_finish(dblink_schema name, run_id uuid, sent text[], do_commit boolean,
+                                               plan @extschema@._pdb_plan,
+                                               outcomes @extschema@._pdb_outcome[], caller text)
+RETURNS @extschema@._pdb_outcome[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_run_space CONSTANT integer := 1885627491;
+    v_verb      text := CASE WHEN do_commit THEN 'commit' ELSE 'roll back' END;
+    v_first     integer := (SELECT min(plan.task_no[p]) FROM generate_series(1, cardinality(plan.tasks)) AS p
+                             WHERE (outcomes[p]).status IN ('error', 'timeout'));
+    v_left      boolean := false;
+    v_end       record;
+    v_p         integer;  -- a position
+    v_status    text[] := ARRAY(SELECT (o).status FROM unnest(outcomes) AS o);
+    v_out       @extschema@._pdb_outcome[] := outcomes;
+BEGIN
+    FOR v_end IN SELECT * FROM @extschema@._pdb_atomic_end(dblink_schema, run_id, sent, do_commit) LOOP
+        v_left := v_left OR v_end.task_id IS NULL OR v_end.err_sqlstate IS NOT NULL;
+        -- the tasks this row is about: one, or all of an unreachable target
+        FOREACH v_p IN ARRAY CASE WHEN v_end.task_id IS NULL
+                                  THEN ARRAY(SELECT generate_series(plan.first_pos[v_end.target_no],
+                                                                    plan.last_pos[v_end.target_no]))
+                                  ELSE ARRAY[plan.pos[v_end.task_id]] END LOOP
+            CONTINUE WHEN v_status[v_p] IS DISTINCT FROM 'ok';  -- nothing prepared
+            IF v_end.task_id IS NULL OR v_end.err_sqlstate IS NOT NULL THEN
+                v_status[v_p] := 'prepared';
+                v_out[v_p] := ROW('prepared', v_end.err_sqlstate,
+                                     format('could not %s its prepared transaction: %s', v_verb, v_end.err_message),
+                                     NULL, format('pdb_recover() %s it once its server can be reached.',
+                                                  CASE WHEN do_commit THEN 'commits' ELSE 'rolls back' END))::@extschema@._pdb_outcome;
+            ELSE
+                v_status[v_p] := 'settled';
+            END IF;
+        END LOOP;
+    END LOOP;
+    FOR v_p IN 1..cardinality(v_status) LOOP
+        IF v_status[v_p] = 'settled' AND do_commit THEN
+            NULL;  -- committed: 'ok'
+        ELSIF v_status[v_p] = 'ok' AND do_commit THEN
+            -- (a task that ended its transaction itself: atomic refuses those it can see)
+            v_out[v_p] := ROW('error', '40003', 'its prepared transaction was not found',
+                                 'The task probably ended its transaction itself; the others committed.', NULL)::@extschema@._pdb_outcome;
+        ELSIF v_status[v_p] IN ('ok', 'settled') THEN
+            v_out[v_p] := ROW('rolled back', '40000', 'rolled back because another task failed (atomic)',
+                                 CASE WHEN v_first IS NOT NULL THEN format('Task %s failed first.', v_first) END,
+                                 NULL)::@extschema@._pdb_outcome;
+        END IF;
+    END LOOP;
+    IF v_left THEN
+        RAISE WARNING USING
+            MESSAGE = format('%s: atomic call %s left prepared transactions on some targets', caller, run_id),
+            DETAIL  = format('The decision is to %s them; the rows with status ''prepared'' say where.', v_verb),
+            HINT    = 'Run pdb_recover() once those servers can be reached.';
+    ELSE
+        PERFORM @extschema@._pdb_autonomous(format(
+            'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', run_id), NULL);
+    END IF;
+    PERFORM pg_advisory_unlock(c_run_space, hashtext(run_id::text));
+    RETURN v_out;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_atomic_finish(name, uuid, text[], boolean, @extschema@._pdb_plan, @extschema@._pdb_outcome[], text) IS
+'internal: the second phase of an atomic call: settle its prepared transactions and its tasks'' outcomes';
+
+/*
+ * _pdb_abort(dblink_schema name, prefix text, phase text, run_id uuid,
+ *            sent text[], locks integer[]) RETURNS void
+ *
+ * The cleanup of a call of the engine that fails, is cancelled or times out,
+ * before the error is raised again: cancels, drains and closes every
+ * connection whose name starts with prefix; for an atomic call (run_id) in
+ * phase 'run', 'commit' or 'rollback', settles its prepared transactions as
+ * far as it can (commit only in phase 'commit'; while 'deciding', whether the
+ * decision was recorded is unknown, so pdb_recover settles them) and deletes
+ * its record once nothing is left prepared; then releases the call's session
+ * advisory locks (they outlive the rollback). Best effort: never raises.
+ */
+CREATE FUNCTION @extschema@._pdb_abort(dblink_schema name, prefix text, phase text, run_id uuid,
+                                       sent text[], locks integer[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF prefix IS NOT NULL THEN
+        PERFORM @extschema@._pdb_close(
+            dblink_schema,
+            ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
+                   WHERE left(c, length(prefix)) = prefix),
+            true);
+    END IF;
+    IF phase IN ('run', 'commit', 'rollback') THEN
+        BEGIN
+            IF NOT EXISTS (SELECT FROM @extschema@._pdb_atomic_end(dblink_schema, run_id, sent, phase = 'commit') AS e
+                            WHERE e.task_id IS NULL OR e.err_sqlstate IS NOT NULL) THEN
+                PERFORM @extschema@._pdb_autonomous(format(
+                    'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', run_id), NULL);
+            END IF;
+        EXCEPTION WHEN query_canceled OR others THEN
+            NULL;  -- pdb_recover() settles what is left
+        END;
+    END IF;
+    IF run_id IS NOT NULL THEN
+        PERFORM pg_advisory_unlock(1885627491, hashtext(run_id::text));
+    END IF;
+    PERFORM pg_advisory_unlock(1885627490, l) FROM unnest(locks) AS l;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_abort(name, text, text, uuid, text[], integer[]) IS
+'internal: clean up after a call of the engine failed: connections, prepared transactions, locks';
+
+/*
+ * _pdb_report(done integer, total integer, outcomes _pdb_outcome[], states text[],
+ *             started timestamptz, caller_min_messages text) RETURNS void
+ *
+ * The NOTICE of progress => true: how many tasks are done and how many of
+ * them failed (error, timeout, cancelled), how many connections run a unit
+ * (states are the pool's slot states), and the seconds since started. The
+ * engine lowers client_min_messages to warning while it runs (see _pdb_run);
+ * the NOTICE is sent under the caller's own setting, then it is lowered again.
+ */
+CREATE FUNCTION @extschema@._pdb_report(done integer, total integer, outcomes @extschema@._pdb_outcome[],
+                                        states text[], started timestamptz, caller_min_messages text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM set_config('client_min_messages', caller_min_messages, true);
+    RAISE NOTICE USING MESSAGE = format(
+        'pdb_run: %s of %s tasks done (%s failed), %s running, %s s',
+        done, total,
+        (SELECT count(*) FROM unnest(outcomes) AS o WHERE (o).status IN ('error', 'timeout', 'cancelled')),
+        (SELECT count(*) FROM unnest(states) AS st WHERE st = 'run'),
+        round(CAST(extract(epoch FROM clock_timestamp() - started) AS numeric), 1));
+    IF caller_min_messages NOT IN ('warning', 'error') THEN
+        PERFORM set_config('client_min_messages', 'warning', true);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_report(integer, integer, @extschema@._pdb_outcome[], text[], timestamptz, text) IS
+'internal: the progress NOTICE of a call of the engine';
+
+/*
+ * _pdb_targets(tasks text[], targets text[]) RETURNS text[]
+ *
+ * Checks the targets of pdb_run_at (one per task) and returns them.
+ * Errors: 22004 targets is NULL; 22023 targets not one-dimensional or not as
+ * long as tasks. Called in the argument list of the SQL function pdb_run_at,
+ * so that its errors show no internal statement in their context.
+ */
+CREATE FUNCTION @extschema@._pdb_targets(tasks text[], targets text[])
+RETURNS text[]
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF targets IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'targets must not be null',
+            HINT    = 'A NULL element of targets means this database; the array itself is required.';
+    END IF;
+    IF array_ndims(targets) > 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'targets must be a one-dimensional array',
+            DETAIL  = format('The array has %s dimensions.', array_ndims(targets));
+    END IF;
+    IF cardinality(tasks) IS DISTINCT FROM cardinality(targets) AND tasks IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'tasks and targets must have the same length',
+            DETAIL  = format('There are %s tasks and %s targets.', cardinality(tasks), cardinality(targets)),
+            HINT    = 'targets[i] is where tasks[i] runs; pdb_broadcast runs one task on every target.';
+    END IF;
+    RETURN targets;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_targets(text[], text[]) IS
+'internal: check the targets of pdb_run_at';
+
+/*
+ * _pdb_repeat(task text, targets text[]) RETURNS text[]
+ *
+ * pdb_broadcast's tasks: task once per element of targets (none when targets
+ * is NULL: pdb_run_at refuses that). Errors: 22004 task is NULL.
+ */
+CREATE FUNCTION @extschema@._pdb_repeat(task text, targets text[])
+RETURNS text[]
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF task IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'task must not be null';
+    END IF;
+    RETURN array_fill(task, ARRAY[coalesce(cardinality(targets), 0)]);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_repeat(text, text[]) IS
+'internal: the tasks of pdb_broadcast, one per target';
+
+/*
+ * _pdb_this_host() RETURNS text
+ *
+ * The host by which a loopback connection reaches this server: its first Unix
+ * socket directory, or localhost for roles that may not read
+ * unix_socket_directories (only superusers and members of
+ * pg_read_all_settings may) or when it has none. From server settings only,
+ * never from the client's environment. (current_setting after that test, not
+ * pg_settings, which builds every setting's row: 0.8 ms a call.)
+ */
+CREATE FUNCTION @extschema@._pdb_this_host()
+RETURNS text
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(nullif(btrim(split_part(CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
+                                                 THEN current_setting('unix_socket_directories') END,
+                                            ',', 1)), ''),
+                    'localhost')
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_this_host() IS
+'internal: the host of a loopback connection to this server';
+
+/*
+ * _pdb_connstr(target text) RETURNS text
+ *
+ * The connection string a target means. NULL: this database as the current
+ * user (_pdb_default_connstr). A libpq key=value string that names no host,
+ * hostaddr or service: this server, as the default loopback reaches it (its
+ * host and port put first; a port the string names wins), so that
+ * 'dbname=other' means the database other of this server rather than of
+ * libpq's compiled-in socket and port. Anything else (a URI, a dblink_fdw
+ * server name, a string that names a host) unchanged. A keyword inside a
+ * quoted value can make it leave a string unchanged: cautious, never wrong.
+ */
+CREATE FUNCTION @extschema@._pdb_connstr(target text)
+RETURNS text
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+           WHEN target IS NULL THEN @extschema@._pdb_default_connstr()
+           WHEN strpos(target, '=') = 0 OR target ~* '^\s*postgres(ql)?://'
+                OR target ~* '(^|\s)(host|hostaddr|service)\s*=' THEN target
+           ELSE format('host=%s port=%s %s', @extschema@._pdb_conninfo_quote(@extschema@._pdb_this_host()),
+                       current_setting('port'), target)
+           END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_connstr(text) IS
+'internal: the connection string a target means (NULL and a string without a host: this server)';
+
+/*
+ * _pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
+ *          fail_fast boolean, task_timeout interval, retries integer,
+ *          setup text[], progress boolean, same_snapshot boolean,
+ *          atomic boolean, isolate_targets boolean, caller text)
+ *     RETURNS SETOF pdb_target_result
+ *
+ * The engine behind pdb_run, pdb_run_at and pdb_broadcast. targets holds one
+ * target for all tasks, or one per task: a libpq connection string, a
+ * dblink_fdw foreign server name, or NULL for a loopback connection to this
+ * database as the current user. Each distinct target gets a pool of its own of
+ * at most max_conns connections; the column target is the task's target with
+ * passwords masked (NULL for this database). isolate_targets: a target that
+ * cannot be reached fails only its own tasks (pdb_run_at, pdb_broadcast);
+ * without it the connection error is raised (pdb_run). caller names the
+ * function in messages. The behaviour of every option is documented on
+ * pdb_run.
+ *
+ * The phases that run once per call are functions of their own: _pdb_check
+ * (the arguments), _pdb_plan (what runs where: tasks grouped by target and
+ * numbered by position, so that a unit of work, one task or a batch, is a run
+ * of consecutive positions), _pdb_budget and _pdb_open_pool (the connections),
+ * _pdb_atomic_begin and _pdb_atomic_finish (the two phases of atomic),
+ * _pdb_report (progress), _pdb_abort (the cleanup after an error). What is
+ * left here is the event loop, which polls, drains and feeds every connection
+ * inline: a call of a PL/pgSQL function costs a few microseconds, about as
+ * much as the coordinator's whole work for a tiny task. Each connection
+ * (slot) is a small state machine:
+ *
+ *   idle   nothing sent; takes the next unit of its target
+ *   run    a unit was sent; its results are read as they come
+ *   maybe  a task's results ended with "no rows": that is its end, or a
+ *          one-column result without rows with more to come. dblink cannot
+ *          tell these apart, but only an idle connection accepts a query:
+ *          sending the next unit (or a probe) tells which
+ *   ended  a single statement's result and its end were read in one call:
+ *          the task is settled when the slot takes its next unit, or none
+ *   probe  'SELECT 1' was sent to confirm an end; idle once it is drained
+ *   reset  'DISCARD ALL' was sent after a task that may leave session state
+ *          (or an open transaction: 25001 for that task); then setup again
+ *   lost   the worker went away: its unit is settled and the slot reopened
+ *   dead   it could not be (re)opened: with isolate_targets, when the last
+ *          slot of a target dies, the target's remaining tasks fail with
+ *          the connection error; without, the error is raised
+ *
+ * Every task's outcome is one _pdb_outcome (status and error), written whole.
+ * An error, a cancel or a statement_timeout of the caller cancels and closes
+ * everything (_pdb_abort) and is raised again with its SQLSTATE, message,
+ * detail and hint, and without the engine's internal statements in its
+ * context.
+ *
+ * atomic: each task runs as BEGIN; task; PREPARE TRANSACTION 'pdb_<run>_<task>'
+ * (run is a random uuid, task the task number); see _pdb_atomic_begin and
+ * _pdb_atomic_finish. The decision to commit is recorded durably in between.
+ */
+CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
+                                     fail_fast boolean, task_timeout interval, retries integer,
+                                     setup text[], progress boolean, same_snapshot boolean,
+                                     atomic boolean, isolate_targets boolean, caller text)
+RETURNS SETOF @extschema@.pdb_target_result
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_bound       CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
+    c_probe       CONSTANT text := 'SELECT 1';
+    c_reset       CONSTANT text := 'DISCARD ALL';
+    c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
+    c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
+    c_spin        CONSTANT double precision := CAST(0.001 AS double precision);   -- units shorter poll without sleep
+    c_spin_for    CONSTANT interval := make_interval(secs => c_spin);             -- so, for at most this long after an event
+    c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
+    c_check_every CONSTANT interval := interval '1 second';
+    c_ok          CONSTANT @extschema@._pdb_outcome := ROW('ok', NULL, NULL, NULL, NULL);
+    c_skipped     CONSTANT @extschema@._pdb_outcome := ROW('skipped', NULL, NULL, NULL, NULL);
+    v_ff        boolean := fail_fast OR coalesce(atomic, false);  -- atomic stops at the first failure
+    v_cancelled @extschema@._pdb_outcome;  -- what a task cancelled by fail_fast or atomic gets
+    v_n         integer;       -- how many tasks
+    v_nt        integer;       -- how many targets
+    v_ns        integer;       -- how many slots
+    v_plan      @extschema@._pdb_plan;
+    v_pool      @extschema@._pdb_pool;
+    v_budget    record;
+    v_snapshot  text;
+    v_started   timestamptz := clock_timestamp();
+    v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
+    v_retry     integer[] := ARRAY[]::integer[];  -- positions to run alone, before the next new task
+    v_later     integer[] := ARRAY[]::integer[];  -- positions to retry after a backoff ...
+    v_later_at  timestamptz[] := ARRAY[]::timestamptz[];  -- ... not before these times
+    v_stop      boolean := false;  -- fail_fast was triggered
+    v_stopped   boolean := false;  -- and acted upon
+    v_wake      timestamptz;
+    v_locks     integer[] := ARRAY[]::integer[];  -- the budget's advisory locks held
+    v_held      integer;       -- connections held
+    v_dbl       name;
+    v_call      bigint;
+    v_prefix    text;
+    v_cmm       text := current_setting('client_min_messages');
+    v_label     text;          -- a unit's label comment, before and after its first task's number
+    v_label_end text;
+    v_done      integer := 0;  -- tasks settled
+    v_busy      integer;
+    v_there     boolean;       -- a connection's next result is known to be there: read it without a poll
+    v_sent      integer;
+    v_sql_send  text;          -- the dynamic dblink calls, while dblink is not where it was at install
+    v_sql_busy  text;
+    v_sql_get   text;
+    v_sql_end   text;
+    v_bound     boolean;       -- dblink is still where it was at install: static calls
+    v_active    boolean;
+    v_quiet     timestamptz := clock_timestamp();
+    v_typical   double precision;  -- how long a unit runs, in seconds (a moving average) ...
+    v_ran       double precision;  -- ... of these: it ended between the previous poll and the one that
+    v_polled    timestamptz;       -- found it done, so the middle of that time counts (a sleep of the
+    v_polling   timestamptz;       -- coordinator does not make units look longer)
+    v_spread    double precision;  -- how far a unit's run time is from the typical one (a moving average)
+    v_alike     boolean;           -- units run alike: v_spread under 1/8 of v_typical
+    v_since     timestamptz;       -- the back off counts from this
+    v_due       timestamptz;       -- when a running unit would end if it ran the typical time
+    v_checked   timestamptz := clock_timestamp();
+    v_ended     timestamptz;       -- when the unit whose end was just read ended
+    v_task      integer;           -- the position whose result was just read, or which is settled
+    v_p         integer;           -- a position
+    v_pos       integer[];         -- task number -> position
+    v_o         @extschema@._pdb_outcome;
+    v_blocked   integer;           -- a slot whose worker the caller blocks
+    v_rows      bigint;
+    v_open      @extschema@._pdb_opened;
+    v_target    integer;           -- the target of the slot at hand
+    v_qi        integer;           -- the place of a retry in v_retry
+    v_results   text[];            -- what _pdb_batch returned
+    v_row       @extschema@.pdb_target_result;
+    -- the result just read: its kind ('row', 'novalue', 'empty', 'error'), value, whether its end was
+    -- read too (f_and_end asks for it), and whether the worker is gone
+    f_and_end   boolean;
+    f_kind      text;
+    f_value     text;
+    f_ended     boolean;
+    f_lost      boolean;
+    -- a caught error
+    ex_sqlstate text;
+    ex_message  text;
+    ex_detail   text;
+    ex_hint     text;
+    ex_context  text;
+    -- atomic
+    v_run       uuid;
+    v_gid       text;          -- prefix of the run's prepared transaction names
+    v_phase     text;          -- NULL, run, deciding, commit, rollback
+    v_commit    boolean;
+    -- the next unit of work: one task, or a batch of positions u_first..u_last
+    u_first     integer;
+    u_last      integer;
+    u_retry     boolean;
+    u_reset     boolean;
+    u_exec      boolean;       -- a batch through _pdb_batch
+    u_tasks     text[];        -- its tasks and their tags
+    u_tags      text[];
+    u_sql       text;
+    -- per position (unpacked from v_plan)
+    v_tasks     text[];
+    v_task_no   integer[];
+    v_tgt       integer[];
+    v_stateful  boolean[];
+    v_batchable boolean[];
+    v_single    boolean[];
+    v_tag       text[];
+    -- per target
+    d_connstr   text[];
+    d_first     integer[];     -- its positions: d_first..d_last
+    d_last      integer[];
+    d_next      integer[];     -- its next new position
+    d_slots     integer[];     -- live connections
+    d_sent      text[];        -- its connection string once a task was sent to it (what to settle when atomic)
+    d_exec      boolean[];     -- batches may run through _pdb_batch: this database, until that fails
+    d_failure   @extschema@._pdb_outcome[];  -- why it is unusable: its remaining tasks fail so
+    -- per slot of the pool
+    s_conn      text[];
+    s_tgt       integer[];
+    s_pid       integer[];     -- the worker's pid when it is a backend of this server
+    s_state     text[];        -- idle | run | maybe | ended | probe | reset | lost | dead
+    s_first     integer[];     -- its unit's positions
+    s_last      integer[];
+    s_task      integer[];     -- the position whose result arrives next
+    s_since     timestamptz[]; -- when its task's end was read
+    s_zero      integer[];     -- results without rows its task gave
+    s_reason    text[];        -- why the unit was cancelled: blocked | timeout | cancelled
+    s_again     boolean[];     -- its task failed in a way worth a retry
+    s_started   timestamptz[];
+    s_failed    boolean[];     -- its batch failed (nothing of it took effect), or its task left a transaction
+    s_gen       integer[];     -- how many times it was reopened
+    s_exec      boolean[];     -- its unit is a batch through _pdb_batch
+    -- per position: the outcome
+    r_out       @extschema@._pdb_outcome[];
+    r_result    text[];
+    r_start     timestamptz[];
+    r_end       timestamptz[];
+    r_conn      text[];
+    r_attempts  integer[];
+BEGIN
+    -- before anything runs (and outside any subtransaction: pg_export_snapshot refuses one)
+    v_tasks := @extschema@._pdb_check(tasks, max_conns, batch_size, retries, task_timeout, setup,
+                                      same_snapshot, progress, fail_fast, atomic);
+    v_n := cardinality(v_tasks);
+    IF v_n = 0 THEN
+        RETURN;
+    END IF;
+    v_plan      := @extschema@._pdb_plan(v_tasks, targets, max_conns, same_snapshot OR atomic);
+    v_tasks     := v_plan.tasks;
+    v_task_no   := v_plan.task_no;
+    v_tgt       := v_plan.tgt;
+    v_stateful  := v_plan.stateful;
+    v_batchable := v_plan.batchable;
+    v_single    := v_plan.single;
+    v_tag       := v_plan.tag;
+    d_connstr   := v_plan.connstr;
+    d_first     := v_plan.first_pos;
+    d_last      := v_plan.last_pos;
+    v_nt        := cardinality(d_connstr);
+    d_next      := d_first;
+    d_sent      := array_fill(NULL::text, ARRAY[v_nt]);
+    d_exec      := ARRAY(SELECT x.m IS NULL FROM unnest(v_plan.masked) WITH ORDINALITY AS x(m, o) ORDER BY x.o);
+    IF same_snapshot THEN
+        v_snapshot := pg_export_snapshot();
+    END IF;
+    v_cancelled := ROW('cancelled', '57014', format('task cancelled because another task failed (%s)',
+                                                    CASE WHEN atomic THEN 'atomic' ELSE 'fail_fast' END), NULL, NULL);
+
+    r_out      := array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_n]);
+    r_result   := array_fill(NULL::text, ARRAY[v_n]);
+    r_conn     := r_result;
     r_start    := array_fill(NULL::timestamptz, ARRAY[v_n]);
     r_end      := r_start;
     r_attempts := array_fill(0, ARRAY[v_n]);
 
+    v_dbl       := @extschema@._pdb_dblink_schema();
+    v_call      := @extschema@._pdb_session_init();
+    v_prefix    := format('pdb_%s_%s_', pg_backend_pid(), v_call);
+    v_label     := format('/* pdb_run:%s:', pg_backend_pid());  -- v_label || task || v_label_end
+    v_label_end := format(E'/%s */\n', v_n);
+    v_bound     := v_dbl = c_bound;
+    v_sql_send  := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
+    v_sql_busy  := format('SELECT %I.dblink_is_busy($1)', v_dbl);
+    v_sql_get   := format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', v_dbl);
+    v_sql_end   := format('SELECT FROM %I.dblink_get_result($1, true) AS r(v text)', v_dbl);
+
     -- dblink_send_query reports "another command is already in progress" as a
-    -- NOTICE; pdb_run provokes that on purpose (see 'maybe' below)
-    v_cmm := current_setting('client_min_messages');
+    -- NOTICE; pdb_run provokes that on purpose (see 'maybe' above)
     IF v_cmm NOT IN ('warning', 'error') THEN
         PERFORM set_config('client_min_messages', 'warning', true);
     END IF;
 
     BEGIN
-        /*
-         * The connection budget. parallel_dblink.max_total_conns caps the
-         * connections all pdb_run calls of the database hold together: each
-         * connection holds one of that many advisory locks. Then each target
-         * server's free slots, minus a margin left to other sessions: on a
-         * loopback counted before anything opens, elsewhere through the
-         * first connection.
-         */
-        v_want := (SELECT sum(p)::integer FROM unnest(d_pool) AS p);
-        IF v_cap_text IS NOT NULL THEN
-            IF v_cap_text !~ '^[0-9]{1,9}$' OR v_cap_text::integer < 1 THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = 'parallel_dblink.max_total_conns must be a positive integer',
-                    DETAIL  = format('It is "%s".', v_cap_text);
-            END IF;
-            -- (no more locks can matter than there can be connections)
-            FOR v_key IN 1..least(v_cap_text::integer, current_setting('max_connections')::integer) LOOP
-                EXIT WHEN cardinality(v_locks) = v_want;
-                IF pg_try_advisory_lock(c_lock_space, v_key) THEN
-                    v_locks := v_locks || v_key;
-                END IF;
-            END LOOP;
-            IF cardinality(v_locks) < v_nt THEN
-                RAISE EXCEPTION USING ERRCODE = 'too_many_connections',
-                    MESSAGE = CASE WHEN cardinality(v_locks) = 0
-                                   THEN 'all connections allowed by parallel_dblink.max_total_conns are in use'
-                                   ELSE 'parallel_dblink.max_total_conns leaves fewer connections than targets' END,
-                    DETAIL  = format('parallel_dblink.max_total_conns is %s; %s of them are free; there are %s targets.',
-                                     v_cap_text, cardinality(v_locks), v_nt),
-                    HINT    = 'Try again later, or raise the setting.';
-            ELSIF cardinality(v_locks) < v_want THEN
-                RAISE WARNING USING
-                    MESSAGE = format('%s uses %s connections instead of %s', caller, cardinality(v_locks), v_want),
-                    DETAIL  = format('parallel_dblink.max_total_conns is %s, and other pdb_run calls of this '
-                                     'database may hold some of them.', v_cap_text);
-                -- share them out, a connection to each target in turn
-                v_k := cardinality(v_locks);
-                d_pool := array_fill(0, ARRAY[v_nt]);
-                WHILE v_k > 0 LOOP
-                    FOR v_tg IN 1..v_nt LOOP
-                        IF v_k > 0 AND d_pool[v_tg] < least(max_conns, d_end[v_tg] - d_first[v_tg] + 1) THEN
-                            d_pool[v_tg] := d_pool[v_tg] + 1;
-                            v_k := v_k - 1;
-                        END IF;
-                    END LOOP;
-                END LOOP;
-            END IF;
-        END IF;
-        FOR v_tg IN 1..v_nt LOOP
-            v_want := d_pool[v_tg];
-            v_free := NULL;  -- (counted again for each target)
-            v_k := 0;
-            WHILE v_k < v_want LOOP
-                v_k := v_k + 1;
-                IF v_k = 1 AND d_masked[v_tg] IS NULL THEN  -- (the loopback)
-                    v_free := @extschema@._pdb_free_slots(v_dbl, NULL) - c_margin;
-                ELSIF v_k = 2 AND d_masked[v_tg] IS NOT NULL THEN
-                    v_free := @extschema@._pdb_free_slots(v_dbl, s_conn[v_pool]) - c_margin + 1;  -- + the one we hold
-                END IF;
-                IF v_k <= 2 AND v_free < v_want THEN
-                    IF v_free < 1 AND NOT v_multi THEN
-                        RAISE EXCEPTION USING ERRCODE = 'too_many_connections',
-                            MESSAGE = 'no connection slot is free on the target server',
-                            DETAIL  = format('pdb_run leaves %s slots to other sessions.', c_margin),
-                            HINT    = 'Try again later, or raise max_connections or the connection limits.';
-                    ELSIF v_free < 1 AND v_k = 1 THEN
-                        d_failure[v_tg] := jsonb_build_object(
-                            'sqlstate', '53300', 'error', 'no connection slot is free on the target server',
-                            'detail', format('%s leaves %s slots to other sessions.', caller, c_margin));
-                        EXIT;
-                    END IF;
-                    v_free := greatest(v_free, 1);
-                    RAISE WARNING USING
-                        MESSAGE = format('%s uses %s connections instead of %s%s', caller, v_free, v_want,
-                                         CASE WHEN v_multi THEN ' on target ' || coalesce(d_masked[v_tg], 'NULL (this database)') END),
-                        DETAIL  = format('Only %s connection slots are free on the target server once %s are left '
-                                         'to other sessions.', v_free, c_margin);
-                    v_want := v_free;
-                END IF;
-                EXIT WHEN v_k > v_want;
-                v_pool := v_pool + 1;
-                s_conn[v_pool]  := v_prefix || v_pool;
-                s_tgt[v_pool]   := v_tg;
-                s_task[v_pool]  := 0;
-                s_gen[v_pool]   := 0;
-                s_exec[v_pool]  := false;
-                -- pdb_run raises a failure to connect; the others fail the target's tasks
-                v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_pool], d_connstr[v_tg], setup, v_call, v_pool,
-                                                    NOT v_multi);
-                s_pid[v_pool] := v_open.pid;
-                IF v_open.failure IS NOT NULL THEN
-                    s_state[v_pool] := 'dead';
-                    d_failure[v_tg]  := coalesce(d_failure[v_tg], v_open.failure);
-                    EXIT;
-                END IF;
-                s_state[v_pool] := 'idle';
-                d_slots[v_tg]    := d_slots[v_tg] + 1;
-            END LOOP;
-        END LOOP;
+        v_budget := @extschema@._pdb_budget(v_plan.wanted, caller);
+        v_locks  := v_budget.locks;
+        v_pool   := @extschema@._pdb_open_pool(v_dbl, v_plan, v_budget.granted, setup, v_call, v_prefix,
+                                               isolate_targets, caller);
+        s_conn    := v_pool.conn;
+        s_tgt     := v_pool.tgt;
+        s_pid     := v_pool.pid;
+        s_state   := v_pool.state;
+        d_slots   := v_pool.slots;
+        d_failure := v_pool.failure;
+        v_ns      := cardinality(s_conn);
+        s_task    := array_fill(0, ARRAY[v_ns]);
+        s_gen     := s_task;
+        s_zero    := s_task;
+        s_first   := array_fill(NULL::integer, ARRAY[v_ns]);
+        s_last    := s_first;
+        s_exec    := array_fill(false, ARRAY[v_ns]);
+        s_again   := s_exec;
+        s_failed  := s_exec;
+        s_reason  := array_fill(NULL::text, ARRAY[v_ns]);
+        s_since   := array_fill(NULL::timestamptz, ARRAY[v_ns]);
+        s_started := s_since;
         -- locks beyond the connections opened go back
-        v_k := (SELECT sum(n)::integer FROM unnest(d_slots) AS n);
-        IF cardinality(v_locks) > v_k THEN
-            PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks[v_k + 1:]) AS l;
-            v_locks := v_locks[:v_k];
+        v_held := (SELECT sum(k)::integer FROM unnest(d_slots) AS k);
+        IF cardinality(v_locks) > v_held THEN
+            PERFORM pg_advisory_unlock(1885627490, l) FROM unnest(v_locks[v_held + 1:]) AS l;
+            v_locks := v_locks[:v_held];
         END IF;
-
         IF atomic THEN
-            -- every target must hold all its tasks prepared at once, before anything runs
-            FOR v_slot IN 1..v_pool LOOP
-                CONTINUE WHEN s_state[v_slot] <> 'idle';
-                v_d := s_tgt[v_slot];
-                EXECUTE format('SELECT m.v FROM %I.dblink($1, $2) AS m(v integer)', v_dbl) INTO v_i
-                    USING s_conn[v_slot], 'SELECT current_setting(''max_prepared_transactions'')::integer';
-                IF v_i < d_end[v_d] - d_first[v_d] + 1 THEN
-                    RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
-                        MESSAGE = CASE WHEN v_i = 0
-                                       THEN format('target %s does not allow prepared transactions',
-                                                   coalesce(d_masked[v_d], 'NULL (this database)'))
-                                       ELSE format('target %s allows fewer prepared transactions than the call has tasks there',
-                                                   coalesce(d_masked[v_d], 'NULL (this database)')) END,
-                        DETAIL  = format('Its max_prepared_transactions is %s; atomic => true keeps each of the %s '
-                                         'tasks there prepared until all have prepared.', v_i, d_end[v_d] - d_first[v_d] + 1),
-                        HINT    = 'Raise max_prepared_transactions on that server (it needs a restart), or run '
-                                  'fewer tasks there in one atomic call.';
-                END IF;
-            END LOOP;
-            -- record the call, then hold its lock while it runs: pdb_recover leaves it alone
-            v_run := gen_random_uuid();
-            v_gid := 'pdb_' || replace(v_run::text, '-', '') || '_';
-            PERFORM pg_advisory_lock(c_run_space, hashtext(v_run::text));
+            v_run   := @extschema@._pdb_atomic_begin(v_dbl, v_plan, v_pool);
+            v_gid   := 'pdb_' || replace(v_run::text, '-', '') || '_';
             v_phase := 'run';
-            PERFORM @extschema@._pdb_autonomous(format(
-                'INSERT INTO @extschema@.pdb_atomic_run (run_id, coordinator_pid, targets, tasks) '
-                'VALUES (%L, %s, %L, %s) RETURNING 1', v_run, pg_backend_pid(), d_masked, v_n), NULL);
         END IF;
 
         LOOP
@@ -1110,39 +1593,35 @@ BEGIN
             -- a target without a connection: what it still has to run fails
             -- (only such a target has no live slot; the test is done in C)
             FOR v_tg IN 1..CASE WHEN array_position(d_slots, 0) IS NULL THEN 0 ELSE v_nt END LOOP
-                CONTINUE WHEN d_slots[v_tg] > 0 OR (d_next[v_tg] > d_end[v_tg] AND cardinality(v_retry) = 0);
-                FOREACH v_i IN ARRAY ARRAY(SELECT generate_series(d_next[v_tg], d_end[v_tg]))
+                CONTINUE WHEN d_slots[v_tg] > 0 OR (d_next[v_tg] > d_last[v_tg] AND cardinality(v_retry) = 0);
+                FOREACH v_p IN ARRAY ARRAY(SELECT generate_series(d_next[v_tg], d_last[v_tg]))
                                      || ARRAY(SELECT r FROM unnest(v_retry) AS r WHERE v_tgt[r] = v_tg) LOOP
-                    r_status[v_i]   := 'error';
-                    r_result[v_i]   := NULL;
-                    r_sqlstate[v_i] := d_failure[v_tg]->>'sqlstate';
-                    r_error[v_i]    := d_failure[v_tg]->>'error';
-                    r_detail[v_i]   := d_failure[v_tg]->>'detail';
-                    r_hint[v_i]     := d_failure[v_tg]->>'hint';
-                    r_end[v_i]      := clock_timestamp();
+                    r_out[v_p]    := d_failure[v_tg];
+                    r_result[v_p] := NULL;
+                    r_end[v_p]    := clock_timestamp();
                     v_done := v_done + 1;
                     v_stop := v_stop OR v_ff;
                 END LOOP;
                 v_retry := ARRAY(SELECT x.r FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
                                   WHERE v_tgt[x.r] <> v_tg ORDER BY x.o);
-                d_next[v_tg] := d_end[v_tg] + 1;
+                d_next[v_tg] := d_last[v_tg] + 1;
             END LOOP;
 
             -- fail_fast: start nothing more, cancel what runs
             IF v_stop AND NOT v_stopped THEN
                 v_stopped := true;
-                FOREACH v_i IN ARRAY v_retry || ARRAY(SELECT generate_series(d_next[d], d_end[d])
+                FOREACH v_p IN ARRAY v_retry || ARRAY(SELECT generate_series(d_next[d], d_last[d])
                                                         FROM generate_series(1, v_nt) AS d) LOOP
-                    r_status[v_i] := 'skipped';
+                    r_out[v_p] := c_skipped;
                     v_done := v_done + 1;
                 END LOOP;
                 -- tasks waiting for a retry keep the error they got
-                v_done  := v_done + cardinality(v_later);
+                v_done     := v_done + cardinality(v_later);
                 v_retry    := ARRAY[]::integer[];
                 v_later    := ARRAY[]::integer[];
                 v_later_at := ARRAY[]::timestamptz[];
-                d_next     := ARRAY(SELECT e + 1 FROM unnest(d_end) WITH ORDINALITY AS x(e, o) ORDER BY x.o);
-                FOR v_slot IN 1..v_pool LOOP
+                d_next     := ARRAY(SELECT e + 1 FROM unnest(d_last) WITH ORDINALITY AS x(e, o) ORDER BY x.o);
+                FOR v_slot IN 1..v_ns LOOP
                     IF s_state[v_slot] = 'run' THEN
                         s_reason[v_slot] := coalesce(s_reason[v_slot], 'cancelled');
                         EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_slot];
@@ -1154,7 +1633,7 @@ BEGIN
             -- then takes its next unit at once
             v_polled := v_polling;  -- (a unit found done now ended since then)
             v_polling := clock_timestamp();
-            FOR v_slot IN 1..v_pool LOOP
+            FOR v_slot IN 1..v_ns LOOP
                 -- a running connection: read every result it has ready, one after the other
                 v_there := false;
                 <<draining>>
@@ -1168,41 +1647,48 @@ BEGIN
                         EXIT draining WHEN v_busy <> 0;
                     END IF;
                     v_active := true;
-                    v_task  := s_task[v_slot];
-                    -- a single statement's end comes with its result: read both at once
+                    v_task   := s_task[v_slot];
+                    /*
+                     * Read one result, and with f_and_end (a single
+                     * statement, whose end comes with its result) the end
+                     * after it: kind 'row' (a command's tag or the first
+                     * column of the first row), 'empty' (no rows: the end, or
+                     * a one-column result without rows), 'novalue' (rows of
+                     * several columns, an empty query) or 'error' (the remote
+                     * statement failed; f_lost: the worker is gone). Any other
+                     * error, a local cancel among them, is raised.
+                     */
                     f_and_end := s_state[v_slot] = 'run' AND s_first[v_slot] = s_last[v_slot] AND v_single[v_task];
-                    IF v_bound THEN
-                        /*
-                         * _pdb_fetch inline (its call, with its pinned
-                         * search_path, costs about 6 us per task): one result,
-                         * and with f_and_end the end after it; a remote error
-                         * is a result of kind 'error' (see _pdb_fetch).
-                         */
-                        f_ended := false;
-                        f_lost  := false;
-                        BEGIN
+                    f_ended := false;
+                    f_lost  := false;
+                    BEGIN
+                        IF v_bound THEN
                             SELECT r.v INTO f_value FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text)
                              LIMIT 1;
-                            f_kind := CASE WHEN FOUND THEN 'row' ELSE 'empty' END;
-                            IF f_and_end THEN
+                        ELSE
+                            EXECUTE v_sql_get INTO f_value USING s_conn[v_slot];
+                        END IF;
+                        GET DIAGNOSTICS v_rows = ROW_COUNT;
+                        f_kind := CASE WHEN v_rows > 0 THEN 'row' ELSE 'empty' END;
+                        IF f_and_end THEN
+                            IF v_bound THEN
                                 PERFORM FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text);
-                                f_ended := true;
+                            ELSE
+                                EXECUTE v_sql_end USING s_conn[v_slot];
                             END IF;
-                        EXCEPTION WHEN query_canceled OR others THEN
-                            GET STACKED DIAGNOSTICS f_sqlstate = RETURNED_SQLSTATE, f_message = MESSAGE_TEXT,
-                                                    f_detail = PG_EXCEPTION_DETAIL, f_hint = PG_EXCEPTION_HINT,
-                                                    ex_context = PG_EXCEPTION_CONTEXT;
-                            f_value := NULL;
-                            SELECT e.kind, e.lost INTO f_kind, f_lost
-                              FROM @extschema@._pdb_result_error(v_dbl, s_conn[v_slot], f_sqlstate, ex_context) AS e;
-                            IF f_kind IS NULL THEN
-                                RAISE;
-                            END IF;
-                        END;
-                    ELSE
-                        SELECT * INTO f_kind, f_value, f_sqlstate, f_message, f_detail, f_hint, f_ended, f_lost
-                          FROM @extschema@._pdb_fetch(v_dbl, s_conn[v_slot], f_and_end);
-                    END IF;
+                            f_ended := true;
+                        END IF;
+                    EXCEPTION WHEN query_canceled OR others THEN
+                        GET STACKED DIAGNOSTICS ex_sqlstate = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
+                                                ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT,
+                                                ex_context = PG_EXCEPTION_CONTEXT;
+                        f_value := NULL;
+                        SELECT e.kind, e.lost INTO f_kind, f_lost
+                          FROM @extschema@._pdb_result_error(v_dbl, s_conn[v_slot], ex_sqlstate, ex_context) AS e;
+                        IF f_kind IS NULL THEN
+                            RAISE;
+                        END IF;
+                    END;
                     <<handled>>
                     BEGIN
                         IF s_state[v_slot] = 'probe' THEN
@@ -1217,13 +1703,11 @@ BEGIN
                             IF f_kind = 'error' THEN
                                 -- refused inside a transaction block: the task left one open
                                 s_failed[v_slot] := true;
-                                IF r_status[v_task] = 'ok' THEN
-                                    r_status[v_task]   := 'error';
-                                    r_result[v_task]   := NULL;
-                                    r_sqlstate[v_task] := '25001';
-                                    r_error[v_task]    := 'task left a transaction open';
-                                    r_detail[v_task]   := 'pdb_run rolled it back: nothing of the task took effect.';
-                                    r_hint[v_task]     := 'End every BEGIN of a task with COMMIT.';
+                                IF (r_out[v_task]).status = 'ok' THEN
+                                    r_out[v_task] := ROW('error', '25001', 'task left a transaction open',
+                                                         'pdb_run rolled it back: nothing of the task took effect.',
+                                                         'End every BEGIN of a task with COMMIT.')::@extschema@._pdb_outcome;
+                                    r_result[v_task] := NULL;
                                     v_stop := v_stop OR v_ff;
                                 END IF;
                             ELSIF f_kind = 'empty' THEN
@@ -1242,7 +1726,7 @@ BEGIN
                                 s_failed[v_slot] := true;  -- nothing of the batch took effect
                                 IF f_lost THEN
                                     s_state[v_slot] := 'lost';
-                                ELSIF s_exec[v_slot] AND f_sqlstate IN ('42883', '3F000', '42501') THEN
+                                ELSIF s_exec[v_slot] AND ex_sqlstate IN ('42883', '3F000', '42501') THEN
                                     -- maybe it cannot call _pdb_batch (or a task failed so): plain batches
                                     d_exec[s_tgt[v_slot]] := false;
                                 END IF;
@@ -1251,22 +1735,19 @@ BEGIN
                                 v_ended := clock_timestamp();
                                 IF NOT s_failed[v_slot] THEN
                                     FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
-                                        r_status[v_t] := 'ok';
-                                        r_end[v_t]    := v_ended;
+                                        r_out[v_t] := c_ok;
+                                        r_end[v_t] := v_ended;
                                     END LOOP;
                                     v_done := v_done + s_last[v_slot] - s_first[v_slot] + 1;
                                 ELSE
                                     FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
+                                        r_result[v_t] := NULL;
                                         IF v_stop THEN
                                             -- rolled back, and fail_fast runs nothing again
-                                            r_status[v_t]   := 'cancelled';
-                                            r_result[v_t]   := NULL;
-                                            r_sqlstate[v_t] := '57014';
-                                            r_error[v_t]    := v_cancelled;
-                                            r_end[v_t]      := v_ended;
+                                            r_out[v_t] := v_cancelled;
+                                            r_end[v_t] := v_ended;
                                             v_done := v_done + 1;
                                         ELSE
-                                            r_result[v_t] := NULL;
                                             v_retry := v_retry || v_t;
                                         END IF;
                                     END LOOP;
@@ -1292,7 +1773,7 @@ BEGIN
                                AND NOT coalesce(f_value IN ('COMMIT', 'PREPARE TRANSACTION'), false) THEN
                                 r_result[v_task] := f_value;
                             END IF;
-                            -- the end of the task ('ended'), or perhaps ('maybe', see below)
+                            -- the end of the task ('ended'), or perhaps ('maybe', see above)
                             IF f_ended OR f_kind = 'empty' THEN
                                 s_state[v_slot] := CASE WHEN f_ended THEN 'ended' ELSE 'maybe' END;
                                 s_since[v_slot] := clock_timestamp();
@@ -1301,24 +1782,17 @@ BEGIN
                         ELSE  -- 'error': the query string stops at its first error
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN
-                                r_status[v_task]   := 'error';
-                                r_sqlstate[v_task] := f_sqlstate;
-                                r_error[v_task]    := f_message;
-                                r_detail[v_task]   := f_detail;
-                                r_hint[v_task]     := f_hint;
-                                s_again[v_slot]    := f_sqlstate IN ('40001', '40P01')
-                                                      AND r_attempts[v_task] <= retries;
+                                r_out[v_task]   := ROW('error', ex_sqlstate, ex_message, ex_detail, ex_hint)::@extschema@._pdb_outcome;
+                                s_again[v_slot] := ex_sqlstate IN ('40001', '40P01') AND r_attempts[v_task] <= retries;
                             ELSIF s_reason[v_slot] = 'timeout' THEN
-                                r_status[v_task]   := 'timeout';
-                                r_sqlstate[v_task] := '57014';
-                                r_error[v_task]    := format('task ran longer than task_timeout (%s)', task_timeout);
+                                r_out[v_task] := ROW('timeout', '57014',
+                                                     format('task ran longer than task_timeout (%s)', task_timeout),
+                                                     NULL, NULL)::@extschema@._pdb_outcome;
                             ELSIF s_reason[v_slot] = 'cancelled' THEN
-                                r_status[v_task]   := 'cancelled';
-                                r_sqlstate[v_task] := '57014';
-                                r_error[v_task]    := v_cancelled;
+                                r_out[v_task] := v_cancelled;
                             END IF;  -- 'blocked': keep the 40P01 pdb_run reported
                             -- stop now: the probe for this task's end must not be the next task
-                            v_stop := v_stop OR (v_ff AND NOT s_again[v_slot] AND r_status[v_task] <> 'cancelled');
+                            v_stop := v_stop OR (v_ff AND NOT s_again[v_slot] AND (r_out[v_task]).status <> 'cancelled');
                             IF f_lost THEN
                                 s_state[v_slot] := 'lost';  -- the worker is gone
                             END IF;
@@ -1349,33 +1823,31 @@ BEGIN
                         IF s_first[v_slot] = s_last[v_slot] OR s_task[v_slot] > s_last[v_slot] THEN
                             -- one task failed; or a batch that may have committed
                             IF s_first[v_slot] <> s_last[v_slot] THEN
-                                r_status[v_t]   := 'error';
-                                r_sqlstate[v_t] := '08006';
-                                r_error[v_t]    := 'lost the connection to the worker while its batch committed';
-                                r_detail[v_t]   := 'Whether the tasks of the batch took effect is unknown.';
+                                r_out[v_t] := ROW('error', '08006',
+                                                  'lost the connection to the worker while its batch committed',
+                                                  'Whether the tasks of the batch took effect is unknown.', NULL)::@extschema@._pdb_outcome;
                             END IF;
                             r_end[v_t] := clock_timestamp();
                             v_done := v_done + 1;
                             v_stop := v_stop OR v_ff;
                         ELSIF v_stop THEN
-                            r_status[v_t] := 'skipped';  -- the batch never committed
+                            r_out[v_t] := c_skipped;  -- the batch never committed
                             v_done := v_done + 1;
                         ELSE
                             v_retry := v_retry || v_t;  -- the batch never committed: run again alone
                         END IF;
                     END LOOP;
                     PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], true);
-                    s_gen[v_slot]   := s_gen[v_slot] + 1;
-                    s_conn[v_slot]  := v_prefix || v_slot || '_' || s_gen[v_slot];
+                    s_gen[v_slot]  := s_gen[v_slot] + 1;
+                    s_conn[v_slot] := v_prefix || v_slot || '_' || s_gen[v_slot];
                     v_active := true;
                     v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_slot], d_connstr[s_tgt[v_slot]], setup,
-                                                        v_call, v_slot, NOT v_multi);
+                                                        v_call, v_slot, NOT isolate_targets);
                     s_pid[v_slot] := v_open.pid;
-                    IF v_open.failure IS NOT NULL THEN
+                    IF (v_open.failure).status IS NOT NULL THEN  -- (a composite IS NOT NULL only when every field is)
                         s_state[v_slot] := 'dead';
-                        v_d := s_tgt[v_slot];
-                        d_slots[v_d]    := d_slots[v_d] - 1;
-                        d_failure[v_d]  := v_open.failure;
+                        d_slots[s_tgt[v_slot]]   := d_slots[s_tgt[v_slot]] - 1;
+                        d_failure[s_tgt[v_slot]] := v_open.failure;
                         CONTINUE;  -- the target's other connections carry on, if it has any
                     END IF;
                     s_state[v_slot] := 'idle';
@@ -1385,27 +1857,27 @@ BEGIN
 
                 -- the next unit: a task to run again alone, else the next task
                 -- with as many batchable followers as batch_size allows
-                v_d := s_tgt[v_slot];
-                u_first := 0;
-                u_exec  := false;
-                v_i := NULL;  -- the place of a retry of this target in v_retry
+                v_target := s_tgt[v_slot];
+                u_first  := 0;
+                u_exec   := false;
+                v_qi     := NULL;  -- the place of a retry of this target in v_retry
                 IF NOT v_stop AND cardinality(v_retry) > 0 THEN
-                    v_i := CASE WHEN v_nt = 1 THEN 1
-                                ELSE (SELECT min(x.o)::integer FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
-                                       WHERE v_tgt[x.r] = v_d) END;
+                    v_qi := CASE WHEN v_nt = 1 THEN 1
+                                 ELSE (SELECT min(x.o)::integer FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
+                                        WHERE v_tgt[x.r] = v_target) END;
                 END IF;
-                u_retry := v_i IS NOT NULL;
+                u_retry := v_qi IS NOT NULL;
                 IF u_retry THEN
-                    u_first := v_retry[v_i];
+                    u_first := v_retry[v_qi];
                     u_last  := u_first;
-                ELSIF NOT v_stop AND d_next[v_d] <= d_end[v_d] THEN
-                    u_first := d_next[v_d];
+                ELSIF NOT v_stop AND d_next[v_target] <= d_last[v_target] THEN
+                    u_first := d_next[v_target];
                     u_last  := u_first;
                     IF batch_size > 1 AND v_batchable[u_first] THEN
                         -- on this database, a run of tasks _pdb_batch can report goes through it
-                        u_exec := d_exec[v_d] AND v_tag[u_first] IS NOT NULL;
-                        WHILE u_last < d_end[v_d] AND u_last - u_first + 1 < batch_size AND v_batchable[u_last + 1]
-                              AND (NOT u_exec OR v_tag[u_last + 1] IS NOT NULL) LOOP
+                        u_exec := d_exec[v_target] AND v_tag[u_first] IS NOT NULL;
+                        WHILE u_last < d_last[v_target] AND u_last - u_first + 1 < batch_size
+                              AND v_batchable[u_last + 1] AND (NOT u_exec OR v_tag[u_last + 1] IS NOT NULL) LOOP
                             u_last := u_last + 1;
                         END LOOP;
                         u_exec := u_exec AND u_last > u_first;
@@ -1423,7 +1895,7 @@ BEGIN
                                     'SET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT', v_snapshot, v_tasks[u_first]);
                 ELSIF u_first = u_last AND atomic THEN
                     u_sql := format(E'BEGIN;\n%s\n;\nPREPARE TRANSACTION %L', v_tasks[u_first],
-                                    v_gid || coalesce(v_order[u_first], u_first));
+                                    v_gid || v_task_no[u_first]);
                 ELSIF u_first = u_last THEN
                     u_sql := v_tasks[u_first];
                 ELSIF u_exec THEN
@@ -1446,7 +1918,7 @@ BEGIN
                 -- label the unit with a comment: pg_stat_activity.query shows it
                 -- (pdb_activity reads it), at no cost of a result or round trip
                 IF u_first > 0 THEN
-                    u_sql := v_label || coalesce(v_order[u_first], u_first) || v_label_end || u_sql;
+                    u_sql := v_label || v_task_no[u_first] || v_label_end || u_sql;
                 END IF;
 
                 -- (an idle slot sends a unit; one that ran a task also a probe or a reset)
@@ -1478,9 +1950,11 @@ BEGIN
                                               interval '10 milliseconds' * 2 ^ (r_attempts[v_task] - 1)));
                             r_attempts[v_task] := r_attempts[v_task] + 1;
                         ELSE
-                            r_status[v_task] := coalesce(r_status[v_task], 'ok');
+                            IF (r_out[v_task]).status IS NULL THEN
+                                r_out[v_task] := c_ok;
+                            END IF;
                             v_done := v_done + 1;
-                            v_stop := v_stop OR (v_ff AND r_status[v_task] <> 'ok');
+                            v_stop := v_stop OR (v_ff AND (r_out[v_task]).status <> 'ok');
                         END IF;
                         IF v_sent <> 1 THEN
                             s_state[v_slot] := 'idle';   -- (a unit it could not take fails below)
@@ -1496,10 +1970,8 @@ BEGIN
                         -- a task has at most one result per statement: more
                         -- means the connection no longer answers
                         IF s_zero[v_slot] > length(v_tasks[v_task]) - length(replace(v_tasks[v_task], ';', '')) + 1 THEN
-                            r_status[v_task]   := 'error';
-                            r_sqlstate[v_task] := '08006';
-                            r_error[v_task]    := 'lost the connection to the worker';
-                            s_state[v_slot]    := 'lost';
+                            r_out[v_task]   := ROW('error', '08006', 'lost the connection to the worker', NULL, NULL)::@extschema@._pdb_outcome;
+                            s_state[v_slot] := 'lost';
                         END IF;
                     END IF;
                     v_active := true;
@@ -1507,22 +1979,22 @@ BEGIN
                 IF v_sent <> 1 AND u_first > 0 AND s_state[v_slot] = 'idle' THEN
                     RAISE EXCEPTION USING ERRCODE = 'connection_failure',
                         MESSAGE = 'could not send a task to a worker connection',
-                        DETAIL  = format('Connection %s refused task %s.', s_conn[v_slot], u_first);
+                        DETAIL  = format('Connection %s refused task %s.', s_conn[v_slot], v_task_no[u_first]);
                 END IF;
 
                 IF v_sent = 1 AND u_first > 0 THEN
                     -- the unit is on its way
-                    d_sent[v_d] := d_connstr[v_d];
+                    d_sent[v_target] := d_connstr[v_target];
                     IF u_retry THEN
-                        v_retry := v_retry[:v_i - 1] || v_retry[v_i + 1:];
+                        v_retry := v_retry[:v_qi - 1] || v_retry[v_qi + 1:];
                     ELSE
-                        d_next[v_d] := u_last + 1;
+                        d_next[v_target] := u_last + 1;
                     END IF;
-                    s_first[v_slot]  := u_first;
-                    s_last[v_slot]   := u_last;
-                    s_task[v_slot]   := u_first;  -- a batch counts its results
-                    s_exec[v_slot]   := u_exec;
-                    s_state[v_slot]  := 'run';
+                    s_first[v_slot]   := u_first;
+                    s_last[v_slot]    := u_last;
+                    s_task[v_slot]    := u_first;  -- a batch counts its results
+                    s_exec[v_slot]    := u_exec;
+                    s_state[v_slot]   := 'run';
                     s_zero[v_slot]    := 0;
                     s_reason[v_slot]  := NULL;
                     s_again[v_slot]   := false;
@@ -1530,14 +2002,10 @@ BEGIN
                     s_started[v_slot] := clock_timestamp();
                     IF u_retry THEN
                         -- it ran before (alone, or in a batch): forget that outcome
-                        r_status[u_first]   := NULL;
-                        r_result[u_first]   := NULL;
-                        r_sqlstate[u_first] := NULL;
-                        r_error[u_first]    := NULL;
-                        r_detail[u_first]   := NULL;
-                        r_hint[u_first]     := NULL;
-                        r_start[u_first]    := s_started[v_slot];
-                        r_conn[u_first]     := s_conn[v_slot];
+                        r_out[u_first]    := NULL;
+                        r_result[u_first] := NULL;
+                        r_start[u_first]  := s_started[v_slot];
+                        r_conn[u_first]   := s_conn[v_slot];
                     ELSE
                         -- new tasks: nothing is recorded for them yet
                         FOR v_t IN u_first..u_last LOOP
@@ -1551,22 +2019,12 @@ BEGIN
             END LOOP;
 
             IF progress AND (v_done = v_n OR clock_timestamp() >= v_report_at) THEN
-                PERFORM set_config('client_min_messages', v_cmm, true);
-                RAISE NOTICE USING MESSAGE = format(
-                    'pdb_run: %s of %s tasks done (%s failed), %s running, %s s',
-                    v_done, v_n,
-                    (SELECT count(*) FROM unnest(r_status) AS st WHERE st IN ('error', 'timeout', 'cancelled')),
-                    (SELECT count(*) FROM unnest(s_state) AS ss WHERE ss = 'run'),
-                    round(CAST(extract(epoch FROM clock_timestamp() - v_started) AS numeric), 1));
-                IF v_cmm NOT IN ('warning', 'error') THEN
-                    PERFORM set_config('client_min_messages', 'warning', true);
-                END IF;
+                PERFORM @extschema@._pdb_report(v_done, v_n, r_out, s_state, v_started, v_cmm);
                 v_report_at := clock_timestamp() + interval '5 seconds';
             END IF;
 
             -- (a reset still running tells whether its task left a transaction open)
             EXIT WHEN v_done = v_n AND NOT 'reset' = ANY (s_state);
-
 
             -- task_timeout: cancel units that ran too long; wake up for the next deadline
             v_wake := NULL;
@@ -1574,7 +2032,7 @@ BEGIN
                 v_wake := (SELECT min(a) FROM unnest(v_later_at) AS a);
             END IF;
             IF task_timeout IS NOT NULL THEN
-                FOR v_slot IN 1..v_pool LOOP
+                FOR v_slot IN 1..v_ns LOOP
                     CONTINUE WHEN s_state[v_slot] <> 'run' OR s_reason[v_slot] IS NOT NULL;
                     IF clock_timestamp() >= s_started[v_slot] + task_timeout THEN
                         s_reason[v_slot] := 'timeout';
@@ -1585,7 +2043,6 @@ BEGIN
                     END IF;
                 END LOOP;
             END IF;
-
             IF v_active THEN
                 v_quiet := clock_timestamp();
             ELSE
@@ -1599,23 +2056,21 @@ BEGIN
                      * task ends up alone and reported.
                      */
                     FOREACH v_blocked IN ARRAY ARRAY(
-                        SELECT i FROM generate_series(1, v_pool) AS i
+                        SELECT i FROM generate_series(1, v_ns) AS i
                          WHERE s_state[i] = 'run' AND s_reason[i] IS NULL
                            AND pg_backend_pid() = ANY (pg_blocking_pids(s_pid[i])))
                     LOOP
                         v_task := s_task[v_blocked];
                         s_reason[v_blocked] := 'blocked';
                         IF s_first[v_blocked] = s_last[v_blocked] THEN
-                            r_status[v_task]   := 'error';
-                            r_sqlstate[v_task] := '40P01';
-                            r_error[v_task]    := 'task waits for a lock held by the transaction that called pdb_run';
-                            r_detail[v_task]   := format('Task %s waited on worker backend %s, which the caller blocks '
-                                                         'until pdb_run returns; pdb_run cancelled it.',
-                                                         coalesce(v_order[v_task], v_task), s_pid[v_blocked]);
-                            r_hint[v_task]     := 'Tasks do not share the caller''s locks or snapshot: commit the '
-                                                  'caller''s changes first. CREATE INDEX CONCURRENTLY and REINDEX '
-                                                  'CONCURRENTLY wait for every older transaction of their database: '
-                                                  'call pdb_run from another database with connstr naming this one.';
+                            r_out[v_task] := ROW('error', '40P01',
+                                'task waits for a lock held by the transaction that called pdb_run',
+                                format('Task %s waited on worker backend %s, which the caller blocks until pdb_run '
+                                       'returns; pdb_run cancelled it.', v_task_no[v_task], s_pid[v_blocked]),
+                                'Tasks do not share the caller''s locks or snapshot: commit the caller''s changes '
+                                'first. CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY wait for every older '
+                                'transaction of their database: call pdb_run from another database with connstr '
+                                'naming this one.')::@extschema@._pdb_outcome;
                         END IF;
                         EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_blocked];
                     END LOOP;
@@ -1663,7 +2118,7 @@ BEGIN
                     v_since := v_quiet;
                     v_alike := v_spread < v_typical / 8;
                     IF v_alike THEN
-                        FOR v_slot IN 1..v_pool LOOP
+                        FOR v_slot IN 1..v_ns LOOP
                             CONTINUE WHEN s_state[v_slot] <> 'run';
                             v_due := s_started[v_slot] + make_interval(secs => v_typical);
                             IF v_due > clock_timestamp() THEN
@@ -1683,16 +2138,12 @@ BEGIN
             END IF;
         END LOOP;
 
-        PERFORM @extschema@._pdb_close(v_dbl, ARRAY(SELECT s_conn[i] FROM generate_series(1, v_pool) AS i
+        PERFORM @extschema@._pdb_close(v_dbl, ARRAY(SELECT s_conn[i] FROM generate_series(1, v_ns) AS i
                                                      WHERE s_state[i] <> 'dead'), false);
 
         IF atomic THEN
-            /*
-             * The second phase, on a connection of its own to each target
-             * (pool connections may still be draining a reset). Commit only
-             * if every task prepared, and only once that decision is durable.
-             */
-            v_commit := NOT EXISTS (SELECT FROM unnest(r_status) AS st WHERE st IS DISTINCT FROM 'ok');
+            -- commit only if every task prepared, and only once that decision is durable
+            v_commit := NOT EXISTS (SELECT FROM unnest(r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');
             IF v_commit THEN
                 v_phase := 'deciding';
                 IF @extschema@._pdb_autonomous(format(
@@ -1705,108 +2156,45 @@ BEGIN
                 END IF;
             END IF;
             v_phase := CASE WHEN v_commit THEN 'commit' ELSE 'rollback' END;
-            v_i := (SELECT min(coalesce(v_order[p], p)) FROM generate_series(1, v_n) AS p
-                     WHERE r_status[p] IN ('error', 'timeout'));
-            -- (a target that was sent nothing has nothing prepared)
-            FOR v_fetch IN SELECT * FROM @extschema@._pdb_atomic_end(v_dbl, v_run, d_sent, v_commit) LOOP
-                v_d := v_fetch.target_no;
-                IF v_fetch.task_id IS NULL OR v_fetch.err_sqlstate IS NOT NULL THEN
-                    v_left := true;
-                END IF;
-                -- the tasks this row is about: one, or all of an unreachable target
-                FOREACH v_k IN ARRAY CASE WHEN v_fetch.task_id IS NULL
-                                          THEN ARRAY(SELECT generate_series(d_first[v_d], d_end[v_d]))
-                                          ELSE ARRAY[coalesce(v_pos[v_fetch.task_id], v_fetch.task_id)] END LOOP
-                    CONTINUE WHEN r_status[v_k] IS DISTINCT FROM 'ok';  -- nothing prepared
-                    IF v_fetch.task_id IS NULL OR v_fetch.err_sqlstate IS NOT NULL THEN
-                        r_status[v_k]   := 'prepared';
-                        r_sqlstate[v_k] := v_fetch.err_sqlstate;
-                        r_error[v_k]    := format('could not %s its prepared transaction: %s',
-                                                  CASE WHEN v_commit THEN 'commit' ELSE 'roll back' END,
-                                                  v_fetch.err_message);
-                        r_hint[v_k]     := format('pdb_recover() %s it once its server can be reached.',
-                                                  CASE WHEN v_commit THEN 'commits' ELSE 'rolls back' END);
-                    ELSIF NOT v_commit THEN
-                        r_status[v_k] := 'rolled back';
-                    ELSE
-                        r_status[v_k] := 'committed';  -- made 'ok' below
-                    END IF;
-                END LOOP;
-            END LOOP;
-            FOR v_r IN 1..v_n LOOP
-                IF r_status[v_r] = 'committed' THEN
-                    r_status[v_r] := 'ok';
-                ELSIF r_status[v_r] = 'ok' AND v_commit THEN
-                    -- (a task that ended its transaction itself: atomic refuses those it can see)
-                    r_status[v_r]   := 'error';
-                    r_sqlstate[v_r] := '40003';
-                    r_error[v_r]    := 'its prepared transaction was not found';
-                    r_detail[v_r]   := 'The task probably ended its transaction itself; the others committed.';
-                ELSIF r_status[v_r] IN ('ok', 'rolled back') THEN
-                    r_status[v_r]   := 'rolled back';
-                    r_result[v_r]   := NULL;
-                    r_sqlstate[v_r] := '40000';
-                    r_error[v_r]    := 'rolled back because another task failed (atomic)';
-                    r_detail[v_r]   := CASE WHEN v_i IS NOT NULL THEN format('Task %s failed first.', v_i) END;
-                END IF;
-            END LOOP;
-            IF v_left THEN
-                RAISE WARNING USING
-                    MESSAGE = format('%s: atomic call %s left prepared transactions on some targets', caller, v_run),
-                    DETAIL  = format('The decision is to %s them; the rows with status ''prepared'' say where.',
-                                     CASE WHEN v_commit THEN 'commit' ELSE 'roll back' END),
-                    HINT    = 'Run pdb_recover() once those servers can be reached.';
-            ELSE
-                PERFORM @extschema@._pdb_autonomous(format(
-                    'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), NULL);
-            END IF;
-            PERFORM pg_advisory_unlock(c_run_space, hashtext(v_run::text));
+            -- (on a connection of its own to each target: pool connections may still be draining a reset)
+            r_out := @extschema@._pdb_atomic_finish(v_dbl, v_run, d_sent, v_commit, v_plan, r_out, caller);
             v_phase := NULL;
+            v_run   := NULL;  -- (its lock is released)
         END IF;
-        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks) AS l;
+        PERFORM pg_advisory_unlock(1885627490, l) FROM unnest(v_locks) AS l;
     EXCEPTION WHEN query_canceled OR others THEN
-        PERFORM @extschema@._pdb_close(
-            v_dbl,
-            ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
-                   WHERE left(c, length(v_prefix)) = v_prefix),
-            true);
-        IF v_phase IN ('run', 'commit', 'rollback') THEN
-            -- settle the prepared transactions now, as far as possible (while
-            -- deciding, whether the decision is recorded is unknown: pdb_recover)
-            BEGIN
-                IF NOT EXISTS (SELECT FROM @extschema@._pdb_atomic_end(v_dbl, v_run, d_sent, v_phase = 'commit') AS e
-                                WHERE e.task_id IS NULL OR e.err_sqlstate IS NOT NULL) THEN
-                    PERFORM @extschema@._pdb_autonomous(format(
-                        'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', v_run), NULL);
-                END IF;
-            EXCEPTION WHEN query_canceled OR others THEN
-                NULL;  -- pdb_recover() settles what is left
-            END;
-        END IF;
-        -- session advisory locks outlive the rollback: release them here
-        IF v_run IS NOT NULL THEN
-            PERFORM pg_advisory_unlock(c_run_space, hashtext(v_run::text));
-        END IF;
-        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks) AS l;
+        GET STACKED DIAGNOSTICS ex_sqlstate = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
+                                ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
+        PERFORM @extschema@._pdb_abort(v_dbl, v_prefix, v_phase, v_run, d_sent, v_locks);
         PERFORM set_config('client_min_messages', v_cmm, true);
-        RAISE;
+        -- raised again from here, so that its context shows none of the statements above
+        IF ex_detail = '' AND ex_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message;
+        ELSIF ex_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, DETAIL = ex_detail;
+        ELSIF ex_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, HINT = ex_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, DETAIL = ex_detail, HINT = ex_hint;
     END;
     PERFORM set_config('client_min_messages', v_cmm, true);
 
     -- one row per task, in task order, read from its position (RETURN NEXT by
-    -- index: about a quarter of the time of unnesting the ten arrays and sorting)
+    -- index: about a quarter of the time of unnesting the arrays and sorting)
+    v_pos := v_plan.pos;
     FOR v_id IN 1..v_n LOOP
-        v_p := coalesce(v_pos[v_id], v_id);
+        v_p := v_pos[v_id];
+        v_o := r_out[v_p];
         -- one assignment, then RETURN NEXT of the variable (pgspot cannot parse RETURN NEXT ROW(...))
-        v_row := ROW(v_id, r_status[v_p], r_result[v_p], r_sqlstate[v_p], r_error[v_p], r_start[v_p],
-                     r_end[v_p], r_detail[v_p], r_hint[v_p], r_conn[v_p], r_attempts[v_p],
-                     d_masked[v_tgt[v_p]])::@extschema@.pdb_target_result;
+        v_row := ROW(v_id, v_o.status, CASE WHEN v_o.status IS DISTINCT FROM 'rolled back' THEN r_result[v_p] END, v_o.sqlstate, v_o.error, r_start[v_p], r_end[v_p],
+                     v_o.detail, v_o.hint, r_conn[v_p], r_attempts[v_p], v_plan.masked[v_tgt[v_p]]
+                    )::@extschema@.pdb_target_result;
         RETURN NEXT v_row;
     END LOOP;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text) IS
 'internal: the engine of pdb_run, pdb_run_at and pdb_broadcast';
 
 /*
@@ -1914,7 +2302,7 @@ AS $$
     SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
            r.detail, r.hint, r.conn_name, r.attempts
       FROM @extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast, task_timeout, retries,
-                                setup, progress, same_snapshot, atomic, 'pdb_run') AS r
+                                setup, progress, same_snapshot, atomic, false, 'pdb_run') AS r
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS
@@ -1956,31 +2344,13 @@ CREATE FUNCTION @extschema@.pdb_run_at(tasks text[],
                                        progress boolean DEFAULT false,
                                        atomic boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
-LANGUAGE plpgsql
+LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    IF targets IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-            MESSAGE = 'targets must not be null',
-            HINT    = 'A NULL element of targets means this database; the array itself is required.';
-    END IF;
-    IF array_ndims(targets) > 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'targets must be a one-dimensional array',
-            DETAIL  = format('The array has %s dimensions.', array_ndims(targets));
-    END IF;
-    IF cardinality(tasks) IS DISTINCT FROM cardinality(targets) AND tasks IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'tasks and targets must have the same length',
-            DETAIL  = format('There are %s tasks and %s targets.', cardinality(tasks), cardinality(targets)),
-            HINT    = 'targets[i] is where tasks[i] runs; pdb_broadcast runs one task on every target.';
-    END IF;
-    RETURN QUERY
-        SELECT * FROM @extschema@._pdb_run(tasks, targets, max_conns, batch_size, fail_fast, task_timeout,
-                                           retries, setup, progress, false, atomic, 'pdb_run_at');
-END
+    SELECT * FROM @extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns, batch_size,
+                                       fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
+                                       'pdb_run_at')
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) IS
@@ -2009,19 +2379,12 @@ CREATE FUNCTION @extschema@.pdb_broadcast(task text,
                                           progress boolean DEFAULT false,
                                           atomic boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
-LANGUAGE plpgsql
+LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    IF task IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-            MESSAGE = 'task must not be null';
-    END IF;
-    RETURN QUERY
-        SELECT * FROM @extschema@.pdb_run_at(array_fill(task, ARRAY[coalesce(cardinality(targets), 0)]), targets,
-                                             1, 1, fail_fast, task_timeout, retries, setup, progress, atomic);
-END
+    SELECT * FROM @extschema@.pdb_run_at(@extschema@._pdb_repeat(task, targets), targets,
+                                         1, 1, fail_fast, task_timeout, retries, setup, progress, atomic)
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean) IS
@@ -2110,7 +2473,7 @@ BEGIN
                 END IF;
                 -- where to connect; NULL (visited by nobody) where the password was masked
                 v_conns := ARRAY(SELECT CASE WHEN strpos(x.c, c_mask) > 0 THEN NULL
-                                             ELSE coalesce(x.c, @extschema@._pdb_default_connstr()) END
+                                             ELSE @extschema@._pdb_connstr(x.c) END
                                    FROM unnest(coalesce(targets, v_run.targets)) WITH ORDINALITY AS x(c, o)
                                   ORDER BY x.o);
                 FOR v_i IN 1..cardinality(v_names) LOOP
@@ -2303,7 +2666,8 @@ COMMENT ON FUNCTION @extschema@._pdb_activity() IS
  * backend pid when the worker is a backend of this server, else NULL (pdb_run
  * watches local workers for lock waits on its caller).
  * Errors: those of dblink_connect (08001, 2F003 "password is required", ...),
- * with every password masked (_pdb_mask); 53300 when the server refused the
+ * with every password masked (_pdb_mask), a 2F003 with a HINT that says how a
+ * role without superuser connects; 53300 when the server refused the
  * connection for want of a free slot (recognised by libpq's English message);
  * those of _pdb_prepare. The caller closes what is left open.
  */
@@ -2328,6 +2692,12 @@ BEGIN
                                 ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
         IF ex_detail ~ '(too many clients|too many connections for|remaining connection slots are reserved)' THEN
             ex_state := '53300';
+        ELSIF ex_state = '2F003' THEN
+            ex_hint := concat_ws(' ', nullif(ex_hint, ''),
+                                 'A role without superuser must connect with a password: give connstr with '
+                                 'password=..., or name a dblink_fdw foreign server with a user mapping for the '
+                                 'role that has one; for the default connection to this database, set '
+                                 'parallel_dblink.loopback to either.');
         END IF;
         PERFORM @extschema@._pdb_raise(ex_state, @extschema@._pdb_mask(ex_message, connstr),
                                        @extschema@._pdb_mask(ex_detail, connstr),
@@ -2349,13 +2719,8 @@ COMMENT ON FUNCTION @extschema@._pdb_open(name, text, text, text[], bigint, inte
  * The loopback connection string pdb_run uses when the caller gives none: the
  * setting parallel_dblink.loopback when it is set (a connection string or a
  * dblink_fdw server name that leads back to this database: what non-superusers
- * need, as dblink wants them to use a password); else this server (first Unix
- * socket directory, else localhost, and its port), the current database, the
- * current user. Built from server settings only, never
- * from the client's environment. Roles that may not read
- * unix_socket_directories (only superusers and members of
- * pg_read_all_settings may) get localhost. (current_setting after that test,
- * not pg_settings, which builds every setting's row: 0.8 ms a call.)
+ * need, as dblink wants them to use a password); else this server (the host
+ * of _pdb_this_host and its port), the current database, the current user.
  * Stable, no side effects.
  */
 CREATE OR REPLACE FUNCTION @extschema@._pdb_default_connstr()
@@ -2365,16 +2730,11 @@ STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(nullif(current_setting('parallel_dblink.loopback', true), ''),
-           format('host=%s port=%s dbname=%s user=%s',
-                  @extschema@._pdb_conninfo_quote(
-                      coalesce(nullif(btrim(split_part(
-                                   CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
-                                        THEN current_setting('unix_socket_directories') END,
-                                   ',', 1)), ''),
-                               'localhost')),
-                  current_setting('port'),
-                  @extschema@._pdb_conninfo_quote(current_database()),
-                  @extschema@._pdb_conninfo_quote(current_user)))
+                    format('host=%s port=%s dbname=%s user=%s',
+                           @extschema@._pdb_conninfo_quote(@extschema@._pdb_this_host()),
+                           current_setting('port'),
+                           @extschema@._pdb_conninfo_quote(current_database()),
+                           @extschema@._pdb_conninfo_quote(current_user)))
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
@@ -2667,7 +3027,7 @@ DECLARE
     v_left     text[] := conns;
     v_still    text[];
     v_busy     integer;
-    v_fetch    record;
+    v_rows     bigint;
     v_conn     text;
 BEGIN
     BEGIN
@@ -2683,8 +3043,14 @@ BEGIN
                 IF v_busy = 1 THEN
                     v_still := v_still || v_conn;
                 ELSE
-                    v_fetch := @extschema@._pdb_fetch(dblink_schema, v_conn);
-                    IF v_fetch.kind <> 'empty' THEN
+                    -- consume one result: rows, or an error, mean there may be more
+                    BEGIN
+                        EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1, true) AS r(v text)',
+                                       dblink_schema) INTO v_rows USING v_conn;
+                    EXCEPTION WHEN others THEN
+                        v_rows := 1;  -- a remote error, or a result of several columns
+                    END;
+                    IF v_rows > 0 THEN
                         v_still := v_still || v_conn;
                     END IF;
                 END IF;
@@ -2873,7 +3239,7 @@ COMMENT ON VIEW @extschema@.pdb_activity IS
 /*
  * Bind the calls made for every task to dblink's schema.
  *
- * _pdb_run and _pdb_fetch call dblink_send_query, dblink_is_busy and
+ * _pdb_run calls dblink_send_query, dblink_is_busy and
  * dblink_get_result several times per task. The sources write these calls as
  * "@dblink@".dblink_...(...), next to a constant '@dblink@'; this block
  * re-creates every function of the extension that has them with the schema

@@ -21,8 +21,8 @@ SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'pdbx'::re
                                                    AND prosrc LIKE '%@dblink@%'), 0,
           'the install binds every dblink call of the sources');
 SELECT ok((SELECT prosrc LIKE '%public.dblink_is_busy(%' AND prosrc LIKE '%public.dblink_send_query(%'
-             FROM pg_proc WHERE oid = 'pdbx._pdb_run'::regproc)
-          AND (SELECT prosrc LIKE '%public.dblink_get_result(%' FROM pg_proc WHERE oid = 'pdbx._pdb_fetch'::regproc),
+                   AND prosrc LIKE '%public.dblink_get_result(%'
+             FROM pg_proc WHERE oid = 'pdbx._pdb_run'::regproc),
           'to the schema dblink is in');
 
 CREATE SCHEMA dbl;

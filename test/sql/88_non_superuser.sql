@@ -31,13 +31,16 @@ CREATE FUNCTION t88.connstr(role text, password text) RETURNS text LANGUAGE sql 
                   current_setting('port'), current_database(), role, password)
 $$;
 
-SELECT plan(21);
+SELECT plan(22);
 
 -- the session's temp state is created by the superuser: the role must be able to use it
 CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
 
 SELECT is(pg_temp.as_role('pdb_alice', $$SELECT status FROM pdb_run(ARRAY['SELECT 1'])$$), 'error:2F003',
           'the default loopback needs a password for a non-superuser (password is required)');
+SELECT matches((pg_temp.error_of('pdb_alice', $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'])$$))[4],
+               'password=.*dblink_fdw foreign server with a user mapping.*parallel_dblink\.loopback',
+               'its HINT says how: a password in connstr, a dblink_fdw server, parallel_dblink.loopback');
 SELECT is(pg_temp.as_role('pdb_alice', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
                                            replace(t88.connstr(current_user, 'x'), ' password=x', ''))),
           'error:2F003', 'a superuser''s connection string without a password is refused');

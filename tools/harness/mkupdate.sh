@@ -19,11 +19,14 @@ mkdir -p sql/updates
     echo 'DROP FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean);'
     echo 'DROP FUNCTION @extschema@._pdb_fetch(name, text);'
     echo
+    cat sql/types/_pdb_engine.sql
+    echo
     cat sql/types/pdb_result.sql
     echo
     cat sql/tables/pdb_atomic_run.sql
-    for f in _pdb_batch _pdb_result_error _pdb_fetch _pdb_prepare _pdb_classify _pdb_code _pdb_no_transaction_block _pdb_atomic_end _pdb_try_open _pdb_run pdb_run pdb_run_at pdb_broadcast \
-             pdb_recover pdb_job_run _pdb_activity; do
+    for f in _pdb_batch _pdb_result_error _pdb_prepare _pdb_classify _pdb_code _pdb_no_transaction_block _pdb_atomic_end \
+             _pdb_try_open _pdb_check _pdb_plan _pdb_budget _pdb_open_pool _pdb_atomic_begin _pdb_atomic_finish \
+             _pdb_abort _pdb_report _pdb_targets _pdb_repeat _pdb_this_host _pdb_connstr _pdb_run pdb_run pdb_run_at pdb_broadcast pdb_recover pdb_job_run _pdb_activity; do
         echo
         cat sql/functions/$f.sql
     done

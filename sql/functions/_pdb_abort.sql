@@ -1,0 +1,48 @@
+/*
+ * _pdb_abort(dblink_schema name, prefix text, phase text, run_id uuid,
+ *            sent text[], locks integer[]) RETURNS void
+ *
+ * The cleanup of a call of the engine that fails, is cancelled or times out,
+ * before the error is raised again: cancels, drains and closes every
+ * connection whose name starts with prefix; for an atomic call (run_id) in
+ * phase 'run', 'commit' or 'rollback', settles its prepared transactions as
+ * far as it can (commit only in phase 'commit'; while 'deciding', whether the
+ * decision was recorded is unknown, so pdb_recover settles them) and deletes
+ * its record once nothing is left prepared; then releases the call's session
+ * advisory locks (they outlive the rollback). Best effort: never raises.
+ */
+CREATE FUNCTION @extschema@._pdb_abort(dblink_schema name, prefix text, phase text, run_id uuid,
+                                       sent text[], locks integer[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF prefix IS NOT NULL THEN
+        PERFORM @extschema@._pdb_close(
+            dblink_schema,
+            ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
+                   WHERE left(c, length(prefix)) = prefix),
+            true);
+    END IF;
+    IF phase IN ('run', 'commit', 'rollback') THEN
+        BEGIN
+            IF NOT EXISTS (SELECT FROM @extschema@._pdb_atomic_end(dblink_schema, run_id, sent, phase = 'commit') AS e
+                            WHERE e.task_id IS NULL OR e.err_sqlstate IS NOT NULL) THEN
+                PERFORM @extschema@._pdb_autonomous(format(
+                    'DELETE FROM @extschema@.pdb_atomic_run WHERE run_id = %L RETURNING 1', run_id), NULL);
+            END IF;
+        EXCEPTION WHEN query_canceled OR others THEN
+            NULL;  -- pdb_recover() settles what is left
+        END;
+    END IF;
+    IF run_id IS NOT NULL THEN
+        PERFORM pg_advisory_unlock(1885627491, hashtext(run_id::text));
+    END IF;
+    PERFORM pg_advisory_unlock(1885627490, l) FROM unnest(locks) AS l;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_abort(name, text, text, uuid, text[], integer[]) IS
+'internal: clean up after a call of the engine failed: connections, prepared transactions, locks';

@@ -1,0 +1,54 @@
+\unset ECHO
+\i test/setup.sql
+
+-- What the caller sees when pdb_run itself fails: the error, its SQLSTATE,
+-- detail and hint, and no statement of the engine in its context (the only
+-- SQL statement there is the caller's own: the EXECUTE of pg_temp.error_of).
+CREATE FUNCTION pg_temp.statements_in(context text) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT count(*) FROM regexp_matches(context, 'SQL statement "', 'g')
+$$;
+
+SELECT plan(12);
+
+CREATE TEMP TABLE e84 AS
+SELECT 'connect' AS what,
+       pg_temp.error_of(NULL, $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'], 1, 'host=/nonexistent port=1')$$) AS e
+UNION ALL
+SELECT 'check', pg_temp.error_of(NULL, $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'], 0)$$)
+UNION ALL
+SELECT 'cancel', pg_temp.error_of(NULL, format($$SELECT count(*) FROM pdb_run(ARRAY['SELECT pg_sleep(0.2), pg_cancel_backend(%s)',
+                                                                                'SELECT pg_sleep(5)'], 2)$$, pg_backend_pid()))
+UNION ALL
+SELECT 'targets', pg_temp.error_of(NULL, $$SELECT count(*) FROM pdb_run_at(ARRAY['SELECT 1', 'SELECT 2'], ARRAY[NULL])$$)
+UNION ALL
+SELECT 'broadcast', pg_temp.error_of(NULL, $$SELECT count(*) FROM pdb_broadcast(NULL, ARRAY[NULL])$$);
+
+SELECT is((SELECT e[1] || ': ' || e[2] FROM e84 WHERE what = 'connect'), '08001: could not establish connection',
+          'a connection that fails: 08001');
+SELECT is((SELECT e[1] || ': ' || e[2] || ' (' || e[3] || ')' FROM e84 WHERE what = 'check'),
+          '22023: max_conns must be at least 1 (max_conns is 0.)', 'a bad argument: 22023, with its detail');
+SELECT is((SELECT e[1] || ': ' || e[2] FROM e84 WHERE what = 'cancel'), '57014: canceling statement due to user request',
+          'a cancel of the caller: 57014');
+SELECT is((SELECT e[1] FROM e84 WHERE what = 'targets'), '22023', 'pdb_run_at with targets of another length: 22023');
+SELECT is((SELECT e[1] FROM e84 WHERE what = 'broadcast'), '22004', 'pdb_broadcast without a task: 22004');
+SELECT is(ARRAY(SELECT what || ':' || pg_temp.statements_in(e[5]) FROM e84 ORDER BY what),
+          ARRAY['broadcast:1', 'cancel:1', 'check:1', 'connect:1', 'targets:1'],
+          'no internal statement in the context of any of them');
+SELECT unalike((SELECT string_agg(e[5], ' ') FROM e84), '%pg_sleep(least%', 'not the engine''s sleep either');
+
+-- the caller's statement_timeout
+BEGIN;
+SET LOCAL statement_timeout = '300ms';
+CREATE TEMP TABLE e84t AS
+SELECT pg_temp.error_of(NULL, $$SELECT count(*) FROM pdb_run(ARRAY['SELECT pg_sleep(5)', 'SELECT pg_sleep(5)'], 2)$$) AS e;
+COMMIT;
+SELECT is((SELECT e[1] || ': ' || e[2] FROM e84t), '57014: canceling statement due to statement timeout',
+          'the caller''s statement_timeout: 57014');
+SELECT is((SELECT pg_temp.statements_in(e[5]) FROM e84t), 1::bigint, 'with no internal statement in its context');
+SELECT is((SELECT e[4] FROM e84t), '', 'and no hint of the engine''s');
+
+SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'nothing is left open');
+SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
+
+SELECT * FROM finish();

@@ -1,0 +1,97 @@
+"""Side by side: pdb_run of another revision against the working tree's, in one run on one cluster.
+
+    python3 tools/pdb.py ab --base REV [--reps N]
+
+Builds the install script of both (git archive of REV, make), loads each as plain SQL into a
+schema of its own (ab_base, ab_head) of one throwaway database, with its dblink calls bound to
+dblink's schema as CREATE EXTENSION binds them (sql/bind_dblink.sql), then runs every workload
+on both, alternating which goes first, and prints the median wall time and the CPU of the
+calling backend (the coordinator) for each, and head's ratio to base. For a refactoring, the
+goal is no loss: every ratio within a few percent of 1.
+"""
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+
+import psycopg
+
+from .bench import backend_cpu
+from .cluster import Cluster
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORKLOADS = [
+    # name, tasks, max_conns, options
+    ("tiny 10000", ["SELECT 1"] * 10000, 2, "batch_size => 1"),
+    ("tiny 10000, batch_size 50", ["SELECT 1"] * 10000, 2, "batch_size => 50"),
+    ("writes 2000", [f"INSERT INTO ab_t VALUES ({i})" for i in range(2000)], 2, "batch_size => 1"),
+    ("sleeps 40 x 50 ms", ["SELECT pg_sleep(0.05)"] * 40, 2, "batch_size => 1"),
+]
+
+
+def install_script(tree):
+    """Build the install script of the tree with make; returns its text."""
+    with open(os.path.join(tree, "parallel_dblink.control")) as f:
+        version = re.search(r"^default_version\s*=\s*'([^']*)'", f.read(), re.M).group(1)
+    target = f"sql/parallel_dblink--{version}.sql"
+    subprocess.run(["make", "-s", "-C", tree, target], check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(tree, target)) as f:
+        return f.read()
+
+
+def as_plain_sql(script, schema):
+    """The install script for a schema of its own, outside CREATE EXTENSION, dblink in public."""
+    # (outside CREATE EXTENSION there is no \\echo guard to pass and no configuration table to mark)
+    script = "\n".join(line for line in script.splitlines()
+                       if not line.startswith("\\echo") and "pg_extension_config_dump" not in line)
+    return (script.replace('"@dblink@".', "public.").replace("'@dblink@'", "'public'")
+            .replace("@extschema@", schema))
+
+
+def base_tree(rev, into):
+    archive = subprocess.run(["git", "-C", ROOT, "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
+    return into
+
+
+def one_call(conn, schema, w):
+    name, tasks, conns, options = w
+    pid = conn.info.backend_pid
+    cpu = backend_cpu(pid)
+    start = time.perf_counter()
+    rows = conn.execute(f"SELECT status, count(*) FROM {schema}.pdb_run(%s, %s, {options}) GROUP BY 1",
+                        (tasks, conns)).fetchall()
+    seconds = time.perf_counter() - start
+    cpu = backend_cpu(pid) - cpu
+    if rows != [("ok", len(tasks))]:
+        raise RuntimeError(f"{schema}: {name}: not every task ok: {rows}")
+    return seconds, cpu
+
+
+def main(base, reps=7):
+    with tempfile.TemporaryDirectory(prefix="pdb-ab-") as tmp, Cluster(name="pdb-ab") as cluster:
+        scripts = {"ab_base": install_script(base_tree(base, tmp)), "ab_head": install_script(ROOT)}
+        dsn = cluster.dsn()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION dblink")
+            conn.execute("CREATE TABLE ab_t (i int)")
+            conn.execute("SET check_function_bodies = off")  # (functions refer to later ones, as in an install)
+            for schema, script in scripts.items():
+                conn.execute(f"CREATE SCHEMA {schema}")
+                conn.execute(as_plain_sql(script, schema))  # (no parameters: several statements at once)
+            print(f"base {base} against the working tree; {reps} runs each, alternating; median seconds")
+            print(f"{'workload':28} {'base s':>8} {'head s':>8} {'ratio':>6}   {'base cpu':>8} {'head cpu':>8} {'ratio':>6}")
+            for w in WORKLOADS:
+                times = {"ab_base": [], "ab_head": []}
+                for rep in range(reps):
+                    order = ["ab_base", "ab_head"] if rep % 2 == 0 else ["ab_head", "ab_base"]
+                    for schema in order:
+                        times[schema].append(one_call(conn, schema, w))
+                    conn.execute("TRUNCATE ab_t")
+                med = {s: (statistics.median(t[0] for t in v), statistics.median(t[1] for t in v))
+                       for s, v in times.items()}
+                (bs, bc), (hs, hc) = med["ab_base"], med["ab_head"]
+                print(f"{w[0]:28} {bs:8.3f} {hs:8.3f} {hs / bs:6.2f}   {bc:8.3f} {hc:8.3f} {hc / bc:6.2f}")
+    return 0
