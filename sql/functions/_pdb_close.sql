@@ -21,7 +21,7 @@ DECLARE
     v_left     text[] := conns;
     v_still    text[];
     v_busy     integer;
-    v_rows     bigint;
+    v_rows     integer;
     v_conn     text;
 BEGIN
     BEGIN
@@ -39,7 +39,7 @@ BEGIN
                 ELSE
                     -- consume one result: rows, or an error, mean there may be more
                     BEGIN
-                        EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1, true) AS r(v text)',
+                        EXECUTE format('SELECT count(*)::integer FROM %I.dblink_get_result($1, true) AS r(v text)',
                                        dblink_schema) INTO v_rows USING v_conn;
                     EXCEPTION WHEN others THEN
                         v_rows := 1;  -- a remote error, or a result of several columns

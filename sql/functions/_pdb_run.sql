@@ -712,7 +712,7 @@ BEGIN
                     s_started[v_slot] := clock_timestamp();
                     IF u_retry THEN
                         -- it ran before (alone, or in a batch): forget that outcome
-                        r_out[u_first]    := NULL;
+                        r_out[u_first]    := NULL::@extschema@._pdb_outcome;
                         r_result[u_first] := NULL;
                         r_start[u_first]  := s_started[v_slot];
                         r_conn[u_first]   := s_conn[v_slot];

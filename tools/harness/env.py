@@ -34,6 +34,7 @@ def debian_packages(major):
         f"postgresql-server-dev-{major}",
         f"postgresql-{major}-pgtap",
         f"postgresql-{major}-plpgsql-check",
+        f"postgresql-{major}-cron",   # the README's pg_cron example (test_readme.py)
         "libtap-parser-sourcehandler-pgtap-perl",
         "pgxnclient",
         "make",
