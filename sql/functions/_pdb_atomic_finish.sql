@@ -53,15 +53,15 @@ BEGIN
             END IF;
         END LOOP;
     END LOOP;
-    FOR v_p IN 1..cardinality(v_status) LOOP
-        IF v_status[v_p] = 'settled' AND do_commit THEN
+    FOR v_at IN 1..cardinality(v_status) LOOP
+        IF v_status[v_at] = 'settled' AND do_commit THEN
             NULL;  -- committed: 'ok'
-        ELSIF v_status[v_p] = 'ok' AND do_commit THEN
+        ELSIF v_status[v_at] = 'ok' AND do_commit THEN
             -- (a task that ended its transaction itself: atomic refuses those it can see)
-            v_out[v_p] := ROW('error', '40003', 'its prepared transaction was not found',
+            v_out[v_at] := ROW('error', '40003', 'its prepared transaction was not found',
                                  'The task probably ended its transaction itself; the others committed.', NULL)::@extschema@._pdb_outcome;
-        ELSIF v_status[v_p] IN ('ok', 'settled') THEN
-            v_out[v_p] := ROW('rolled back', '40000', 'rolled back because another task failed (atomic)',
+        ELSIF v_status[v_at] IN ('ok', 'settled') THEN
+            v_out[v_at] := ROW('rolled back', '40000', 'rolled back because another task failed (atomic)',
                                  CASE WHEN v_first IS NOT NULL THEN format('Task %s failed first.', v_first) END,
                                  NULL)::@extschema@._pdb_outcome;
         END IF;

@@ -9,7 +9,7 @@
 CREATE FUNCTION @extschema@._pdb_targets(tasks text[], targets text[])
 RETURNS text[]
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

@@ -26,7 +26,7 @@ mkdir -p sql/updates
     cat sql/tables/pdb_atomic_run.sql
     for f in _pdb_batch _pdb_result_error _pdb_prepare _pdb_classify _pdb_code _pdb_no_transaction_block _pdb_atomic_end \
              _pdb_try_open _pdb_check _pdb_plan _pdb_budget _pdb_open_pool _pdb_atomic_begin _pdb_atomic_finish \
-             _pdb_abort _pdb_report _pdb_targets _pdb_repeat _pdb_this_host _pdb_connstr _pdb_run pdb_run pdb_run_at pdb_broadcast pdb_recover pdb_job_run _pdb_activity; do
+             _pdb_abort _pdb_report _pdb_nap _pdb_targets _pdb_repeat _pdb_this_host _pdb_connstr _pdb_run pdb_run pdb_run_at pdb_broadcast pdb_recover pdb_job_run _pdb_activity; do
         echo
         cat sql/functions/$f.sql
     done
