@@ -51,6 +51,7 @@ PYTHON_PACKAGES = {
     "psycopg": "psycopg[binary]>=3.1",
     "pytest": "pytest",
     "hypothesis": "hypothesis",
+    "tabulate": "tabulate",   # the benchmark's markdown tables (tools/harness/bench/report.py)
 }
 # pgspot needs Python 3.10 or later: it reads the one install script on the host, not in each chroot
 SCRIPT_PACKAGES = {"pgspot": "pgspot"}
