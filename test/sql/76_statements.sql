@@ -14,7 +14,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(15);
+SELECT plan(17);
 
 SELECT is(ARRAY(SELECT status || ':' || result FROM pdb_run(ARRAY[
               'CALL t76.commits()', 'DO $$BEGIN INSERT INTO t76.log VALUES (3); COMMIT; END$$'], 2) ORDER BY task_id),
@@ -50,6 +50,15 @@ SELECT is(ARRAY(SELECT status || ':' || result FROM pdb_run(ARRAY[
                  ORDER BY task_id),
           ARRAY['ok:SET', 'ok:2MB', 'ok:' || current_setting('work_mem')],
           'SET LOCAL and SET run; the next task has the default again');
+-- a task that ends its own worker: that task fails, a new connection takes its place
+SELECT is(ARRAY(SELECT status || ':' || coalesce(result, left(sqlstate, 2)) FROM pdb_run(ARRAY[
+              'SELECT 1', 'SELECT pg_terminate_backend(pg_backend_pid())', 'SELECT 3', 'SELECT 4'], 1) ORDER BY task_id),
+          ARRAY['ok:1', 'error:57', 'ok:3', 'ok:4'],
+          'pg_terminate_backend(pg_backend_pid()) as a task: that task fails (57P01), the others run');
+-- the same inside a batch: it never committed, so each of its tasks runs again alone
+SELECT is(ARRAY(SELECT status || ':' || coalesce(result, left(sqlstate, 2)) FROM pdb_run(ARRAY[
+              'SELECT 1', 'SELECT pg_terminate_backend(pg_backend_pid())', 'SELECT 3'], 1, batch_size => 3) ORDER BY task_id),
+          ARRAY['ok:1', 'error:57', 'ok:3'], 'and in a batch: the batch runs again task by task, with the same outcomes');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'no connection is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker is left');
 
