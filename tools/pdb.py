@@ -17,6 +17,8 @@
     python3 tools/pdb.py ab --base REV   pdb_run of revision REV against the working tree's,
                                  side by side on one throwaway cluster (no-loss check
                                  of a refactoring): wall time and coordinator CPU
+    python3 tools/pdb.py mkupdate --from A   writes sql/updates/parallel_dblink--A--<version>.sql
+                                 from released A and the sources (on a throwaway cluster)
     python3 tools/pdb.py check-meta   META.json against PGXN Meta Spec 1.0.0 and the control file
     python3 tools/pdb.py dist    make dist (git archive zip)
 
@@ -221,6 +223,11 @@ def cmd_ab(args):
     return ab.main(args.base, reps=args.reps)
 
 
+def cmd_mkupdate(args):
+    from harness import mkupdate
+    return mkupdate.main(args.from_version)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -242,12 +249,14 @@ def main():
     ab_p = sub.add_parser("ab", help="pdb_run of another revision against the working tree's, side by side")
     ab_p.add_argument("--base", required=True, metavar="REV", help="the git revision to compare with")
     ab_p.add_argument("--reps", type=int, default=7, help="runs of each workload on each (default 7)")
+    mk_p = sub.add_parser("mkupdate", help="write the update script from a released version to this one")
+    mk_p.add_argument("--from", dest="from_version", required=True, metavar="A", help="the released version")
     sub.add_parser("check-meta", help="validate META.json")
     sub.add_parser("dist", help="build the PGXN zip")
     sub.add_parser("freeze", help="freeze the install script of the control file's version as released")
     args = parser.parse_args()
     start = time.time()
-    if args.command in ("test", "demo", "bench", "ab"):
+    if args.command in ("test", "demo", "bench", "ab", "mkupdate"):
         env.ensure_debian_packages()
         env.enter_venv()   # from here on, this program runs in the project's virtual environment
         env.ensure_python_packages(env.BENCH_PACKAGES if args.command == "bench" else env.PYTHON_PACKAGES)
@@ -259,6 +268,8 @@ def main():
         rc = cmd_bench(args)
     elif args.command == "ab":
         rc = cmd_ab(args)
+    elif args.command == "mkupdate":
+        rc = cmd_mkupdate(args)
     elif args.command == "freeze":
         from harness import updates
         rc = 0 if run(["make"], stdout=subprocess.DEVNULL).returncode == 0 else 1

@@ -20,6 +20,7 @@ import psycopg
 
 from .bench import backend_cpu
 from .cluster import Cluster
+from .mkupdate import plain
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKLOADS = [
@@ -39,15 +40,6 @@ def install_script(tree):
     subprocess.run(["make", "-s", "-C", tree, target], check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(tree, target)) as f:
         return f.read()
-
-
-def as_plain_sql(script, schema):
-    """The install script for a schema of its own, outside CREATE EXTENSION, dblink in public."""
-    # (outside CREATE EXTENSION there is no \\echo guard to pass and no configuration table to mark)
-    script = "\n".join(line for line in script.splitlines()
-                       if not line.startswith("\\echo") and "pg_extension_config_dump" not in line)
-    return (script.replace('"@dblink@".', "public.").replace("'@dblink@'", "'public'")
-            .replace("@extschema@", schema))
 
 
 def base_tree(rev, into):
@@ -80,7 +72,7 @@ def main(base, reps=7):
             conn.execute("SET check_function_bodies = off")  # (functions refer to later ones, as in an install)
             for schema, script in scripts.items():
                 conn.execute(f"CREATE SCHEMA {schema}")
-                conn.execute(as_plain_sql(script, schema))  # (no parameters: several statements at once)
+                conn.execute(plain(script, schema))  # (no parameters: several statements at once)
             print(f"base {base} against the working tree; {reps} runs each, alternating; median seconds")
             print(f"{'workload':28} {'base s':>8} {'head s':>8} {'ratio':>6}   {'base cpu':>8} {'head cpu':>8} {'ratio':>6}")
             for w in WORKLOADS:
