@@ -6,8 +6,9 @@
                                  pgspot, make installcheck (pg_regress), make test (pg_prove),
                                  the Python tests, META.json check, update scripts, the PGXN
                                  zip install; on each version asked for (default: this
-                                 machine's own; the others in Debian chroots), then a
-                                 table of version by check
+                                 machine's own; the others in Debian chroots); then the
+                                 engine's coverage by the pgTAP files (plpgsql_check's
+                                 profiler) and a table of version by check
     python3 tools/pdb.py demo    a short real workload, serial against pdb_run, on a
                                  throwaway cluster, with timings and speedup
     python3 tools/pdb.py bench [--quick]   pdb_run against serial, the seed dblink recipe,
@@ -118,6 +119,11 @@ def cmd_test(args):
     for version in versions:
         step(f"PostgreSQL {version}" + (" (this machine's own)" if version == host else " (chroot)"))
         table[version] = test_here() if version == host else matrix.run_tests(ROOT, version)
+    if not args.report:
+        step("coverage of the engine by the pgTAP files (plpgsql_check's profiler)")
+        from harness import coverage
+        table["any"]["coverage"] = (run(["make", "install"], stdout=subprocess.DEVNULL).returncode == 0
+                                    and coverage.check())
     if args.report:
         with open(args.report, "w") as f:
             json.dump(table[host], f)

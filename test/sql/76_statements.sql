@@ -14,7 +14,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(17);
+SELECT plan(18);
 
 SELECT is(ARRAY(SELECT status || ':' || result FROM pdb_run(ARRAY[
               'CALL t76.commits()', 'DO $$BEGIN INSERT INTO t76.log VALUES (3); COMMIT; END$$'], 2) ORDER BY task_id),
@@ -50,6 +50,10 @@ SELECT is(ARRAY(SELECT status || ':' || result FROM pdb_run(ARRAY[
                  ORDER BY task_id),
           ARRAY['ok:SET', 'ok:2MB', 'ok:' || current_setting('work_mem')],
           'SET LOCAL and SET run; the next task has the default again');
+-- a task whose last result has no rows, while another still runs: its end is confirmed by a probe
+SELECT is(ARRAY(SELECT status || ':' || coalesce(result, 'NULL') FROM pdb_run(ARRAY[
+              'SELECT pg_sleep(0.5)', 'SELECT 1; SELECT 2 WHERE false'], 2) ORDER BY task_id),
+          ARRAY['ok:', 'ok:NULL'], 'a task ending with an empty result ends while another runs (no rows: NULL)');
 -- a task that ends its own worker: that task fails, a new connection takes its place
 SELECT is(ARRAY(SELECT status || ':' || coalesce(result, left(sqlstate, 2)) FROM pdb_run(ARRAY[
               'SELECT 1', 'SELECT pg_terminate_backend(pg_backend_pid())', 'SELECT 3', 'SELECT 4'], 1) ORDER BY task_id),

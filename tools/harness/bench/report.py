@@ -88,8 +88,9 @@ def fmt(value, spec):
 
 def table(headers, rows, align):
     """A GitHub markdown table; align: one letter per column, l or r."""
+    # (tabulate before 0.10 fails on colalign without rows)
     return tabulate(rows, headers, tablefmt="github", disable_numparse=True,
-                    colalign=["right" if a == "r" else "left" for a in align])
+                    colalign=["right" if a == "r" else "left" for a in align] if rows else None)
 
 
 def cpu_source_text(info):

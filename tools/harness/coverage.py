@@ -1,4 +1,8 @@
-"""What the pgTAP files reach in the engine, by plpgsql_check's profiler.
+"""What the pgTAP files reach in the engine, by plpgsql_check's profiler (the check 'coverage').
+
+The test command runs it once, on this machine's PostgreSQL, in the column 'any': it measures the
+tests, not the server. (It needs plpgsql_check 2: the profiler of 1.15, Debian bullseye's for
+PostgreSQL 13, breaks EXECUTE ... USING in the functions it profiles: "there is no parameter $1".)
 
 A cluster of its own loads plpgsql_check (shared_preload_libraries, so that the profiles of every
 session are kept together) with its profiler on, and runs every pgTAP file with pg_prove. Then:
@@ -14,12 +18,10 @@ task, a safety net that no test has provoked (dblink would have to misbehave).
 import os
 import re
 import subprocess
-import sys
 
 import psycopg
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from harness.cluster import Cluster  # noqa: E402
+from .cluster import Cluster
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MIN_STATEMENTS = 0.90   # the share of _pdb_run's statements the pgTAP files run
@@ -39,7 +41,17 @@ def transitions(source):
     return out
 
 
-def test_pgtap_reaches_every_state_transition():
+def check():
+    """True when every transition ran and the coverage is high enough; prints what it found."""
+    try:
+        measure()
+    except AssertionError as e:
+        print(f"coverage: FAILED: {e}")
+        return False
+    return True
+
+
+def measure():
     settings = {"shared_preload_libraries": "'plpgsql_check'", "plpgsql_check.profiler": "on",
                 "max_prepared_transactions": 10, "password_encryption": "'scram-sha-256'"}
     hba = ["host all pdb_alice,pdb_bob 127.0.0.1/32 scram-sha-256"]
@@ -56,7 +68,7 @@ def test_pgtap_reaches_every_state_transition():
             share = conn.execute("SELECT plpgsql_coverage_statements(%s::regprocedure)", (fn[0],)).fetchone()[0]
     ran = {line: execs for line, execs, _ in rows if execs is not None}
     hot = sorted((r for r in rows if r[2]), key=lambda r: -r[2])[:8]
-    print(f"_pdb_run: {share:.1%} of its statements ran in the pgTAP files; the lines that took longest "
+    print(f"coverage: _pdb_run: {share:.1%} of its statements ran in the pgTAP files; the lines that took longest "
           f"(line, statements run, ms): {[(r[0], r[1], round(r[2], 1)) for r in hot]}")
     reached = {}
     for line, state in transitions(fn[1]).items():
@@ -65,3 +77,5 @@ def test_pgtap_reaches_every_state_transition():
     missed = [(line, state) for state, lines in reached.items() for line, n in lines if n == 0]
     assert missed == [], f"transitions (body line, state) the pgTAP files never ran: {missed}"
     assert share >= MIN_STATEMENTS, f"only {share:.1%} of _pdb_run's statements ran"
+    print(f"coverage: every slot-state transition of _pdb_run ran ({sum(len(v) for v in reached.values())} "
+          f"assignments of {len(reached)} kinds)")
