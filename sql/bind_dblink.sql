@@ -9,7 +9,7 @@
  * dblink is installed in, so that they are static calls: PL/pgSQL plans a
  * static call once per session, while a dynamic EXECUTE is parsed and planned
  * on every call (4 to 6 us each when warm, 30 to 150 us after a sleep: twice
- * the throughput on tiny tasks, measured in tools/harness/bench.py).
+ * the throughput on tiny tasks, measured by the benchmark, tools/harness/bench/).
  *
  * The schema cannot be written in the sources: dblink may be installed in any
  * schema, and @extschema:dblink@ needs PostgreSQL 16. Nor can it come from
