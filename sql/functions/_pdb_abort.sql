@@ -18,6 +18,9 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    c_lock_space CONSTANT integer := 1885627490;  -- of parallel_dblink.max_total_conns (_pdb_budget)
+    c_run_space  CONSTANT integer := 1885627491;  -- of a running atomic call (_pdb_atomic_begin)
 BEGIN
     IF prefix IS NOT NULL THEN
         PERFORM @extschema@._pdb_close(
@@ -38,9 +41,9 @@ BEGIN
         END;
     END IF;
     IF run_id IS NOT NULL THEN
-        PERFORM pg_advisory_unlock(1885627491, hashtext(run_id::text));
+        PERFORM pg_advisory_unlock(c_run_space, hashtext(run_id::text));
     END IF;
-    PERFORM pg_advisory_unlock(1885627490, l) FROM unnest(locks) AS l;
+    PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(locks) AS l;
 END
 $$;
 

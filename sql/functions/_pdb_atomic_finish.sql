@@ -13,7 +13,8 @@
  * settled (pdb_recover settles it); 40003 a task that prepared nothing it can
  * find (it ended its transaction itself). Then deletes the call's record, or
  * when something is left prepared keeps it and warns; and releases the
- * call's lock. Returns the outcomes (a task rolled back has no result).
+ * call's lock. Returns the outcomes (the caller forgets the results of the tasks
+ * rolled back).
  */
 CREATE FUNCTION @extschema@._pdb_atomic_finish(dblink_schema name, run_id uuid, sent text[], do_commit boolean,
                                                plan @extschema@._pdb_plan,

@@ -72,6 +72,7 @@ DECLARE
     c_spin_for    CONSTANT interval := make_interval(secs => c_spin);             -- so, for at most this long after an event
     c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
     c_check_every CONSTANT interval := interval '1 second';
+    c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     c_ok          CONSTANT @extschema@._pdb_outcome := ROW('ok', NULL, NULL, NULL, NULL);
     c_skipped     CONSTANT @extschema@._pdb_outcome := ROW('skipped', NULL, NULL, NULL, NULL);
     v_ff        boolean := fail_fast OR coalesce(atomic, false);  -- atomic stops at the first failure
@@ -277,7 +278,7 @@ BEGIN
         -- locks beyond the connections opened go back
         v_held := (SELECT sum(k)::integer FROM unnest(d_slots) AS k);
         IF cardinality(v_locks) > v_held THEN
-            PERFORM pg_advisory_unlock(1885627490, l) FROM unnest(v_locks[v_held + 1:]) AS l;
+            PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks[v_held + 1:]) AS l;
             v_locks := v_locks[:v_held];
         END IF;
         IF atomic THEN
@@ -868,10 +869,15 @@ BEGIN
             v_phase := CASE WHEN v_commit THEN 'commit' ELSE 'rollback' END;
             -- (on a connection of its own to each target: pool connections may still be draining a reset)
             r_out := @extschema@._pdb_atomic_finish(v_dbl, v_run, d_sent, v_commit, v_plan, r_out, caller);
+            FOR v_t IN 1..v_n LOOP
+                IF (r_out[v_t]).status = 'rolled back' THEN
+                    r_result[v_t] := NULL;  -- (its work did not take effect)
+                END IF;
+            END LOOP;
             v_phase := NULL;
             v_run   := NULL;  -- (its lock is released)
         END IF;
-        PERFORM pg_advisory_unlock(1885627490, l) FROM unnest(v_locks) AS l;
+        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks) AS l;
     EXCEPTION WHEN query_canceled OR others THEN
         GET STACKED DIAGNOSTICS ex_sqlstate = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
                                 ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
@@ -896,7 +902,7 @@ BEGIN
         v_p := v_pos[v_id];
         v_o := r_out[v_p];
         -- one assignment, then RETURN NEXT of the variable (pgspot cannot parse RETURN NEXT ROW(...))
-        v_row := ROW(v_id, v_o.status, CASE WHEN v_o.status IS DISTINCT FROM 'rolled back' THEN r_result[v_p] END, v_o.sqlstate, v_o.error, r_start[v_p], r_end[v_p],
+        v_row := ROW(v_id, v_o.status, r_result[v_p], v_o.sqlstate, v_o.error, r_start[v_p], r_end[v_p],
                      v_o.detail, v_o.hint, r_conn[v_p], r_attempts[v_p], v_plan.masked[v_tgt[v_p]]
                     )::@extschema@.pdb_target_result;
         RETURN NEXT v_row;
