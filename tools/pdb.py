@@ -158,7 +158,7 @@ def script_checks():
 
 def test_here():
     """Every check on this machine's PostgreSQL; returns check -> ok."""
-    from harness.cluster import Cluster
+    from harness.cluster import TEST_HBA, TEST_SETTINGS, Cluster
 
     results = {}
     step("build and install")
@@ -168,10 +168,7 @@ def test_here():
         results["install"] = False
         return results
 
-    # TCP on 127.0.0.1 with passwords for the roles of test/sql/88_non_superuser.sql
-    hba = ["host all pdb_alice,pdb_bob 127.0.0.1/32 scram-sha-256"]
-    settings = {"max_prepared_transactions": 10, "password_encryption": "'scram-sha-256'"}
-    with Cluster("pdb-test", settings=settings, tcp=True, hba=hba) as cluster:
+    with Cluster("pdb-test", settings=TEST_SETTINGS, tcp=True, hba=TEST_HBA) as cluster:
         cenv = cluster.env()
         step("make installcheck (pg_regress)")
         rc = run(["make", "installcheck"], env=cenv).returncode

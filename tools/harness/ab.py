@@ -10,7 +10,6 @@ calling backend (the coordinator) for each, and head's ratio to base. For a refa
 goal is no loss: every ratio within a few percent of 1.
 """
 import os
-import re
 import statistics
 import subprocess
 import tempfile
@@ -20,7 +19,7 @@ import psycopg
 
 from .bench import backend_cpu
 from .cluster import Cluster
-from .mkupdate import plain
+from .mkupdate import install_script, plain
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKLOADS = [
@@ -30,16 +29,6 @@ WORKLOADS = [
     ("writes 2000", [f"INSERT INTO ab_t VALUES ({i})" for i in range(2000)], 2, "batch_size => 1"),
     ("sleeps 40 x 50 ms", ["SELECT pg_sleep(0.05)"] * 40, 2, "batch_size => 1"),
 ]
-
-
-def install_script(tree):
-    """Build the install script of the tree with make; returns its text."""
-    with open(os.path.join(tree, "parallel_dblink.control")) as f:
-        version = re.search(r"^default_version\s*=\s*'([^']*)'", f.read(), re.M).group(1)
-    target = f"sql/parallel_dblink--{version}.sql"
-    subprocess.run(["make", "-s", "-C", tree, target], check=True, stdout=subprocess.DEVNULL)
-    with open(os.path.join(tree, target)) as f:
-        return f.read()
 
 
 def base_tree(rev, into):

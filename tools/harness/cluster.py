@@ -14,6 +14,12 @@ import tempfile
 from .env import pg_major
 
 
+# the cluster of the test command: TCP on 127.0.0.1 with passwords for the roles of
+# test/sql/88_non_superuser.sql, and prepared transactions for atomic => true
+TEST_SETTINGS = {"max_prepared_transactions": 10, "password_encryption": "'scram-sha-256'"}
+TEST_HBA = ["host all pdb_alice,pdb_bob 127.0.0.1/32 scram-sha-256"]
+
+
 def pg_bindir():
     out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True)
     bindir = out.stdout.strip()

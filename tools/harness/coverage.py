@@ -21,7 +21,7 @@ import subprocess
 
 import psycopg
 
-from .cluster import Cluster
+from .cluster import TEST_HBA, TEST_SETTINGS, Cluster
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MIN_STATEMENTS = 0.90   # the share of _pdb_run's statements the pgTAP files run
@@ -52,10 +52,9 @@ def check():
 
 
 def measure():
-    settings = {"shared_preload_libraries": "'plpgsql_check'", "plpgsql_check.profiler": "on",
-                "max_prepared_transactions": 10, "password_encryption": "'scram-sha-256'"}
-    hba = ["host all pdb_alice,pdb_bob 127.0.0.1/32 scram-sha-256"]
-    with Cluster("pdb-coverage", settings=settings, tcp=True, hba=hba) as cluster:
+    settings = dict(TEST_SETTINGS, shared_preload_libraries="'plpgsql_check'")
+    settings["plpgsql_check.profiler"] = "on"
+    with Cluster("pdb-coverage", settings=settings, tcp=True, hba=TEST_HBA) as cluster:
         cluster.psql("CREATE DATABASE pdb_cov")
         tests = sorted(f"test/sql/{f}" for f in os.listdir(os.path.join(ROOT, "test", "sql")))
         out = subprocess.run(["pg_prove", "--ext", ".sql", *tests], cwd=ROOT, env=cluster.env("pdb_cov"),

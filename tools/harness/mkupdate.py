@@ -18,10 +18,12 @@ The test command checks the result against a fresh install (tools/harness/update
 import glob
 import os
 import re
+import subprocess
 
 import psycopg
 
 from .cluster import Cluster
+from .updates import control_version
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXT = "parallel_dblink"
@@ -65,9 +67,12 @@ class NeedsHand(Exception):
     """A change the generator does not write: a type or table that exists in both versions but changed."""
 
 
-def control_version():
-    with open(os.path.join(ROOT, f"{EXT}.control")) as f:
-        return re.search(r"^default_version\s*=\s*'([^']*)'", f.read(), re.M).group(1)
+def install_script(tree):
+    """The install script of a source tree, built by its Makefile (ab.py uses it too)."""
+    target = f"sql/{EXT}--{control_version(tree)}.sql"
+    subprocess.run(["make", "-s", "-C", tree, target], check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(tree, target)) as f:
+        return f.read()
 
 
 def plain(script, schema=SCHEMA):
@@ -147,17 +152,15 @@ def plan(old, new):
 
 
 def main(from_version):
-    to_version = control_version()
+    to_version = control_version(ROOT)
     if from_version == to_version:
         raise SystemExit(f"mkupdate: {from_version} is the control file's version")
     released = os.path.join(ROOT, "sql", "releases", f"{EXT}--{from_version}.sql")
     if not os.path.exists(released):
         raise SystemExit(f"mkupdate: {from_version} is not released (no {os.path.relpath(released, ROOT)})")
-    os.system(f"make -s -C {ROOT} sql/{EXT}--{to_version}.sql >/dev/null")
     with open(released) as f:
         old_script = f.read()
-    with open(os.path.join(ROOT, "sql", f"{EXT}--{to_version}.sql")) as f:
-        new_script = f.read()
+    new_script = install_script(ROOT)
     with Cluster(name="pdb-mkupdate") as cluster:
         for db in ("pdb_old", "pdb_new"):
             cluster.psql(f"CREATE DATABASE {db}")
