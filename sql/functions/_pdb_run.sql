@@ -2,10 +2,12 @@
  * _pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
  *          fail_fast boolean, task_timeout interval, retries integer,
  *          setup text[], progress boolean, same_snapshot boolean,
- *          atomic boolean, isolate_targets boolean, caller text)
- *     RETURNS SETOF pdb_target_result
+ *          atomic boolean, isolate_targets boolean, caller text,
+ *          query boolean, row_type anyelement)
+ *     RETURNS SETOF anyelement
  *
- * The engine behind pdb_run, pdb_run_at and pdb_broadcast. targets holds one
+ * The engine behind pdb_run, pdb_run_at, pdb_broadcast, pdb_query and
+ * pdb_query_at. targets holds one
  * target for all tasks, or one per task: a libpq connection string, a
  * dblink_fdw foreign server name, or NULL for a loopback connection to this
  * database as the current user. Each distinct target gets a pool of its own of
@@ -15,6 +17,15 @@
  * without it the connection error is raised (pdb_run). caller names the
  * function in messages. The behaviour of every option is documented on
  * pdb_run.
+ *
+ * Two modes. Without query it returns one pdb_target_result per task
+ * (row_type is NULL::pdb_target_result). With query it returns the rows of
+ * every task as row_type (pdb_query): each task is one query (_pdb_queries),
+ * read with dblink_get_result(conn) AS r(<_pdb_columns(row_type)>) straight
+ * into the function's
+ * result, as soon as it has ended, so rows come in the order tasks end; the
+ * first task that fails stops the call (as fail_fast), which then raises
+ * that task's error, naming it.
  *
  * The phases that run once per call are functions of their own: _pdb_check
  * (the arguments), _pdb_plan (what runs where: tasks grouped by target and
@@ -56,8 +67,9 @@
 CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
                                      fail_fast boolean, task_timeout interval, retries integer,
                                      setup text[], progress boolean, same_snapshot boolean,
-                                     atomic boolean, isolate_targets boolean, caller text)
-RETURNS SETOF @extschema@.pdb_target_result
+                                     atomic boolean, isolate_targets boolean, caller text,
+                                     query boolean, row_type anyelement)
+RETURNS SETOF anyelement
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -65,6 +77,7 @@ AS $$
 DECLARE
     c_bound       CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     c_probe       CONSTANT text := 'SELECT 1';
+    c_snapshot_begin CONSTANT text := E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT ';  -- (pdb_tasks)
     c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
@@ -72,10 +85,16 @@ DECLARE
     c_spin_for    CONSTANT interval := make_interval(secs => c_spin);             -- so, for at most this long after an event
     c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
     c_check_every CONSTANT interval := interval '1 second';
+    c_stream_min  CONSTANT interval := interval '4 milliseconds';   -- look for a worker sending rows after this, ...
+    c_stream_max  CONSTANT interval := interval '64 milliseconds';  -- ... and at least this often
+    c_stream_spin CONSTANT interval := interval '1 millisecond';    -- poll a streaming worker without sleep this long
     c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     c_ok          CONSTANT @extschema@._pdb_outcome := ROW('ok', NULL, NULL, NULL, NULL);
     c_skipped     CONSTANT @extschema@._pdb_outcome := ROW('skipped', NULL, NULL, NULL, NULL);
-    v_ff        boolean := fail_fast OR coalesce(atomic, false);  -- atomic stops at the first failure
+    v_query     boolean := coalesce(query, false);  -- rows, not outcomes
+    v_ff        boolean := fail_fast OR coalesce(atomic, false) OR v_query;  -- these stop at the first failure
+    v_skip      integer[];     -- position -> results before the task's rows (query mode: BEGIN, SET TRANSACTION)
+    v_sql_rows  text;          -- how a query's rows are read
     v_cancelled @extschema@._pdb_outcome;  -- what a task cancelled by fail_fast or atomic gets
     v_n         integer;       -- how many tasks
     v_nt        integer;       -- how many targets
@@ -120,6 +139,12 @@ DECLARE
     v_since     timestamptz;       -- the back off counts from this
     v_due       timestamptz;       -- when a running unit would end if it ran the typical time
     v_checked   timestamptz := clock_timestamp();
+    v_stream    integer;           -- a slot whose worker sends a result faster than polls read it ...
+    v_stream_of timestamptz;       -- ... the start of its unit ...
+    v_stream_on timestamptz;       -- ... and when it was last seen sending
+    v_stream_at timestamptz := clock_timestamp();  -- when to look for one next
+    v_youngest  interval;
+    v_spin_end  timestamptz;
     v_ended     timestamptz;       -- when the unit whose end was just read ended
     v_task      integer;           -- the position whose result was just read, or which is settled
     v_p         integer;           -- a position
@@ -132,6 +157,7 @@ DECLARE
     v_qi        integer;           -- the place of a retry in v_retry
     v_results   text[];            -- what _pdb_batch returned
     v_row       @extschema@.pdb_target_result;
+    f_rows      boolean;       -- the result to read is a query's rows (query mode)
     -- the result just read: its kind ('row', 'novalue', 'empty', 'error'), value, whether its end was
     -- read too (f_and_end asks for it), and whether the worker is gone
     f_and_end   boolean;
@@ -192,6 +218,7 @@ DECLARE
     s_failed    boolean[];     -- its batch failed (nothing of it took effect), or its task left a transaction
     s_gen       integer[];     -- how many times it was reopened
     s_exec      boolean[];     -- its unit is a batch through _pdb_batch
+    s_nres      integer[];     -- results of its unit read so far (query mode)
     -- per position: the outcome
     r_out       @extschema@._pdb_outcome[];
     r_result    text[];
@@ -214,6 +241,13 @@ BEGIN
     v_stateful  := v_plan.stateful;
     v_batchable := v_plan.batchable;
     v_single    := v_plan.single;
+    IF v_query THEN
+        -- _pdb_queries let through single queries, and those that pdb_tasks made to read
+        -- under its snapshot (BEGIN ...; SET TRANSACTION SNAPSHOT ...; the query; COMMIT)
+        v_skip := ARRAY(SELECT CASE WHEN same_snapshot OR starts_with(t, c_snapshot_begin) THEN 2 ELSE 0 END
+                          FROM unnest(v_tasks) WITH ORDINALITY AS x(t, o) ORDER BY x.o);
+        v_single := ARRAY(SELECT k = 0 FROM unnest(v_skip) WITH ORDINALITY AS x(k, o) ORDER BY x.o);
+    END IF;
     v_tag       := v_plan.tag;
     d_connstr   := v_plan.connstr;
     d_first     := v_plan.first_pos;
@@ -245,6 +279,10 @@ BEGIN
     v_sql_busy  := format('SELECT %I.dblink_is_busy($1)', v_dbl);
     v_sql_get   := format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', v_dbl);
     v_sql_end   := format('SELECT FROM %I.dblink_get_result($1, true) AS r(v text)', v_dbl);
+    IF v_query THEN
+        v_sql_rows := format('SELECT * FROM %I.dblink_get_result($1, true) AS r(%s)', v_dbl,
+                             @extschema@._pdb_columns(pg_typeof(row_type), caller));
+    END IF;
 
     -- dblink_send_query reports "another command is already in progress" as a
     -- NOTICE; pdb_run provokes that on purpose (see 'maybe' above)
@@ -270,6 +308,7 @@ BEGIN
         s_first   := array_fill(NULL::integer, ARRAY[v_ns]);
         s_last    := s_first;
         s_exec    := array_fill(false, ARRAY[v_ns]);
+        s_nres    := s_task;
         s_again   := s_exec;
         s_failed  := s_exec;
         s_reason  := array_fill(NULL::text, ARRAY[v_ns]);
@@ -367,13 +406,24 @@ BEGIN
                      * a one-column result without rows), 'novalue' (rows of
                      * several columns, an empty query) or 'error' (the remote
                      * statement failed; f_lost: the worker is gone). Any other
-                     * error, a local cancel among them, is raised.
+                     * error, a local cancel among them, is raised. f_rows: a
+                     * query's rows go to the function's result ('row' or
+                     * 'empty'); an error reading them as row_type is the
+                     * task's.
                      */
                     f_and_end := s_state[v_slot] = 'run' AND s_first[v_slot] = s_last[v_slot] AND v_single[v_task];
+                    f_rows  := v_query AND s_state[v_slot] = 'run';
+                    IF f_rows THEN
+                        f_rows := s_nres[v_slot] = v_skip[v_task];
+                        s_nres[v_slot] := s_nres[v_slot] + 1;
+                    END IF;
                     f_ended := false;
                     f_lost  := false;
                     BEGIN
-                        IF v_bound THEN
+                        IF f_rows THEN
+                            f_value := NULL;
+                            RETURN QUERY EXECUTE v_sql_rows USING s_conn[v_slot];
+                        ELSIF v_bound THEN
                             SELECT r.v INTO f_value FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text)
                              LIMIT 1;
                         ELSE
@@ -396,7 +446,19 @@ BEGIN
                         f_value := NULL;
                         SELECT e.kind, e.lost INTO f_kind, f_lost
                           FROM @extschema@._pdb_result_error(v_dbl, s_conn[v_slot], ex_sqlstate, ex_context) AS e;
-                        IF f_kind IS NULL THEN
+                        IF f_rows AND coalesce(f_kind, 'novalue') = 'novalue' AND ex_sqlstate <> '57014' THEN
+                            -- its rows do not fit row_type: the task fails so
+                            f_kind := 'error';
+                            IF ex_sqlstate = '42804' THEN
+                                ex_message := 'task returns rows of another shape than row_type';
+                                ex_detail  := format('The task''s rows: %s; row_type: (%s).',
+                                                     coalesce(CASE WHEN v_skip[v_task] = 0 THEN
+                                                       @extschema@._pdb_shape(v_dbl, s_conn[v_slot], v_tasks[v_task]) END,
+                                              'another number of columns'),
+                                                     @extschema@._pdb_columns(pg_typeof(row_type), caller));
+                                ex_hint    := 'Make the task''s select list match row_type, or use NULL::jsonb.';
+                            END IF;
+                        ELSIF f_kind IS NULL THEN
                             RAISE;
                         END IF;
                     END;
@@ -707,6 +769,7 @@ BEGIN
                     s_exec[v_slot]    := u_exec;
                     s_state[v_slot]   := 'run';
                     s_zero[v_slot]    := 0;
+                    s_nres[v_slot]    := 0;
                     s_reason[v_slot]  := NULL;
                     s_again[v_slot]   := false;
                     s_failed[v_slot]  := false;
@@ -788,6 +851,57 @@ BEGIN
                     v_checked := clock_timestamp();
                 END IF;
                 /*
+                 * A large result crosses the connection as fast as the
+                 * coordinator reads it, and a poll (dblink_is_busy) reads only
+                 * what libpq's buffer takes, about 16 kB: polls paced by the
+                 * back off would read 100,000 rows at a crawl (seconds), the
+                 * worker waiting meanwhile. A worker of this server that waits
+                 * for its client (ClientWrite), or that is idle while its
+                 * connection is still busy (all sent, not all read), streams:
+                 * then poll it without sleeping, c_stream_spin at a time,
+                 * until its result is read, or until it has not been seen
+                 * waiting for 2 * c_stream_min (it computes again). Looked up
+                 * in pg_stat_activity (5 to 10 us: every backend's entry is
+                 * read) when a unit is c_stream_min old, then as often as the
+                 * youngest running unit's age, at most c_stream_max apart:
+                 * a few times per unit. Workers of other servers cannot be
+                 * seen: their rows come at the pace of the polls.
+                 */
+                IF v_stream IS NOT NULL AND (s_state[v_stream] <> 'run' OR s_started[v_stream] <> v_stream_of) THEN
+                    v_stream := NULL;  -- its result was read
+                END IF;
+                IF clock_timestamp() >= v_stream_at THEN
+                    PERFORM pg_stat_clear_snapshot();
+                    SELECT min(i) FILTER (WHERE s_started[i] < clock_timestamp() - c_stream_min
+                                            AND (a.wait_event = 'ClientWrite' OR a.state <> 'active')),
+                           min(clock_timestamp() - s_started[i])
+                      INTO v_p, v_youngest
+                      FROM generate_series(1, v_ns) AS i,
+                           LATERAL pg_stat_get_activity(coalesce(s_pid[i], 0)) AS a
+                     WHERE s_state[i] = 'run' AND s_pid[i] IS NOT NULL;
+                    IF v_p IS NOT NULL THEN
+                        v_stream    := v_p;
+                        v_stream_of := s_started[v_p];
+                        v_stream_on := clock_timestamp();
+                    ELSIF clock_timestamp() - v_stream_on > 2 * c_stream_min THEN
+                        v_stream := NULL;
+                    END IF;
+                    v_stream_at := clock_timestamp() + CASE WHEN v_stream IS NOT NULL THEN c_stream_spin
+                                                            ELSE greatest(c_stream_min, least(c_stream_max, v_youngest)) END;
+                END IF;
+                IF v_stream IS NOT NULL THEN
+                    -- poll it until its result is there, for c_stream_spin at most
+                    v_spin_end := clock_timestamp() + c_stream_spin;
+                    LOOP
+                        IF v_bound THEN
+                            v_busy := "@dblink@".dblink_is_busy(s_conn[v_stream]);
+                        ELSE
+                            EXECUTE v_sql_busy INTO v_busy USING s_conn[v_stream];
+                        END IF;
+                        EXIT WHEN v_busy = 0 OR clock_timestamp() >= v_spin_end;
+                    END LOOP;
+                END IF;
+                /*
                  * Back off: sleep 1/12 of the time since anything last
                  * happened, but not less than 1/32 of a unit's typical run
                  * time (once one is known; 1/64 when units run alike, see
@@ -813,8 +927,8 @@ BEGIN
                  * (Not for longer units: the polling would take a core from
                  * workers that may need it.)
                  */
-                IF (clock_timestamp() - v_quiet < CASE WHEN v_typical IS NULL THEN c_spin_cold
-                                                       WHEN v_typical < c_spin THEN c_spin_for END) THEN
+                IF v_stream IS NOT NULL OR (clock_timestamp() - v_quiet < CASE WHEN v_typical IS NULL THEN c_spin_cold
+                                                                              WHEN v_typical < c_spin THEN c_spin_for END) THEN
                     NULL;
                 ELSE
                     /*
@@ -851,6 +965,20 @@ BEGIN
 
         PERFORM @extschema@._pdb_close(v_dbl, ARRAY(SELECT s_conn[i] FROM generate_series(1, v_ns) AS i
                                                      WHERE s_state[i] <> 'dead'), false);
+
+        IF v_query THEN
+            -- a query returns all its rows or fails: the task that failed first, raised (by the handler below)
+            v_p := (SELECT x.p FROM generate_series(1, v_n) AS x(p)
+                     WHERE (r_out[x.p]).status NOT IN ('ok', 'cancelled', 'skipped')
+                     ORDER BY r_end[x.p] NULLS LAST, x.p LIMIT 1);
+            IF v_p IS NOT NULL THEN
+                v_o := r_out[v_p];
+                -- (the handler leaves out an empty detail or hint)
+                RAISE EXCEPTION USING ERRCODE = coalesce(v_o.sqlstate, 'XX000'),
+                    MESSAGE = format('%s task %s: %s', caller, v_task_no[v_p], v_o.error),
+                    DETAIL = coalesce(v_o.detail, ''), HINT = coalesce(v_o.hint, '');
+            END IF;
+        END IF;
 
         IF atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
@@ -897,6 +1025,9 @@ BEGIN
 
     -- one row per task, in task order, read from its position (RETURN NEXT by
     -- index: about a quarter of the time of unnesting the arrays and sorting)
+    IF v_query THEN
+        RETURN;  -- (the rows went out as they were read)
+    END IF;
     v_pos := v_plan.pos;
     FOR v_id IN 1..v_n LOOP
         v_p := v_pos[v_id];
@@ -910,5 +1041,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text) IS
-'internal: the engine of pdb_run, pdb_run_at and pdb_broadcast';
+COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean, anyelement) IS
+'internal: the engine of pdb_run, pdb_run_at, pdb_broadcast, pdb_query and pdb_query_at';

@@ -40,7 +40,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT * FROM @extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns, batch_size,
                                        fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
-                                       'pdb_run_at')
+                                       'pdb_run_at', false, NULL::@extschema@.pdb_target_result)
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) IS

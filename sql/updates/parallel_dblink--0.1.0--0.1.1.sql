@@ -831,6 +831,44 @@ COMMENT ON FUNCTION @extschema@._pdb_code(text) IS
 'internal: a task''s text without its string literals, dollar-quoted bodies and comments';
 
 /*
+ * _pdb_columns(row_type regtype, caller text) RETURNS text
+ *
+ * The column definition list that pdb_query reads each task's rows with
+ * (dblink_get_result(conn) AS r(<list>)): the attributes of a composite
+ * row_type, in order ('id integer, name text'); 'v <type>' for any other
+ * type, jsonb among them.
+ * Errors: 42804 row_type is a pseudo-type (record, anyelement ...): its
+ * columns are unknown.
+ */
+CREATE FUNCTION @extschema@._pdb_columns(row_type regtype, caller text)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_type pg_type;
+BEGIN
+    SELECT * INTO STRICT v_type FROM pg_type WHERE oid = row_type;
+    IF v_type.typtype = 'p' THEN
+        RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+            MESSAGE = format('%s cannot return rows of type %s', caller, row_type),
+            DETAIL  = 'row_type gives the columns of the rows: a pseudo-type has none.',
+            HINT    = 'Pass NULL::a_table, NULL::a_composite_type, NULL::a_scalar_type or NULL::jsonb.';
+    END IF;
+    IF v_type.typtype <> 'c' THEN
+        RETURN 'v ' || format_type(row_type, NULL);
+    END IF;
+    RETURN (SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum)
+              FROM pg_attribute AS a
+             WHERE a.attrelid = v_type.typrelid AND a.attnum > 0 AND NOT a.attisdropped);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_columns(regtype, text) IS
+'internal: the column definition list pdb_query reads rows of row_type with';
+
+/*
  * _pdb_connstr(target text) RETURNS text
  *
  * The connection string a target means. NULL: this database as the current
@@ -1122,6 +1160,88 @@ COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[]) IS
 'internal: label a worker session and run the setup statements on it';
 
 /*
+ * _pdb_queries(tasks text[], row_type regtype, caller text) RETURNS text[]
+ *
+ * Checks the tasks of pdb_query and pdb_query_at before anything runs, and
+ * returns them as they are sent. Each task must be one query, a statement
+ * that returns rows: SELECT (not SELECT INTO), VALUES, TABLE, WITH, or
+ * INSERT, UPDATE, DELETE or MERGE with RETURNING. Its words are read without
+ * its strings and comments (_pdb_code); trailing semicolons are allowed.
+ * A task that pdb_tasks made to read under its snapshot
+ *     BEGIN ISOLATION LEVEL REPEATABLE READ;
+ *     SET TRANSACTION SNAPSHOT '...';
+ *     <query>
+ *     ;
+ *     COMMIT
+ * is checked (and wrapped) by its query.
+ * With row_type jsonb each task is sent as
+ *     WITH q AS (<task>) SELECT pg_catalog.to_jsonb(q) FROM q
+ * so that its rows come back as one jsonb object each, keyed by column name
+ * (a WITH whose own WITH holds an INSERT, UPDATE or DELETE cannot be nested
+ * so: the server refuses it with 0A000).
+ * NULL tasks, or NULL and blank elements, are left to _pdb_check (22004 and
+ * 22023).
+ * Errors: 0A000 a task of several statements, or one that returns no rows.
+ */
+CREATE FUNCTION @extschema@._pdb_queries(tasks text[], row_type regtype, caller text)
+RETURNS text[]
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_snap  CONSTANT text := E'^(BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT ''[^'']*'';\n)(.*)(\n;\nCOMMIT)$';
+    v_parts text[];           -- per task: what comes before its query, the query, what comes after
+    v_code  text;
+    v_word  text;
+    v_out   text[] := ARRAY[]::text[];
+    v_jsonb boolean := row_type = 'jsonb'::regtype;
+BEGIN
+    IF tasks IS NULL OR array_ndims(tasks) > 1 THEN
+        RETURN tasks;
+    END IF;
+    FOR v_i IN 1..cardinality(tasks) LOOP
+        CONTINUE WHEN tasks[v_i] IS NULL OR btrim(tasks[v_i], E' \t\r\n\f') = '';
+        v_parts := coalesce(regexp_match(tasks[v_i], c_snap), ARRAY['', tasks[v_i], '']);
+        v_code := rtrim(@extschema@._pdb_code(v_parts[2]), E' \t\r\n\f;');
+        IF strpos(v_code, ';') > 0 THEN
+            RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+                MESSAGE = format('%s task %s is more than one statement', caller, v_i),
+                DETAIL  = 'Each task of a query is one statement that returns rows.',
+                HINT    = 'Settings go in setup; statements that return no rows go to pdb_run.';
+        END IF;
+        v_word := lower(substring(v_code FROM E'^[\\s(]*(\\w+)'));
+        IF NOT (v_word IN ('values', 'table', 'with')
+                OR (v_word = 'select' AND v_code !~* E'\\minto\\M')
+                OR (v_word IN ('insert', 'update', 'delete', 'merge') AND v_code ~* E'\\mreturning\\M')) THEN
+            RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+                MESSAGE = format('%s task %s is not a query', caller, v_i),
+                DETAIL  = format('It starts with %s; a query is SELECT, VALUES, TABLE, WITH, or INSERT, UPDATE, '
+                                 'DELETE or MERGE with RETURNING.', coalesce(upper(v_word), 'no keyword')),
+                HINT    = 'Statements that return no rows go to pdb_run.';
+        END IF;
+    END LOOP;
+    IF NOT v_jsonb THEN
+        RETURN tasks;
+    END IF;
+    -- (element by element, keeping NULLs for _pdb_check; the line breaks end a trailing -- comment)
+    FOR v_i IN 1..cardinality(tasks) LOOP
+        IF btrim(tasks[v_i], E' \t\r\n\f') = '' THEN
+            v_out := v_out || tasks[v_i];
+        ELSE
+            v_parts := coalesce(regexp_match(tasks[v_i], c_snap), ARRAY['', tasks[v_i], '']);
+            v_out := v_out || format(E'%sWITH q AS (\n%s\n) SELECT pg_catalog.to_jsonb(q) FROM q%s',
+                                     v_parts[1], rtrim(v_parts[2], E' \t\r\n\f;'), v_parts[3]);
+        END IF;
+    END LOOP;
+    RETURN v_out;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_queries(text[], regtype, text) IS
+'internal: check that every task of pdb_query is one query, and wrap it for jsonb rows';
+
+/*
  * _pdb_repeat(task text, targets text[]) RETURNS text[]
  *
  * pdb_broadcast's tasks: task once per element of targets (none when targets
@@ -1230,10 +1350,12 @@ COMMENT ON FUNCTION @extschema@._pdb_result_error(name, text, text, text) IS
  * _pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
  *          fail_fast boolean, task_timeout interval, retries integer,
  *          setup text[], progress boolean, same_snapshot boolean,
- *          atomic boolean, isolate_targets boolean, caller text)
- *     RETURNS SETOF pdb_target_result
+ *          atomic boolean, isolate_targets boolean, caller text,
+ *          query boolean, row_type anyelement)
+ *     RETURNS SETOF anyelement
  *
- * The engine behind pdb_run, pdb_run_at and pdb_broadcast. targets holds one
+ * The engine behind pdb_run, pdb_run_at, pdb_broadcast, pdb_query and
+ * pdb_query_at. targets holds one
  * target for all tasks, or one per task: a libpq connection string, a
  * dblink_fdw foreign server name, or NULL for a loopback connection to this
  * database as the current user. Each distinct target gets a pool of its own of
@@ -1243,6 +1365,15 @@ COMMENT ON FUNCTION @extschema@._pdb_result_error(name, text, text, text) IS
  * without it the connection error is raised (pdb_run). caller names the
  * function in messages. The behaviour of every option is documented on
  * pdb_run.
+ *
+ * Two modes. Without query it returns one pdb_target_result per task
+ * (row_type is NULL::pdb_target_result). With query it returns the rows of
+ * every task as row_type (pdb_query): each task is one query (_pdb_queries),
+ * read with dblink_get_result(conn) AS r(<_pdb_columns(row_type)>) straight
+ * into the function's
+ * result, as soon as it has ended, so rows come in the order tasks end; the
+ * first task that fails stops the call (as fail_fast), which then raises
+ * that task's error, naming it.
  *
  * The phases that run once per call are functions of their own: _pdb_check
  * (the arguments), _pdb_plan (what runs where: tasks grouped by target and
@@ -1284,8 +1415,9 @@ COMMENT ON FUNCTION @extschema@._pdb_result_error(name, text, text, text) IS
 CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
                                      fail_fast boolean, task_timeout interval, retries integer,
                                      setup text[], progress boolean, same_snapshot boolean,
-                                     atomic boolean, isolate_targets boolean, caller text)
-RETURNS SETOF @extschema@.pdb_target_result
+                                     atomic boolean, isolate_targets boolean, caller text,
+                                     query boolean, row_type anyelement)
+RETURNS SETOF anyelement
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1293,6 +1425,7 @@ AS $$
 DECLARE
     c_bound       CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     c_probe       CONSTANT text := 'SELECT 1';
+    c_snapshot_begin CONSTANT text := E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT ';  -- (pdb_tasks)
     c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
@@ -1300,10 +1433,16 @@ DECLARE
     c_spin_for    CONSTANT interval := make_interval(secs => c_spin);             -- so, for at most this long after an event
     c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
     c_check_every CONSTANT interval := interval '1 second';
+    c_stream_min  CONSTANT interval := interval '4 milliseconds';   -- look for a worker sending rows after this, ...
+    c_stream_max  CONSTANT interval := interval '64 milliseconds';  -- ... and at least this often
+    c_stream_spin CONSTANT interval := interval '1 millisecond';    -- poll a streaming worker without sleep this long
     c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     c_ok          CONSTANT @extschema@._pdb_outcome := ROW('ok', NULL, NULL, NULL, NULL);
     c_skipped     CONSTANT @extschema@._pdb_outcome := ROW('skipped', NULL, NULL, NULL, NULL);
-    v_ff        boolean := fail_fast OR coalesce(atomic, false);  -- atomic stops at the first failure
+    v_query     boolean := coalesce(query, false);  -- rows, not outcomes
+    v_ff        boolean := fail_fast OR coalesce(atomic, false) OR v_query;  -- these stop at the first failure
+    v_skip      integer[];     -- position -> results before the task's rows (query mode: BEGIN, SET TRANSACTION)
+    v_sql_rows  text;          -- how a query's rows are read
     v_cancelled @extschema@._pdb_outcome;  -- what a task cancelled by fail_fast or atomic gets
     v_n         integer;       -- how many tasks
     v_nt        integer;       -- how many targets
@@ -1348,6 +1487,12 @@ DECLARE
     v_since     timestamptz;       -- the back off counts from this
     v_due       timestamptz;       -- when a running unit would end if it ran the typical time
     v_checked   timestamptz := clock_timestamp();
+    v_stream    integer;           -- a slot whose worker sends a result faster than polls read it ...
+    v_stream_of timestamptz;       -- ... the start of its unit ...
+    v_stream_on timestamptz;       -- ... and when it was last seen sending
+    v_stream_at timestamptz := clock_timestamp();  -- when to look for one next
+    v_youngest  interval;
+    v_spin_end  timestamptz;
     v_ended     timestamptz;       -- when the unit whose end was just read ended
     v_task      integer;           -- the position whose result was just read, or which is settled
     v_p         integer;           -- a position
@@ -1360,6 +1505,7 @@ DECLARE
     v_qi        integer;           -- the place of a retry in v_retry
     v_results   text[];            -- what _pdb_batch returned
     v_row       @extschema@.pdb_target_result;
+    f_rows      boolean;       -- the result to read is a query's rows (query mode)
     -- the result just read: its kind ('row', 'novalue', 'empty', 'error'), value, whether its end was
     -- read too (f_and_end asks for it), and whether the worker is gone
     f_and_end   boolean;
@@ -1420,6 +1566,7 @@ DECLARE
     s_failed    boolean[];     -- its batch failed (nothing of it took effect), or its task left a transaction
     s_gen       integer[];     -- how many times it was reopened
     s_exec      boolean[];     -- its unit is a batch through _pdb_batch
+    s_nres      integer[];     -- results of its unit read so far (query mode)
     -- per position: the outcome
     r_out       @extschema@._pdb_outcome[];
     r_result    text[];
@@ -1442,6 +1589,13 @@ BEGIN
     v_stateful  := v_plan.stateful;
     v_batchable := v_plan.batchable;
     v_single    := v_plan.single;
+    IF v_query THEN
+        -- _pdb_queries let through single queries, and those that pdb_tasks made to read
+        -- under its snapshot (BEGIN ...; SET TRANSACTION SNAPSHOT ...; the query; COMMIT)
+        v_skip := ARRAY(SELECT CASE WHEN same_snapshot OR starts_with(t, c_snapshot_begin) THEN 2 ELSE 0 END
+                          FROM unnest(v_tasks) WITH ORDINALITY AS x(t, o) ORDER BY x.o);
+        v_single := ARRAY(SELECT k = 0 FROM unnest(v_skip) WITH ORDINALITY AS x(k, o) ORDER BY x.o);
+    END IF;
     v_tag       := v_plan.tag;
     d_connstr   := v_plan.connstr;
     d_first     := v_plan.first_pos;
@@ -1473,6 +1627,10 @@ BEGIN
     v_sql_busy  := format('SELECT %I.dblink_is_busy($1)', v_dbl);
     v_sql_get   := format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', v_dbl);
     v_sql_end   := format('SELECT FROM %I.dblink_get_result($1, true) AS r(v text)', v_dbl);
+    IF v_query THEN
+        v_sql_rows := format('SELECT * FROM %I.dblink_get_result($1, true) AS r(%s)', v_dbl,
+                             @extschema@._pdb_columns(pg_typeof(row_type), caller));
+    END IF;
 
     -- dblink_send_query reports "another command is already in progress" as a
     -- NOTICE; pdb_run provokes that on purpose (see 'maybe' above)
@@ -1498,6 +1656,7 @@ BEGIN
         s_first   := array_fill(NULL::integer, ARRAY[v_ns]);
         s_last    := s_first;
         s_exec    := array_fill(false, ARRAY[v_ns]);
+        s_nres    := s_task;
         s_again   := s_exec;
         s_failed  := s_exec;
         s_reason  := array_fill(NULL::text, ARRAY[v_ns]);
@@ -1595,13 +1754,24 @@ BEGIN
                      * a one-column result without rows), 'novalue' (rows of
                      * several columns, an empty query) or 'error' (the remote
                      * statement failed; f_lost: the worker is gone). Any other
-                     * error, a local cancel among them, is raised.
+                     * error, a local cancel among them, is raised. f_rows: a
+                     * query's rows go to the function's result ('row' or
+                     * 'empty'); an error reading them as row_type is the
+                     * task's.
                      */
                     f_and_end := s_state[v_slot] = 'run' AND s_first[v_slot] = s_last[v_slot] AND v_single[v_task];
+                    f_rows  := v_query AND s_state[v_slot] = 'run';
+                    IF f_rows THEN
+                        f_rows := s_nres[v_slot] = v_skip[v_task];
+                        s_nres[v_slot] := s_nres[v_slot] + 1;
+                    END IF;
                     f_ended := false;
                     f_lost  := false;
                     BEGIN
-                        IF v_bound THEN
+                        IF f_rows THEN
+                            f_value := NULL;
+                            RETURN QUERY EXECUTE v_sql_rows USING s_conn[v_slot];
+                        ELSIF v_bound THEN
                             SELECT r.v INTO f_value FROM "@dblink@".dblink_get_result(s_conn[v_slot], true) AS r(v text)
                              LIMIT 1;
                         ELSE
@@ -1624,7 +1794,19 @@ BEGIN
                         f_value := NULL;
                         SELECT e.kind, e.lost INTO f_kind, f_lost
                           FROM @extschema@._pdb_result_error(v_dbl, s_conn[v_slot], ex_sqlstate, ex_context) AS e;
-                        IF f_kind IS NULL THEN
+                        IF f_rows AND coalesce(f_kind, 'novalue') = 'novalue' AND ex_sqlstate <> '57014' THEN
+                            -- its rows do not fit row_type: the task fails so
+                            f_kind := 'error';
+                            IF ex_sqlstate = '42804' THEN
+                                ex_message := 'task returns rows of another shape than row_type';
+                                ex_detail  := format('The task''s rows: %s; row_type: (%s).',
+                                                     coalesce(CASE WHEN v_skip[v_task] = 0 THEN
+                                                       @extschema@._pdb_shape(v_dbl, s_conn[v_slot], v_tasks[v_task]) END,
+                                              'another number of columns'),
+                                                     @extschema@._pdb_columns(pg_typeof(row_type), caller));
+                                ex_hint    := 'Make the task''s select list match row_type, or use NULL::jsonb.';
+                            END IF;
+                        ELSIF f_kind IS NULL THEN
                             RAISE;
                         END IF;
                     END;
@@ -1935,6 +2117,7 @@ BEGIN
                     s_exec[v_slot]    := u_exec;
                     s_state[v_slot]   := 'run';
                     s_zero[v_slot]    := 0;
+                    s_nres[v_slot]    := 0;
                     s_reason[v_slot]  := NULL;
                     s_again[v_slot]   := false;
                     s_failed[v_slot]  := false;
@@ -2016,6 +2199,57 @@ BEGIN
                     v_checked := clock_timestamp();
                 END IF;
                 /*
+                 * A large result crosses the connection as fast as the
+                 * coordinator reads it, and a poll (dblink_is_busy) reads only
+                 * what libpq's buffer takes, about 16 kB: polls paced by the
+                 * back off would read 100,000 rows at a crawl (seconds), the
+                 * worker waiting meanwhile. A worker of this server that waits
+                 * for its client (ClientWrite), or that is idle while its
+                 * connection is still busy (all sent, not all read), streams:
+                 * then poll it without sleeping, c_stream_spin at a time,
+                 * until its result is read, or until it has not been seen
+                 * waiting for 2 * c_stream_min (it computes again). Looked up
+                 * in pg_stat_activity (5 to 10 us: every backend's entry is
+                 * read) when a unit is c_stream_min old, then as often as the
+                 * youngest running unit's age, at most c_stream_max apart:
+                 * a few times per unit. Workers of other servers cannot be
+                 * seen: their rows come at the pace of the polls.
+                 */
+                IF v_stream IS NOT NULL AND (s_state[v_stream] <> 'run' OR s_started[v_stream] <> v_stream_of) THEN
+                    v_stream := NULL;  -- its result was read
+                END IF;
+                IF clock_timestamp() >= v_stream_at THEN
+                    PERFORM pg_stat_clear_snapshot();
+                    SELECT min(i) FILTER (WHERE s_started[i] < clock_timestamp() - c_stream_min
+                                            AND (a.wait_event = 'ClientWrite' OR a.state <> 'active')),
+                           min(clock_timestamp() - s_started[i])
+                      INTO v_p, v_youngest
+                      FROM generate_series(1, v_ns) AS i,
+                           LATERAL pg_stat_get_activity(coalesce(s_pid[i], 0)) AS a
+                     WHERE s_state[i] = 'run' AND s_pid[i] IS NOT NULL;
+                    IF v_p IS NOT NULL THEN
+                        v_stream    := v_p;
+                        v_stream_of := s_started[v_p];
+                        v_stream_on := clock_timestamp();
+                    ELSIF clock_timestamp() - v_stream_on > 2 * c_stream_min THEN
+                        v_stream := NULL;
+                    END IF;
+                    v_stream_at := clock_timestamp() + CASE WHEN v_stream IS NOT NULL THEN c_stream_spin
+                                                            ELSE greatest(c_stream_min, least(c_stream_max, v_youngest)) END;
+                END IF;
+                IF v_stream IS NOT NULL THEN
+                    -- poll it until its result is there, for c_stream_spin at most
+                    v_spin_end := clock_timestamp() + c_stream_spin;
+                    LOOP
+                        IF v_bound THEN
+                            v_busy := "@dblink@".dblink_is_busy(s_conn[v_stream]);
+                        ELSE
+                            EXECUTE v_sql_busy INTO v_busy USING s_conn[v_stream];
+                        END IF;
+                        EXIT WHEN v_busy = 0 OR clock_timestamp() >= v_spin_end;
+                    END LOOP;
+                END IF;
+                /*
                  * Back off: sleep 1/12 of the time since anything last
                  * happened, but not less than 1/32 of a unit's typical run
                  * time (once one is known; 1/64 when units run alike, see
@@ -2041,8 +2275,8 @@ BEGIN
                  * (Not for longer units: the polling would take a core from
                  * workers that may need it.)
                  */
-                IF (clock_timestamp() - v_quiet < CASE WHEN v_typical IS NULL THEN c_spin_cold
-                                                       WHEN v_typical < c_spin THEN c_spin_for END) THEN
+                IF v_stream IS NOT NULL OR (clock_timestamp() - v_quiet < CASE WHEN v_typical IS NULL THEN c_spin_cold
+                                                                              WHEN v_typical < c_spin THEN c_spin_for END) THEN
                     NULL;
                 ELSE
                     /*
@@ -2079,6 +2313,20 @@ BEGIN
 
         PERFORM @extschema@._pdb_close(v_dbl, ARRAY(SELECT s_conn[i] FROM generate_series(1, v_ns) AS i
                                                      WHERE s_state[i] <> 'dead'), false);
+
+        IF v_query THEN
+            -- a query returns all its rows or fails: the task that failed first, raised (by the handler below)
+            v_p := (SELECT x.p FROM generate_series(1, v_n) AS x(p)
+                     WHERE (r_out[x.p]).status NOT IN ('ok', 'cancelled', 'skipped')
+                     ORDER BY r_end[x.p] NULLS LAST, x.p LIMIT 1);
+            IF v_p IS NOT NULL THEN
+                v_o := r_out[v_p];
+                -- (the handler leaves out an empty detail or hint)
+                RAISE EXCEPTION USING ERRCODE = coalesce(v_o.sqlstate, 'XX000'),
+                    MESSAGE = format('%s task %s: %s', caller, v_task_no[v_p], v_o.error),
+                    DETAIL = coalesce(v_o.detail, ''), HINT = coalesce(v_o.hint, '');
+            END IF;
+        END IF;
 
         IF atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
@@ -2125,6 +2373,9 @@ BEGIN
 
     -- one row per task, in task order, read from its position (RETURN NEXT by
     -- index: about a quarter of the time of unnesting the arrays and sorting)
+    IF v_query THEN
+        RETURN;  -- (the rows went out as they were read)
+    END IF;
     v_pos := v_plan.pos;
     FOR v_id IN 1..v_n LOOP
         v_p := v_pos[v_id];
@@ -2138,8 +2389,57 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text) IS
-'internal: the engine of pdb_run, pdb_run_at and pdb_broadcast';
+COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean, anyelement) IS
+'internal: the engine of pdb_run, pdb_run_at, pdb_broadcast, pdb_query and pdb_query_at';
+
+/*
+ * _pdb_shape(dblink_schema name, conn text, task text) RETURNS text
+ *
+ * What the rows of task look like on conn, '(integer, text, date)' or
+ * '3 columns', for the error of a pdb_query task whose rows do not fit
+ * row_type, found without running the task: conn prepares it and reads the result types of the
+ * prepared statement (pg_prepared_statements.result_types, PostgreSQL 16 and
+ * later), and deallocates it; before 16, the output list of its plan
+ * (EXPLAIN VERBOSE) gives the number of its columns, '3 columns'. NULL when
+ * neither works. conn's result was read already; its end is drained first.
+ */
+CREATE FUNCTION @extschema@._pdb_shape(dblink_schema name, conn text, task text)
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_exec  text := format('SELECT %I.dblink_exec($1, $2)', dblink_schema);
+    v_read  text := format('SELECT s FROM %I.dblink($1, $2) AS r(s text)', dblink_schema);
+    v_shape text;
+BEGIN
+    EXECUTE format('SELECT FROM %I.dblink_get_result($1, false) AS r(v text)', dblink_schema) USING conn;
+    BEGIN
+        EXECUTE v_exec USING conn, 'PREPARE _pdb_shape AS ' || task;
+        EXECUTE v_read INTO v_shape
+          USING conn, 'SELECT ''('' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(result_types, '', '') '
+                      'OPERATOR(pg_catalog.||) '')'' FROM pg_catalog.pg_prepared_statements '
+                      'WHERE name OPERATOR(pg_catalog.=) ''_pdb_shape''';
+    EXCEPTION WHEN others THEN
+        v_shape := NULL;  -- (no result_types before PostgreSQL 16)
+    END;
+    EXECUTE v_exec USING conn, 'DEALLOCATE ALL';
+    IF v_shape IS NULL THEN
+        -- the plan's output list, without types
+        EXECUTE format('SELECT pg_catalog.json_array_length(j -> 0 -> ''Plan'' -> ''Output'') '
+                       'FROM %I.dblink($1, $2) AS r(j json)', dblink_schema) INTO v_shape
+          USING conn, 'EXPLAIN (VERBOSE, FORMAT JSON) ' || task;
+        v_shape := v_shape || ' columns';
+    END IF;
+    RETURN v_shape;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
+'internal: the column types of a task''s rows, for an error message';
 
 /*
  * _pdb_targets(tasks text[], targets text[]) RETURNS text[]
@@ -2388,6 +2688,99 @@ COMMENT ON FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, inte
 'Run the tasks of a durable job that are not done yet; each atomic task is marked done in its own transaction';
 
 /*
+ * pdb_query(row_type anyelement, tasks text[], max_conns integer DEFAULT 4,
+ *           connstr text DEFAULT NULL, task_timeout interval DEFAULT NULL,
+ *           retries integer DEFAULT 0, setup text[] DEFAULT NULL,
+ *           same_snapshot boolean DEFAULT false)
+ *     RETURNS SETOF anyelement
+ *
+ * Runs every query of tasks in parallel, as pdb_run does, and returns the
+ * rows of them all as row_type: NULL::a_table or NULL::a_composite_type (each
+ * task returns rows of those columns, in that order), NULL::a_scalar_type
+ * (one column), or NULL::jsonb (each row one object of the task's columns by
+ * name: any query, no type to declare). Values are read through their text
+ * form, as dblink reads them. Rows come task by task, in the order the tasks
+ * end; a task's own rows keep their order: ORDER BY in the calling query
+ * when the order matters.
+ *
+ * A query either returns all its rows or fails: the first task that fails
+ * cancels the others, everything is closed, and its error is raised with its
+ * SQLSTATE, detail and hint, the message naming the task ('pdb_query task 3:
+ * division by zero'); task_timeout raises 57014 so. A task whose rows have
+ * another number of columns than row_type fails with 42804, its detail
+ * giving both shapes (the task's on PostgreSQL 14 and later).
+ *
+ * max_conns, connstr, task_timeout, retries (of 40001 and 40P01: a failed
+ * query returned no rows), setup and same_snapshot (every task reads the
+ * database as of one moment) are those of pdb_run, and so are the connection
+ * budget and the cleanup on cancel and statement_timeout.
+ *
+ * Memory: each task's result is held whole in this backend while it is read
+ * (libpq's result, as with dblink()), then goes into the function's result,
+ * which spills to disk past work_mem.
+ *
+ * Errors: 0A000 a task that is not one query (see _pdb_queries); 42804 a
+ * pseudo-type as row_type; those of pdb_run's arguments.
+ */
+CREATE FUNCTION @extschema@.pdb_query(row_type anyelement,
+                                      tasks text[],
+                                      max_conns integer DEFAULT 4,
+                                      connstr text DEFAULT NULL,
+                                      task_timeout interval DEFAULT NULL,
+                                      retries integer DEFAULT 0,
+                                      setup text[] DEFAULT NULL,
+                                      same_snapshot boolean DEFAULT false)
+RETURNS SETOF anyelement
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
+                                       ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
+                                       same_snapshot, false, false, 'pdb_query',
+                                       true, row_type) AS r
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_query(anyelement, text[], integer, text, interval, integer, text[], boolean) IS
+'Run each query of tasks in parallel on at most max_conns dblink connections and return the rows of all as row_type';
+
+/*
+ * pdb_query_at(row_type anyelement, tasks text[], targets text[],
+ *              max_conns integer DEFAULT 4, task_timeout interval DEFAULT NULL,
+ *              retries integer DEFAULT 0, setup text[] DEFAULT NULL)
+ *     RETURNS SETOF anyelement
+ *
+ * pdb_query with tasks[i] run on targets[i] (a connection string, a
+ * dblink_fdw server, or NULL for this database), a pool of at most max_conns
+ * connections per target: scatter a query over shards and gather the rows.
+ * A target that cannot be reached fails the call with its connection error.
+ * Workers of other servers cannot be seen in this server's pg_stat_activity,
+ * so their large results are read at the pace of the coordinator's polls
+ * (see _pdb_run).
+ * Errors: those of pdb_query, and of pdb_run_at's targets.
+ */
+CREATE FUNCTION @extschema@.pdb_query_at(row_type anyelement,
+                                         tasks text[],
+                                         targets text[],
+                                         max_conns integer DEFAULT 4,
+                                         task_timeout interval DEFAULT NULL,
+                                         retries integer DEFAULT 0,
+                                         setup text[] DEFAULT NULL)
+RETURNS SETOF anyelement
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
+                                       @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
+                                       retries, setup, false, false, false, false, 'pdb_query_at',
+                                       true, row_type) AS r
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_query_at(anyelement, text[], text[], integer, interval, integer, text[]) IS
+'Run tasks[i] on targets[i] in parallel and return the rows of all as row_type: scatter and gather';
+
+/*
  * pdb_recover(targets text[] DEFAULT NULL)
  *     RETURNS TABLE (run_id uuid, target text, task_id integer, action text,
  *                    sqlstate text, error text)
@@ -2614,7 +3007,8 @@ AS $$
     SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
            r.detail, r.hint, r.conn_name, r.attempts
       FROM @extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast, task_timeout, retries,
-                                setup, progress, same_snapshot, atomic, false, 'pdb_run') AS r
+                                setup, progress, same_snapshot, atomic, false, 'pdb_run',
+                                false, NULL::@extschema@.pdb_target_result) AS r
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS
@@ -2662,7 +3056,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT * FROM @extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns, batch_size,
                                        fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
-                                       'pdb_run_at')
+                                       'pdb_run_at', false, NULL::@extschema@.pdb_target_result)
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) IS

@@ -1,7 +1,7 @@
 \unset ECHO
 \i test/setup.sql
 
-SELECT plan(32);
+SELECT plan(36);
 
 SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) exists');
 SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'setof pdb_result', 'pdb_run returns a set of pdb_result');
@@ -24,7 +24,7 @@ SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
   JOIN pg_language l ON l.oid = p.prolang;
 
-SELECT is((SELECT count(*) FROM ext_functions), 46::bigint, 'the extension has 46 functions');
+SELECT is((SELECT count(*) FROM ext_functions), 51::bigint, 'the extension has 51 functions');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM ext_functions
                    WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
@@ -33,6 +33,19 @@ SELECT is_empty($$SELECT fn FROM ext_functions WHERE lanname NOT IN ('plpgsql', 
                 'every function is SQL or PL/pgSQL');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE obj_description(fn, 'pg_proc') IS NULL$$,
                 'every function has a comment');
+
+SELECT function_returns('pdb_query', ARRAY['anyelement', 'text[]', 'integer', 'text', 'interval', 'integer', 'text[]', 'boolean'],
+                        'setof anyelement', 'pdb_query(anyelement, text[], ...) returns a set of row_type');
+SELECT is((SELECT proargnames FROM pg_proc
+            WHERE oid = 'pdb_query(anyelement, text[], integer, text, interval, integer, text[], boolean)'::regprocedure),
+          ARRAY['row_type', 'tasks', 'max_conns', 'connstr', 'task_timeout', 'retries', 'setup', 'same_snapshot'],
+          'pdb_query has the documented parameter names');
+SELECT function_returns('pdb_query_at', ARRAY['anyelement', 'text[]', 'text[]', 'integer', 'interval', 'integer', 'text[]'],
+                        'setof anyelement', 'pdb_query_at(anyelement, text[], text[], ...) returns a set of row_type');
+SELECT is((SELECT proargnames FROM pg_proc
+            WHERE oid = 'pdb_query_at(anyelement, text[], text[], integer, interval, integer, text[])'::regprocedure),
+          ARRAY['row_type', 'tasks', 'targets', 'max_conns', 'task_timeout', 'retries', 'setup'],
+          'pdb_query_at has the documented parameter names');
 
 SELECT has_view('pdb_activity', 'the view pdb_activity exists');
 SELECT has_view('pdb_jobs', 'the view pdb_jobs exists');

@@ -8,14 +8,39 @@
 -- - the columns of a task that _pdb_batch runs into a record (any task's, by
 --   design);
 -- - the volatility of dblink calls made through EXECUTE (it says so in its
---   detail and guesses STABLE): these four call dblink functions, which are
+--   detail and guesses STABLE): these five call dblink functions, which are
 --   VOLATILE (they talk to another backend: _pdb_prepare runs the setup
 --   statements there; the others read connection state that changes between
 --   two calls of one statement);
+-- - that pdb_query's rows are read by a query built with the column list of
+--   _pdb_columns (names through %I, types through format_type): the list is
+--   not one identifier or literal, so it cannot be quoted as the checker asks;
+-- - the RETURN NEXT of _pdb_run's outcome rows: with a polymorphic result
+--   type plpgsql_check fails on it ("invalid memory alloc request size", or
+--   "cache lookup failed for type", a bug of its own: a three-line function
+--   that does the same gets the same), while it works, as every pgTAP file that
+--   calls pdb_run shows; it is the function's last statement;
 -- - that _pdb_free_slots EXECUTEs a constant query (plpgsql_check 2.8 calls it
 --   an immutable expression): that text is also sent to remote targets through
 --   dblink, so it is written once and run the same way here and there.
 CREATE EXTENSION IF NOT EXISTS plpgsql_check;
+
+-- plpgsql_check_function_tb with all warnings, and the engine's polymorphic
+-- row_type checked as pdb_target_result (pdb_run's; pdb_query's rows are read
+-- by dynamic SQL). The parameter that says so is spelled anyelememttype in
+-- the versions at hand, so it is named as the installed version names it.
+CREATE FUNCTION pg_temp.lint(fn regprocedure)
+RETURNS TABLE (lineno integer, statement text, message text, level text, detail text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_param text := (SELECT a FROM pg_proc AS p, unnest(p.proargnames) AS a
+                      WHERE p.proname = 'plpgsql_check_function_tb' AND a ~ '^anyelem' LIMIT 1);
+BEGIN
+    RETURN QUERY EXECUTE format('SELECT c.lineno, c.statement, c.message, c.level, c.detail FROM plpgsql_check_function_tb($1, '
+                                'all_warnings => true, %I => ''pdb_target_result''::regtype) AS c', v_param)
+                 USING fn;
+END
+$$;
 
 SELECT plan(2);
 
@@ -28,13 +53,17 @@ SELECT is_empty($$
       JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
       JOIN pg_language l ON l.oid = p.prolang AND l.lanname = 'plpgsql'
-     CROSS JOIN LATERAL plpgsql_check_function_tb(p.oid::regprocedure, all_warnings => true) AS c
+     CROSS JOIN LATERAL pg_temp.lint(p.oid::regprocedure) AS c
      WHERE NOT (p.proname = '_pdb_batch' AND c.message = 'cannot determinate a result of dynamic SQL')
-       AND NOT (p.proname IN ('_pdb_dblink_connections', '_pdb_free_slots', '_pdb_prepare', '_pdb_result_error')
+       AND NOT (p.proname IN ('_pdb_dblink_connections', '_pdb_free_slots', '_pdb_prepare', '_pdb_result_error',
+                              '_pdb_shape')
                 AND c.level = 'performance' AND c.message = 'routine is marked as VOLATILE, should be STABLE'
                 AND c.detail LIKE '%cannot to determine volatility of used dynamic SQL%')
        AND NOT (p.proname = '_pdb_free_slots' AND c.level = 'performance'
                 AND c.message = 'immutable expression without parameters found')
+       AND NOT (p.proname = '_pdb_run' AND c.statement = 'RETURN QUERY' AND c.level = 'security'
+                AND c.message = 'text type variable is not sanitized')
+       AND NOT (p.proname = '_pdb_run' AND c.statement = 'RETURN NEXT' AND c.level = 'error')
 $$, 'plpgsql_check reports nothing');
 
 SELECT * FROM finish();

@@ -30,6 +30,12 @@ INSERT INTO todo SELECT generate_series(1, 300);
 CREATE TABLE ledger (id int PRIMARY KEY, amount numeric NOT NULL);
 INSERT INTO ledger SELECT g, g % 13 FROM generate_series(1, 4000) AS g;
 
+-- a partitioned table of this database (pdb_query's per-partition example)
+CREATE TABLE measurements (day date NOT NULL, amount numeric) PARTITION BY RANGE (day);
+CREATE TABLE measurements_2025 PARTITION OF measurements FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE measurements_2026 PARTITION OF measurements FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO measurements SELECT date '2025-01-01' + g % 700, g FROM generate_series(1, 7000) AS g;
+
 -- a role without superuser, whose logins on 127.0.0.1 ask for its password
 CREATE ROLE app_worker LOGIN PASSWORD 'secret';
 
