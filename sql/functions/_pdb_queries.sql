@@ -25,7 +25,7 @@
 CREATE FUNCTION @extschema@._pdb_queries(tasks text[], row_type regtype, caller text)
 RETURNS text[]
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -1186,7 +1186,7 @@ COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[]) IS
 CREATE FUNCTION @extschema@._pdb_queries(tasks text[], row_type regtype, caller text)
 RETURNS text[]
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
