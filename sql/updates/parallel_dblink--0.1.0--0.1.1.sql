@@ -1201,7 +1201,10 @@ BEGIN
         RETURN tasks;
     END IF;
     FOR v_i IN 1..cardinality(tasks) LOOP
-        CONTINUE WHEN tasks[v_i] IS NULL OR btrim(tasks[v_i], E' \t\r\n\f') = '';
+        IF tasks[v_i] IS NULL OR btrim(tasks[v_i], E' \t\r\n\f') = '' THEN
+            v_out := v_out || tasks[v_i];  -- (for _pdb_check to report)
+            CONTINUE;
+        END IF;
         v_parts := coalesce(regexp_match(tasks[v_i], c_snap), ARRAY['', tasks[v_i], '']);
         v_code := rtrim(@extschema@._pdb_code(v_parts[2]), E' \t\r\n\f;');
         IF strpos(v_code, ';') > 0 THEN
@@ -1220,19 +1223,11 @@ BEGIN
                                  'DELETE or MERGE with RETURNING.', coalesce(upper(v_word), 'no keyword')),
                 HINT    = 'Statements that return no rows go to pdb_run.';
         END IF;
-    END LOOP;
-    IF NOT v_jsonb THEN
-        RETURN tasks;
-    END IF;
-    -- (element by element, keeping NULLs for _pdb_check; the line breaks end a trailing -- comment)
-    FOR v_i IN 1..cardinality(tasks) LOOP
-        IF btrim(tasks[v_i], E' \t\r\n\f') = '' THEN
-            v_out := v_out || tasks[v_i];
-        ELSE
-            v_parts := coalesce(regexp_match(tasks[v_i], c_snap), ARRAY['', tasks[v_i], '']);
-            v_out := v_out || format(E'%sWITH q AS (\n%s\n) SELECT pg_catalog.to_jsonb(q) FROM q%s',
-                                     v_parts[1], rtrim(v_parts[2], E' \t\r\n\f;'), v_parts[3]);
-        END IF;
+        -- (the line breaks end a trailing -- comment)
+        v_out := v_out || CASE WHEN v_jsonb
+                               THEN format(E'%sWITH q AS (\n%s\n) SELECT pg_catalog.to_jsonb(q) FROM q%s',
+                                           v_parts[1], rtrim(v_parts[2], E' \t\r\n\f;'), v_parts[3])
+                               ELSE tasks[v_i] END;
     END LOOP;
     RETURN v_out;
 END

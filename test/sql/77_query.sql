@@ -32,7 +32,7 @@ CREATE FUNCTION t77.other() RETURNS text LANGUAGE sql AS $$
                   current_setting('port'), current_user)
 $$;
 
-SELECT plan(37);
+SELECT plan(38);
 
 -- shapes
 SELECT results_eq(
@@ -125,6 +125,8 @@ SELECT is((pg_temp.error_of(NULL, $$SELECT * FROM pdb_query(NULL::text, ARRAY['S
           'a semicolon in a string is not a second statement');
 SELECT is((pg_temp.error_of(NULL, $$SELECT * FROM pdb_query(NULL::integer, ARRAY['SELECT 1', NULL])$$))[1], '22004',
           'a NULL task: 22004, as pdb_run');
+SELECT is((pg_temp.error_of(NULL, $$SELECT * FROM pdb_query(NULL::jsonb, ARRAY['SELECT 1', NULL])$$))[1], '22004',
+          'with jsonb too (a NULL task is not wrapped)');
 
 -- options
 SELECT is((pg_temp.error_of(NULL, $$SELECT * FROM pdb_query(NULL::integer, ARRAY['SELECT 1 FROM pg_sleep(5)'],
