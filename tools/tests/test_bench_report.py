@@ -127,3 +127,30 @@ def test_update_ceiling_is_a_reference_in_full_mode_only():
                              "native_plan": "p", "workloads": {}, "ratios": {}, "goals": [ceiling]})
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in report.splitlines() if line.startswith("|")]
     assert [ceiling["goal"], "—", "1.53", "reference"] in cells
+
+
+def test_rows_goals_follow_the_figures():
+    def doc(query, run, speedup):
+        return {"rows_large": {"contenders": {"dblink": {"median_s": 1.0}, "pdb_query": {"median_s": query},
+                                              "pdb_run": {"median_s": run}}},
+                "rows_cpu": {"contenders": {"pdb_query": {"speedup": speedup}}}}
+    good, bad = verdicts(doc(1.4, 1.9, 1.7)), verdicts(doc(1.6, 2.1, 1.5))
+    for name in ("one task's large result: pdb_query time / plain dblink time",
+                 "one task's large result: pdb_run time / plain dblink time",
+                 "4 CPU-heavy queries returning rows: pdb_query speedup over serial"):
+        assert good[name] is True and bad[name] is False, name
+
+
+def test_rows_workloads_agree_on_totals_and_pdb_run_on_nulls():
+    """Serial digests each task's rows ("rows sum first"), pdb_query and dblink give totals, pdb_run
+    NULL for rows of several columns: each is compared with serial's through its own summaries."""
+    w = fake_workloads()["rows_cpu"]
+    serial = ["3 6 1", "2 9 4"]
+    assert w.summary(serial) == w.summary(["5 15"]) == (5, 15)
+    assert w.summary(serial) != w.summary(["5 14"])
+    own, of_serial = w.summaries["pdb_run"]
+    assert own(["", ""]) == of_serial(serial) and own(["1", ""]) != of_serial(serial)
+    assert own([""]) != of_serial(serial)  # a task left out
+    assert bench.rows_digest([(1, "a"), (2, "b"), (3, "c")]) == "3 6 1"
+    assert bench.rows_digest([]) == "0 0 "
+    assert w.summary(["0 0 "]) == (0, 0)

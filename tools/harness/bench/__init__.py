@@ -14,6 +14,10 @@ Contenders, each run with N connections (N = os.cpu_count() unless --conns):
             nothing ended, dblink_get_result, dblink_error_message,
             dblink_disconnect), at most N at a time
   pdb_run   pdb_run(tasks, N)
+  pdb_query, dblink
+            the rows workloads only: `SELECT count(*), sum(first column) FROM pdb_query(NULL::type,
+            tasks, N)`, and the same over plain `dblink(connstr, task) AS t(columns)`, one task
+            after the other: both read every row into the calling backend
   batch, batch_large
             pdb_run(tasks, N, batch_size => 50), and => 200, tiny tasks only, and only
             when pg_proc shows that pdb_run has a batch_size argument
@@ -54,6 +58,14 @@ pool, the CPU of GNU parallel and its psql children for parallel. Every contende
 results must agree with serial's (same values, same row counts), and every task must
 succeed.
 
+The rows workloads (issue 19): rows_large, one task returning 200,000 rows of (int, text)
+from a table built once, and rows_cpu, 4 CPU-heavy queries (two md5 per generated row)
+returning about 1/16 of their rows each. Serial and the pool fetch every row into Python
+(psycopg); their result per task is "rows sum first" (the row count, the sum of the first
+column and its first value), pdb_query's and dblink's the totals, which all must agree;
+pdb_run reads every row too and must return NULL for each task (its documented result for rows of
+several columns).
+
 The chunked UPDATE workload (chunked_update, run last so that its gigabytes of
 writes disturb no other workload): `UPDATE bench.chunky SET v = v + 1` on a table
 (id bigint PRIMARY KEY, v int NOT NULL DEFAULT 0, pad text), default fillfactor,
@@ -88,6 +100,6 @@ the chart), main.
 """
 from .main import main  # noqa: F401
 from .measure import stats  # noqa: F401
-from .model import CLK_TCK, MODES, Run, backend_cpu, cpu_source  # noqa: F401
+from .model import CLK_TCK, MODES, Run, backend_cpu, cpu_source, rows_digest  # noqa: F401
 from .report import cpu_source_text, goals, markdown  # noqa: F401
 from .workloads import workloads  # noqa: F401

@@ -10,7 +10,7 @@ import time
 import psycopg
 
 from .model import (BATCH_SIZES, SQL_DIR, ContenderFailed, Run, as_text, backend_cpu, children_cpu,
-                    first_value)
+                    first_value, rows_digest)
 
 
 def load_functions(cluster):
@@ -20,13 +20,16 @@ def load_functions(cluster):
             cluster.psql(f.read())
 
 
+def read_task(cur, w, sql):
+    """Run one task in a client session: its first value, or in a rows workload every row's digest."""
+    cur.execute(sql)
+    return rows_digest(cur.fetchall()) if w.rows else first_value(cur)
+
+
 def run_serial(bench, w):
     cur = bench.sessions["serial"].cursor()
     start = time.perf_counter()
-    results = []
-    for sql in w.serial_tasks or w.tasks:
-        cur.execute(sql)
-        results.append(first_value(cur))
+    results = [read_task(cur, w, sql) for sql in w.serial_tasks or w.tasks]
     return Run(time.perf_counter() - start, results)
 
 
@@ -92,6 +95,43 @@ def run_batch(bench, w, contender):
     return pdb_run_rows(bench, contender, w, BATCH_SIZES[contender])
 
 
+def row_type(w):
+    return f"bench.{w.name}_row"
+
+
+def store_row_type(conn, w):
+    """The composite type of a rows workload's rows, for pdb_query's row_type (not timed)."""
+    conn.execute(f"DROP TYPE IF EXISTS {row_type(w)}")
+    conn.execute(f"CREATE TYPE {row_type(w)} AS ({w.rows})")
+
+
+def totals(w):
+    """The select list that reads what every contender that reads all rows agrees on, in the backend."""
+    first = w.rows.split()[0]
+    return f"count(*), sum({first})"
+
+
+def run_pdb_query(bench, w):
+    rows, seconds, cpu = run_in_backend(
+        bench, "pdb_query", f"SELECT {totals(w)} FROM pdb_query(NULL::{row_type(w)}, {TASKS}, %s)",
+        (w.name, bench.conns))
+    return Run(seconds, [f"{rows[0][0]} {as_text(rows[0][1])}"], cpu)
+
+
+def run_dblink(bench, w):
+    """Plain dblink(connstr, query), the tasks one after the other: what reading rows costs at least."""
+    conn = bench.sessions["dblink"]
+    pid = conn.info.backend_pid
+    cpu = backend_cpu(pid)
+    start = time.perf_counter()
+    results = []
+    for sql in w.tasks:
+        n, total = conn.execute(f"SELECT {totals(w)} FROM dblink(%s, %s) AS t({w.rows})", (bench.dsn, sql)).fetchone()
+        results.append(f"{n} {as_text(total)}")
+    seconds = time.perf_counter() - start
+    return Run(seconds, results, backend_cpu(pid) - cpu)
+
+
 def run_pool(bench, w):
     results = [None] * len(w.tasks)
     todo = queue.SimpleQueue()
@@ -108,8 +148,7 @@ def run_pool(bench, w):
                         i = todo.get_nowait()
                     except queue.Empty:
                         return
-                    cur.execute(w.tasks[i])
-                    results[i] = first_value(cur)
+                    results[i] = read_task(cur, w, w.tasks[i])
         except psycopg.Error as e:
             errors.append(e)
 
@@ -185,6 +224,8 @@ RUNNERS = {
     "serial": run_serial,
     "seed": run_seed,
     "pdb_run": run_pdb,
+    "pdb_query": run_pdb_query,
+    "dblink": run_dblink,
     "bare": run_bare,
     "batch": lambda bench, w: run_batch(bench, w, "batch"),
     "batch_large": lambda bench, w: run_batch(bench, w, "batch_large"),

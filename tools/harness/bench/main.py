@@ -38,7 +38,7 @@ def has_batch_size(conn):
 
 def open_sessions(cluster, conns):
     sessions = {name: psycopg.connect(cluster.dsn(), autocommit=True)
-                for name in ("admin", "serial", "seed", "pdb_run", "bare", *BATCH_SIZES, "native", "chunk_ctid", "chunk_key")}
+                for name in ("admin", "serial", "seed", "pdb_run", "pdb_query", "dblink", "bare", *BATCH_SIZES, "native", "chunk_ctid", "chunk_key")}
     sessions["native"].execute(f"SET max_parallel_workers_per_gather = {conns}")
     return sessions
 

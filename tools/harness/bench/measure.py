@@ -5,7 +5,7 @@ import statistics
 
 import psycopg
 
-from .contenders import RUNNERS, store_tasks
+from .contenders import RUNNERS, store_row_type, store_tasks
 from .model import ContenderFailed
 
 # -- measuring
@@ -20,6 +20,8 @@ def measure(bench, w, reps):
     active = [c for c in w.contenders if c not in w.skipped]
     runs = {c: [] for c in active}
     store_tasks(bench.admin, w)
+    if w.rows:
+        store_row_type(bench.admin, w)
     failed = {}
     for rep in range(reps):
         run_rotated(bench, w, active, rep, runs, failed)
@@ -30,10 +32,12 @@ def measure(bench, w, reps):
         run_rotated(bench, w, fast, rep, runs, failed)
     if not runs.get("serial"):
         return runs, failed
-    expected = w.summary(runs["serial"][0].results)
+    serial = runs["serial"][0].results
     for c, rs in runs.items():
-        if c not in failed and any(w.summary(r.results) != expected for r in rs):
-            failed[c] = f"results differ from serial's ({w.summary(rs[0].results)!r:.80} != {expected!r:.80})"
+        summary, of_serial = w.summaries.get(c, (w.summary, w.summary))
+        expected = of_serial(serial)
+        if c not in failed and any(summary(r.results) != expected for r in rs):
+            failed[c] = f"results differ from serial's ({summary(rs[0].results)!r:.80} != {expected!r:.80})"
             print(f"    {c}: FAILED: {failed[c]}", flush=True)
     return runs, failed
 

@@ -20,17 +20,20 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 MODES = {
     "quick": dict(reps=2, tiny=(1_000, 10_000), tiny_caps={"seed": 1_000, "parallel": 0}, cpu_rows=300_000,
                   update_rows=250_000, vacuum_rows=30_000, index_rows=100_000,
-                  agg_rows=2_000_000, sleep_scale=0.15, long_sleep=0.6, chunk_rows=600_000),
+                  agg_rows=2_000_000, sleep_scale=0.15, long_sleep=0.6, chunk_rows=600_000,
+                  result_rows=200_000),
     "full": dict(reps=3, tiny=(1_000, 10_000, 100_000), tiny_caps={"seed": 10_000, "parallel": 1_000},
                  cpu_rows=1_200_000, update_rows=2_000_000, vacuum_rows=200_000, index_rows=500_000,
                  agg_rows=10_000_000, sleep_scale=0.5, long_sleep=3.0, chunk_rows=10_000_000,
-                 update_ceiling=True),
+                 result_rows=200_000, update_ceiling=True),
 }
 
 LABELS = {
     "serial": "serial (1 session)",
     "seed": "seed recipe (dblink, new conn per task)",
     "pdb_run": "pdb_run",
+    "pdb_query": "pdb_query",
+    "dblink": "plain dblink (one call)",
     "bare": "bare dblink loop (reference)",
     "batch": f"pdb_run batch_size {BATCH_SIZES['batch']}",
     "batch_large": f"pdb_run batch_size {BATCH_SIZES['batch_large']}",
@@ -45,6 +48,8 @@ LABELS = {
 CPU_SOURCE = {
     "seed": "calling backend",
     "pdb_run": "calling backend",
+    "pdb_query": "calling backend",
+    "dblink": "calling backend",
     "bare": "calling backend",
     "batch": "calling backend",
     "batch_large": "calling backend",
@@ -64,7 +69,8 @@ class ContenderFailed(Exception):
 @dataclass
 class Run:
     seconds: float
-    results: list            # one text value per task: the first column, or the command tag
+    results: list            # one text value per task: the first column, or the command tag; in the
+                             # rows workloads, "rows sum first" of the rows read (see rows_digest)
     cpu: float | None = None  # coordinator CPU seconds
 
 
@@ -85,6 +91,9 @@ class Workload:
     chunks: dict | None = None         # chunk_ctid, chunk_key: template, table and chunks of pdb_tasks
     labels: dict = field(default_factory=dict)   # contender -> its label here, instead of LABELS
     tables: list | None = None         # vacuumdb, reindexdb: the tables the tasks act on (-t)
+    rows: str | None = None            # rows workloads: the column list of the tasks' rows ("a int, b text")
+    # contender -> (summary of its results, summary of serial's): what it must agree on, when not summary's
+    summaries: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -115,6 +124,12 @@ def first_value(cur):
         return cur.statusmessage
     row = cur.fetchone()
     return as_text(row[0] if row else None)
+
+
+def rows_digest(rows):
+    """What a contender that reads every row of a task must agree on: "rows sum first", the number of
+    rows, the sum of their first column (an integer) and its value in the first row."""
+    return f"{len(rows)} {sum(r[0] for r in rows)} {as_text(rows[0][0] if rows else None)}"
 
 
 def cpu_source():

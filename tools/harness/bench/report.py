@@ -61,11 +61,25 @@ def goals(results, info):
         out.append(goal(f"chunked UPDATE ({how}) / single UPDATE: wall time of pdb_run(pdb_tasks(...)) / of one UPDATE",
                         "<= 0.59 (speedup >= 1.7)", chunked / single if chunked and single else None,
                         lambda v: v <= 1 / 1.7))
+    out += rows_goals(results)
     pool = figure(results, largest, "pool", "tasks_per_s")
     for c, batch_size in BATCH_SIZES.items():
         batch = figure(results, largest, c, "tasks_per_s")
         out.append(goal(f"tiny tasks ({size}): pdb_run batch_size {batch_size} throughput / client pool throughput",
                         ">= 3", batch / pool if batch and pool else None, lambda v: v >= 3))
+    return out
+
+
+def rows_goals(results):
+    """Issue 19: reading a task's rows as fast as dblink does, and row-returning tasks in parallel."""
+    dblink = figure(results, "rows_large", "dblink", "median_s")
+    out = []
+    for c, most in (("pdb_query", 1.5), ("pdb_run", 2)):
+        t = figure(results, "rows_large", c, "median_s")
+        out.append(goal(f"one task's large result: {c} time / plain dblink time", f"<= {most}",
+                        t / dblink if t and dblink else None, lambda v, most=most: v <= most))
+    out.append(goal("4 CPU-heavy queries returning rows: pdb_query speedup over serial", ">= 1.6",
+                    figure(results, "rows_cpu", "pdb_query", "speedup"), lambda v: v >= 1.6))
     return out
 
 
@@ -139,7 +153,7 @@ def markdown(doc):
     rows = [[g["goal"], g["target"], g["measured"] or "—",
              "reference" if g.get("reference") else {True: "met", False: "**not met**", None: "not measured"}[g["met"]]]
             for g in doc["goals"]]
-    lines += ["", "## Goals (issue 3)", "", table(["goal", "target", "measured", ""], rows, "llrl")]
+    lines += ["", "## Goals (issues 3 and 19)", "", table(["goal", "target", "measured", ""], rows, "llrl")]
     return "\n".join(lines) + "\n"
 
 

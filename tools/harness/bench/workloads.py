@@ -18,6 +18,22 @@ def int_total(results):
     return sum(int(r) for r in results)
 
 
+def rows_total(results):
+    """The rows workloads: (rows, sum of their first column) over all tasks, from each result's
+    "rows sum ..." (a contender that reads all rows gives one per task, or one for the whole call)."""
+    fields = [r.split(" ") for r in results]
+    return sum(int(f[0]) for f in fields), sum(int(f[1] or 0) for f in fields)
+
+
+def no_values(serial_results):
+    """What pdb_run keeps of a task whose rows have several columns: NULL (its result is one value)."""
+    return [""] * len(serial_results)
+
+
+# pdb_run in the rows workloads: its own results as they are, serial's as pdb_run documents them
+PDB_RUN_ON_ROWS = {"pdb_run": (sorted, no_values)}
+
+
 def rows_touched(results):
     return sum(int(r.split()[-1]) for r in results)
 
@@ -222,8 +238,45 @@ def workloads(m, conns, has_batch, agg_preds, tables=8):
         Workload("sleep", f"{2 * conns} x `pg_sleep({m['long_sleep']})`: the coordinators' CPU while "
                           "their tasks run long (no serial run)",
                  [f"SELECT pg_sleep({m['long_sleep']})"] * (2 * conns), count, ["seed", "pdb_run", "pool"]),
-    ] + ([update_ceiling_workload(upd, conns)] if m.get("update_ceiling") else []) + [
+    ] + rows_workloads(m, conns) + ([update_ceiling_workload(upd, conns)] if m.get("update_ceiling") else []) + [
         chunked_update_workload(m["chunk_rows"], parts),
+    ]
+
+
+def setup_rows_source(conn, rows):
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench.rows_source")
+        cur.execute("CREATE TABLE bench.rows_source AS SELECT g AS id, md5(g::text) AS h "
+                    f"FROM generate_series(1, {rows}) g")
+        cur.execute("VACUUM ANALYZE bench.rows_source")
+
+
+def teardown_rows_source(conn):
+    conn.execute("DROP TABLE IF EXISTS bench.rows_source")
+
+
+def rows_workloads(m, conns):
+    """Tasks that return rows: one large result, and CPU-heavy queries returning some rows each."""
+    k = m["cpu_rows"]
+    n = m["result_rows"]
+    cpu_task = ("SELECT g, md5(g::text) FROM generate_series({a}, {b}) g "
+                "WHERE md5(md5(g::text)) LIKE 'a%'")
+    return [
+        Workload("rows_large", f"one task returning {n:,} rows of (int, text) (`SELECT id, h FROM "
+                               "bench.rows_source`): serial and the client pool fetch them into Python, "
+                               "plain dblink and pdb_query into the backend (count(*), sum(id) over "
+                               "`dblink(connstr, task)` and over `pdb_query(row_type, tasks, N)`), pdb_run "
+                               "reads them all and keeps none (NULL: rows of several columns)",
+                 ["SELECT id, h FROM bench.rows_source"], rows_total,
+                 ["serial", "dblink", "pdb_query", "pdb_run", "pool"],
+                 setup=lambda conn: setup_rows_source(conn, n), teardown=teardown_rows_source,
+                 rows="id int, h text", summaries=PDB_RUN_ON_ROWS),
+        Workload("rows_cpu", f"4 x `{cpu_task.format(a='a', b=f'a + {k - 1}')}`, about {k // 16:,} rows each: "
+                             f"serial = one after the other, fetched into Python; pdb_query on {conns} "
+                             "connections",
+                 [cpu_task.format(a=i * k + 1, b=(i + 1) * k) for i in range(4)], rows_total,
+                 ["serial", "pdb_query", "pdb_run", "pool"],
+                 rows="g int, h text", summaries=PDB_RUN_ON_ROWS),
     ]
 
 
