@@ -10,6 +10,9 @@
  * alone (same_snapshot, atomic) makes every task stateful and unbatchable: it
  * runs alone, in a transaction of its own, with a reset after it. tasks are
  * already checked (_pdb_check) and not empty. Stable, no side effects.
+ * Errors: 22023 targets holds neither one target nor one per task (the
+ * public functions always pass one of these; a direct call of the engine
+ * might not, and would otherwise wait for ever for a target of no slot).
  */
 CREATE FUNCTION @extschema@._pdb_plan(tasks text[], targets text[], max_conns integer, alone boolean)
 RETURNS @extschema@._pdb_plan
@@ -32,6 +35,11 @@ DECLARE
     v_tag       text[];
     v_plan      @extschema@._pdb_plan;
 BEGIN
+    IF coalesce(cardinality(targets) NOT IN (1, v_n), true) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('the engine needs one target, or one per task: %s targets for %s tasks',
+                             coalesce(cardinality(targets), 0), v_n);
+    END IF;
     IF cardinality(targets) = 1 THEN
         v_connstr := ARRAY[targets[array_lower(targets, 1)]];  -- (whatever the array's lower bound)
         v_task_no := ARRAY(SELECT generate_series(1, v_n));

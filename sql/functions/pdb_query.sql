@@ -42,14 +42,18 @@ CREATE FUNCTION @extschema@.pdb_query(row_type anyelement,
                                       setup text[] DEFAULT NULL,
                                       same_snapshot boolean DEFAULT false)
 RETURNS SETOF anyelement
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
-                                       ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
-                                       same_snapshot, false, false, 'pdb_query',
-                                       true, row_type) AS r
+BEGIN
+    -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
+    -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
+    RETURN QUERY SELECT * FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
+                                                   ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
+                                                   same_snapshot, false, false, 'pdb_query',
+                                                   true, row_type);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_query(anyelement, text[], integer, text, interval, integer, text[], boolean) IS

@@ -21,14 +21,18 @@ CREATE FUNCTION @extschema@.pdb_query_at(row_type anyelement,
                                          retries integer DEFAULT 0,
                                          setup text[] DEFAULT NULL)
 RETURNS SETOF anyelement
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
-                                       @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
-                                       retries, setup, false, false, false, false, 'pdb_query_at',
-                                       true, row_type) AS r
+BEGIN
+    -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
+    -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
+    RETURN QUERY SELECT * FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
+                                                   @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
+                                                   retries, setup, false, false, false, false, 'pdb_query_at',
+                                                   true, row_type);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_query_at(anyelement, text[], text[], integer, interval, integer, text[]) IS

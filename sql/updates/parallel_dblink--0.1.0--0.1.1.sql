@@ -1039,6 +1039,9 @@ COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, inte
  * alone (same_snapshot, atomic) makes every task stateful and unbatchable: it
  * runs alone, in a transaction of its own, with a reset after it. tasks are
  * already checked (_pdb_check) and not empty. Stable, no side effects.
+ * Errors: 22023 targets holds neither one target nor one per task (the
+ * public functions always pass one of these; a direct call of the engine
+ * might not, and would otherwise wait for ever for a target of no slot).
  */
 CREATE FUNCTION @extschema@._pdb_plan(tasks text[], targets text[], max_conns integer, alone boolean)
 RETURNS @extschema@._pdb_plan
@@ -1061,6 +1064,11 @@ DECLARE
     v_tag       text[];
     v_plan      @extschema@._pdb_plan;
 BEGIN
+    IF coalesce(cardinality(targets) NOT IN (1, v_n), true) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('the engine needs one target, or one per task: %s targets for %s tasks',
+                             coalesce(cardinality(targets), 0), v_n);
+    END IF;
     IF cardinality(targets) = 1 THEN
         v_connstr := ARRAY[targets[array_lower(targets, 1)]];  -- (whatever the array's lower bound)
         v_task_no := ARRAY(SELECT generate_series(1, v_n));
@@ -1430,7 +1438,9 @@ DECLARE
     c_check_every CONSTANT interval := interval '1 second';
     c_stream_min  CONSTANT interval := interval '4 milliseconds';   -- look for a worker sending rows after this, ...
     c_stream_max  CONSTANT interval := interval '64 milliseconds';  -- ... and at least this often
-    c_stream_spin CONSTANT interval := interval '1 millisecond';    -- poll a streaming worker without sleep this long
+    c_stream_spin CONSTANT interval := interval '250 microseconds'; -- poll a streaming worker without sleep this long
+    c_stream_step CONSTANT interval := interval '1 millisecond';    -- the shortest gap between looks that is a sleep
+    c_stream_burst CONSTANT interval := interval '16 milliseconds'; -- how long a look polls a worker of no gap
     c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     c_ok          CONSTANT @extschema@._pdb_outcome := ROW('ok', NULL, NULL, NULL, NULL);
     c_skipped     CONSTANT @extschema@._pdb_outcome := ROW('skipped', NULL, NULL, NULL, NULL);
@@ -1482,14 +1492,8 @@ DECLARE
     v_since     timestamptz;       -- the back off counts from this
     v_due       timestamptz;       -- when a running unit would end if it ran the typical time
     v_checked   timestamptz := clock_timestamp();
-    v_stream    integer;           -- a slot whose worker sends a result faster than polls read it ...
-    v_stream_of timestamptz;       -- ... the start of its unit ...
-    v_stream_on timestamptz;       -- ... and when it was last seen sending
-    v_stream_at timestamptz := clock_timestamp();  -- when to look for one next
-    v_youngest  interval;          -- the age of the youngest unit not looked at yet
-    v_age       interval;
-    v_sends     boolean;
-    v_spin_end  timestamptz;
+    v_look      text;              -- what a look at a worker found (_pdb_stream)
+    v_hurry     boolean;           -- a worker streams, or its result is complete: do not sleep
     v_ended     timestamptz;       -- when the unit whose end was just read ended
     v_task      integer;           -- the position whose result was just read, or which is settled
     v_p         integer;           -- a position
@@ -1560,6 +1564,8 @@ DECLARE
     s_reason    text[];        -- why the unit was cancelled: blocked | timeout | cancelled
     s_again     boolean[];     -- its task failed in a way worth a retry
     s_started   timestamptz[];
+    s_look      timestamptz[]; -- when to look at its worker next (a large result)
+    s_gap       interval[];    -- while it streams: the wait between two looks (else NULL)
     s_failed    boolean[];     -- its batch failed (nothing of it took effect), or its task left a transaction
     s_gen       integer[];     -- how many times it was reopened
     s_exec      boolean[];     -- its unit is a batch through _pdb_batch
@@ -1659,6 +1665,8 @@ BEGIN
         s_reason  := array_fill(NULL::text, ARRAY[v_ns]);
         s_since   := array_fill(NULL::timestamptz, ARRAY[v_ns]);
         s_started := s_since;
+        s_look    := s_since;
+        s_gap     := array_fill(NULL::interval, ARRAY[v_ns]);
         -- locks beyond the connections opened go back
         v_held := (SELECT sum(k)::integer FROM unnest(d_slots) AS k);
         IF cardinality(v_locks) > v_held THEN
@@ -2119,6 +2127,9 @@ BEGIN
                     s_again[v_slot]   := false;
                     s_failed[v_slot]  := false;
                     s_started[v_slot] := clock_timestamp();
+                    -- (a query's rows come at once: look at its worker soon)
+                    s_look[v_slot]    := s_started[v_slot] + CASE WHEN v_query THEN c_stream_step ELSE c_stream_min END;
+                    s_gap[v_slot]     := NULL;
                     IF u_retry THEN
                         -- it ran before (alone, or in a batch): forget that outcome
                         r_out[u_first]    := NULL::@extschema@._pdb_outcome;
@@ -2196,66 +2207,56 @@ BEGIN
                     v_checked := clock_timestamp();
                 END IF;
                 /*
-                 * A large result crosses the connection as fast as the
-                 * coordinator reads it, and a poll (dblink_is_busy) reads only
-                 * what libpq's buffer takes, about 16 kB: polls paced by the
-                 * back off would read 100,000 rows at a crawl (seconds), the
-                 * worker waiting meanwhile. A worker of this server that waits
-                 * for its client (ClientWrite), or that is idle while its
-                 * connection is still busy (all sent, not all read), streams:
-                 * then poll it without sleeping, c_stream_spin at a time,
-                 * until its result is read, or until it has not been seen
-                 * waiting for 2 * c_stream_min (it computes again). Looked up
-                 * in pg_stat_activity (5 to 10 us: every backend's entry is
-                 * read) when a unit is c_stream_min old, then every
-                 * c_stream_max: about once per unit of 4 to 64 ms (more
-                 * often, 40 units of 50 ms took 30% more coordinator CPU).
-                 * Workers of other servers cannot be seen: their rows come
-                 * at the pace of the polls.
+                 * A large result: a poll reads only what libpq's buffer takes
+                 * (about 16 kB), so polls paced by the back off would read
+                 * 100,000 rows at a crawl (seconds), the worker waiting for
+                 * the coordinator (ClientWrite) meanwhile. A worker of this
+                 * server is looked at (_pdb_stream) when its unit is
+                 * c_stream_min old, then every c_stream_max (a query of
+                 * pdb_query: when it is c_stream_step old, then each time its
+                 * age has doubled, up to every c_stream_max) (when the
+                 * coordinator is awake anyway: about once per unit of 4 to 64
+                 * ms; more often, 40 units of 50 ms took 30% more coordinator
+                 * CPU). One that sends (it waits for its client, or it is done
+                 * and its result not yet read) streams: it is polled without
+                 * sleeping for c_stream_spin at each look, and looked at again
+                 * after a gap that doubles each time it was not found waiting
+                 * (from c_stream_step up to c_stream_max) and halves each time
+                 * it was; one found waiting after a gap of c_stream_step fills
+                 * the socket's buffer (200 kB) faster than the coordinator can
+                 * sleep (a millisecond): it gets no gap, and each look polls it
+                 * for c_stream_burst. A worker that sends as fast as it can is
+                 * so read almost as fast as by dblink() itself (1 ms of 17
+                 * lost); one that computes long and sends a little now and
+                 * then is looked at about as often as it fills the buffer, and
+                 * leaves the cores to the workers. Workers of other servers
+                 * cannot be seen: their rows come at the pace of the polls.
                  */
-                IF v_stream IS NOT NULL AND (s_state[v_stream] <> 'run' OR s_started[v_stream] <> v_stream_of) THEN
-                    v_stream := NULL;  -- its result was read
-                END IF;
-                IF clock_timestamp() >= v_stream_at THEN
-                    PERFORM pg_stat_clear_snapshot();
-                    v_p := NULL;
-                    v_youngest := NULL;
-                    FOR v_slot IN 1..v_ns LOOP
-                        CONTINUE WHEN s_state[v_slot] <> 'run' OR s_pid[v_slot] IS NULL;
-                        v_age := clock_timestamp() - s_started[v_slot];
-                        IF v_age < c_stream_min THEN
-                            v_youngest := least(v_youngest, v_age);
-                        ELSIF v_p IS NULL THEN
-                            SELECT a.wait_event = 'ClientWrite' OR a.state <> 'active' INTO v_sends
-                              FROM pg_stat_get_activity(s_pid[v_slot]) AS a;
-                            IF v_sends THEN
-                                v_p := v_slot;
-                            END IF;
-                        END IF;
-                    END LOOP;
-                    IF v_p IS NOT NULL THEN
-                        v_stream    := v_p;
-                        v_stream_of := s_started[v_p];
-                        v_stream_on := clock_timestamp();
-                    ELSIF clock_timestamp() - v_stream_on > 2 * c_stream_min THEN
-                        v_stream := NULL;
+                v_hurry := false;
+                FOR v_slot IN 1..v_ns LOOP
+                    CONTINUE WHEN s_state[v_slot] <> 'run' OR s_pid[v_slot] IS NULL;
+                    IF clock_timestamp() >= s_look[v_slot] THEN
+                        v_look := @extschema@._pdb_stream(v_dbl, s_conn[v_slot], s_pid[v_slot],
+                                                          CASE WHEN s_gap[v_slot] = interval '0' THEN c_stream_burst
+                                                               ELSE c_stream_spin END,
+                                                          s_gap[v_slot] IS NOT NULL);
+                        s_gap[v_slot] := CASE v_look
+                                         WHEN 'computing' THEN NULL
+                                         WHEN 'behind' THEN CASE WHEN s_gap[v_slot] IS NULL THEN c_stream_step
+                                                                 WHEN s_gap[v_slot] / 2 >= c_stream_step THEN s_gap[v_slot] / 2
+                                                                 ELSE interval '0' END
+                                         WHEN 'ahead' THEN least(c_stream_max, greatest(c_stream_step, 2 * s_gap[v_slot]))
+                                         ELSE s_gap[v_slot] END;
+                        s_look[v_slot] := clock_timestamp() + coalesce(s_gap[v_slot],
+                                                                      CASE WHEN v_query
+                                                                           THEN least(c_stream_max, clock_timestamp() - s_started[v_slot])
+                                                                           ELSE c_stream_max END);
+                        v_hurry := v_hurry OR v_look = 'done' OR s_gap[v_slot] = interval '0';
                     END IF;
-                    -- next: soon while one streams, else when the youngest unit is c_stream_min old
-                    v_stream_at := clock_timestamp() + CASE WHEN v_stream IS NOT NULL THEN c_stream_spin
-                                                            ELSE least(c_stream_max, c_stream_min - v_youngest) END;
-                END IF;
-                IF v_stream IS NOT NULL THEN
-                    -- poll it until its result is there, for c_stream_spin at most
-                    v_spin_end := clock_timestamp() + c_stream_spin;
-                    LOOP
-                        IF v_bound THEN
-                            v_busy := "@dblink@".dblink_is_busy(s_conn[v_stream]);
-                        ELSE
-                            EXECUTE v_sql_busy INTO v_busy USING s_conn[v_stream];
-                        END IF;
-                        EXIT WHEN v_busy = 0 OR clock_timestamp() >= v_spin_end;
-                    END LOOP;
-                END IF;
+                    IF s_gap[v_slot] IS NOT NULL THEN
+                        v_wake := least(v_wake, s_look[v_slot]);
+                    END IF;
+                END LOOP;
                 /*
                  * Back off: sleep 1/12 of the time since anything last
                  * happened, but not less than 1/32 of a unit's typical run
@@ -2282,7 +2283,7 @@ BEGIN
                  * (Not for longer units: the polling would take a core from
                  * workers that may need it.)
                  */
-                IF v_stream IS NOT NULL OR (clock_timestamp() - v_quiet < CASE WHEN v_typical IS NULL THEN c_spin_cold
+                IF v_hurry OR (clock_timestamp() - v_quiet < CASE WHEN v_typical IS NULL THEN c_spin_cold
                                                                               WHEN v_typical < c_spin THEN c_spin_for END) THEN
                     NULL;
                 ELSE
@@ -2447,6 +2448,67 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
 'internal: the column types of a task''s rows, for an error message';
+
+/*
+ * _pdb_stream(dblink_schema name, conn text, pid integer, spin interval,
+ *             streaming boolean) RETURNS text
+ *
+ * Reads what a worker of this server (backend pid) has sent on connection
+ * conn, as fast as it can: a poll (dblink_is_busy) reads only what libpq's
+ * buffer takes, about 16 kB, so a result of 100,000 rows needs hundreds of
+ * polls, and polls paced by the engine's sleeps would leave the worker
+ * waiting (ClientWrite) most of the time. Looks at the worker once
+ * (pg_stat_get_activity: 5 to 10 us), then, if it waits for its client, is
+ * done while its connection is still busy, or streaming says it sent lately,
+ * polls without sleeping (an empty poll costs about half a microsecond) until
+ * the result is complete or spin has passed. Returns:
+ *   done       the result is complete: read it now
+ *   behind     the worker was waiting for the coordinator: look again sooner
+ *   ahead      it was not: the polls kept up, look again later
+ *   computing  not streaming, and it sends nothing: nothing was polled
+ * The engine keeps, per slot, how long to wait between two looks from these
+ * answers (_pdb_run, "a large result").
+ */
+CREATE FUNCTION @extschema@._pdb_stream(dblink_schema name, conn text, pid integer, spin interval,
+                                        streaming boolean)
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_bound  CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
+    v_bound  boolean := dblink_schema = c_bound;
+    v_waits  boolean;
+    v_sent   boolean;
+    v_busy   integer;
+    v_until  timestamptz;
+BEGIN
+    PERFORM pg_stat_clear_snapshot();
+    SELECT a.wait_event = 'ClientWrite', a.state <> 'active' INTO v_waits, v_sent
+      FROM pg_stat_get_activity(pid) AS a;
+    v_waits := coalesce(v_waits, false);
+    IF NOT (v_waits OR coalesce(v_sent, false) OR streaming) THEN
+        RETURN 'computing';
+    END IF;
+    v_until := clock_timestamp() + spin;
+    LOOP
+        IF v_bound THEN
+            v_busy := "@dblink@".dblink_is_busy(conn);
+        ELSE
+            EXECUTE format('SELECT %I.dblink_is_busy($1)', dblink_schema) INTO v_busy USING conn;
+        END IF;
+        IF v_busy = 0 THEN
+            RETURN 'done';
+        END IF;
+        EXIT WHEN clock_timestamp() >= v_until;
+    END LOOP;
+    RETURN CASE WHEN v_waits THEN 'behind' ELSE 'ahead' END;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_stream(name, text, integer, interval, boolean) IS
+'internal: poll a worker of this server that sends a large result, without sleeping, for a while';
 
 /*
  * _pdb_targets(tasks text[], targets text[]) RETURNS text[]
@@ -2738,14 +2800,18 @@ CREATE FUNCTION @extschema@.pdb_query(row_type anyelement,
                                       setup text[] DEFAULT NULL,
                                       same_snapshot boolean DEFAULT false)
 RETURNS SETOF anyelement
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
-                                       ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
-                                       same_snapshot, false, false, 'pdb_query',
-                                       true, row_type) AS r
+BEGIN
+    -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
+    -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
+    RETURN QUERY SELECT * FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
+                                                   ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
+                                                   same_snapshot, false, false, 'pdb_query',
+                                                   true, row_type);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_query(anyelement, text[], integer, text, interval, integer, text[], boolean) IS
@@ -2774,14 +2840,18 @@ CREATE FUNCTION @extschema@.pdb_query_at(row_type anyelement,
                                          retries integer DEFAULT 0,
                                          setup text[] DEFAULT NULL)
 RETURNS SETOF anyelement
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
-                                       @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
-                                       retries, setup, false, false, false, false, 'pdb_query_at',
-                                       true, row_type) AS r
+BEGIN
+    -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
+    -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
+    RETURN QUERY SELECT * FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
+                                                   @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
+                                                   retries, setup, false, false, false, false, 'pdb_query_at',
+                                                   true, row_type);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_query_at(anyelement, text[], text[], integer, interval, integer, text[]) IS

@@ -9,7 +9,7 @@ LANGUAGE sql AS $$
     SELECT count(*) FROM regexp_matches(context, 'SQL statement "', 'g')
 $$;
 
-SELECT plan(12);
+SELECT plan(14);
 
 CREATE TEMP TABLE e84 AS
 SELECT 'connect' AS what,
@@ -47,6 +47,18 @@ SELECT is((SELECT e[1] || ': ' || e[2] FROM e84t), '57014: canceling statement d
           'the caller''s statement_timeout: 57014');
 SELECT is((SELECT pg_temp.statements_in(e[5]) FROM e84t), 1::bigint, 'with no internal statement in its context');
 SELECT is((SELECT e[4] FROM e84t), '', 'and no hint of the engine''s');
+
+-- the engine called directly with targets that fit neither one connection string nor one per task
+-- (no public function passes such, and the engine used to wait for ever for a target of no slot)
+SELECT throws_ok($$SELECT count(*) FROM _pdb_run(ARRAY['SELECT 1', 'SELECT 2'], NULL, 2, 1, false, NULL, 0, NULL,
+                                                 false, false, false, false, 'pdb_run', false, NULL::pdb_target_result)$$,
+                 '22023', 'the engine needs one target, or one per task: 0 targets for 2 tasks',
+                 'the engine without targets: 22023 at once');
+SELECT throws_ok($$SELECT count(*) FROM _pdb_run(ARRAY['SELECT 1', 'SELECT 2'], ARRAY[NULL, NULL, NULL], 2, 1, false,
+                                                 NULL, 0, NULL, false, false, false, false, 'pdb_run', false,
+                                                 NULL::pdb_target_result)$$,
+                 '22023', 'the engine needs one target, or one per task: 3 targets for 2 tasks',
+                 'the engine with more targets than tasks: 22023');
 
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'nothing is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');

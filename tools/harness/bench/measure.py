@@ -23,12 +23,12 @@ def measure(bench, w, reps):
     if w.rows:
         store_row_type(bench.admin, w)
     failed = {}
-    for rep in range(reps):
+    for rep in range(max(reps, w.runs or 0)):
         run_rotated(bench, w, active, rep, runs, failed)
     # (not where every run first rebuilds tables: that takes seconds a run)
     fast = [c for c in active if not w.prepare and c not in failed and runs[c]
             and statistics.median(r.seconds for r in runs[c]) < FAST_S]
-    for rep in range(reps, FAST_REPS if fast else 0):
+    for rep in range(max(reps, w.runs or 0), FAST_REPS if fast else 0):
         run_rotated(bench, w, fast, rep, runs, failed)
     if not runs.get("serial"):
         return runs, failed

@@ -92,6 +92,7 @@ class Workload:
     labels: dict = field(default_factory=dict)   # contender -> its label here, instead of LABELS
     tables: list | None = None         # vacuumdb, reindexdb: the tables the tasks act on (-t)
     rows: str | None = None            # rows workloads: the column list of the tasks' rows ("a int, b text")
+    runs: int | None = None            # runs of every contender in all, when more than the mode's reps
     # contender -> (summary of its results, summary of serial's): what it must agree on, when not summary's
     summaries: dict = field(default_factory=dict)
 
