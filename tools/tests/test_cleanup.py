@@ -58,11 +58,15 @@ def test_cancel_from_another_session(conn, admin):
 
 
 def rows_with_a_worker_killed(conn, admin, sql, params, like):
-    """Run sql on conn in a thread, kill the worker that runs a query LIKE like, return the rows."""
+    """Run sql on conn in a thread, kill the worker that runs a query LIKE like, return the rows
+    (or raise the call's error)."""
     result = {}
 
     def call():
-        result["rows"] = conn.execute(sql, params).fetchall()
+        try:
+            result["rows"] = conn.execute(sql, params).fetchall()
+        except psycopg.Error as e:
+            result["error"] = e
 
     t = threading.Thread(target=call)
     t.start()
@@ -71,6 +75,8 @@ def rows_with_a_worker_killed(conn, admin, sql, params, like):
     admin.execute("SELECT pg_terminate_backend(%s)", (victim,))
     t.join(30)
     assert not t.is_alive()
+    if "error" in result:
+        raise result["error"]
     return result["rows"]
 
 
@@ -214,19 +220,20 @@ def test_progress_notices(conn):
     assert notices == [], "progress is off by default"
 
 
-def caller_gone_after_client_killed(dsn, admin, tasks, options, progress=False, caller_only=False):
-    """Run pdb_run(tasks, 2[, progress => true]) from a psql client, SIGKILL that client once both tasks
-    run, and return the seconds until the caller's backend and its workers are all gone (at most 40);
-    with caller_only, until the caller's backend is gone (its workers are then ended)."""
+def caller_gone_after_client_killed(dsn, admin, tasks, options, progress=False, caller_only=False,
+                                    call="pdb_run("):
+    """Run pdb_run(tasks, 2[, progress => true]) (or `call` followed by the tasks: "pdb_query(NULL::t, ")
+    from a psql client, SIGKILL that client once both tasks run, and return the seconds until the
+    caller's backend and its workers are all gone (at most 40); with caller_only, until the caller's
+    backend is gone (its workers are then ended)."""
     env = dict(os.environ, PGOPTIONS=options)
-    client = subprocess.Popen(["psql", "-X", "-q", "-d", dsn,
-                               "-c", "SELECT * FROM pdb_run(ARRAY[%s], 2%s)" % (", ".join(
-                                   "'%s'" % t.replace("'", "''") for t in tasks),
-                                   ", progress => true" if progress else "")],
+    sql = "SELECT * FROM %sARRAY[%s], 2%s)" % (call, ", ".join("'%s'" % t.replace("'", "''") for t in tasks),
+                                               ", progress => true" if progress else "")
+    client = subprocess.Popen(["psql", "-X", "-q", "-d", dsn, "-c", sql],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         caller = wait_for(lambda: admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT * FROM pdb_run(ARRAY[%'").fetchone())
+            "SELECT pid FROM pg_stat_activity WHERE query = %s", (sql,)).fetchone())
         assert caller, "the call did not start"
         pid = caller[0]
         assert wait_for(lambda: len(admin.execute(
@@ -268,3 +275,72 @@ def test_vanished_client(dsn, admin):
                                            progress=True, caller_only=admin.info.server_version < 140000)
     print(f"progress => true: {took:.1f} s")
     assert took < 10, f"{took:.1f} s to notice a vanished client through progress notices"
+
+
+# A large result that keeps coming: 1,000,000 short rows, the worker sleeping a millisecond every 100th
+# (about 12 s in all): whenever the test acts, the call is reading rows
+def streaming_task(rows=1_000_000):
+    return ("SELECT g, 'row ' || g || CASE WHEN g % 100 = 0 THEN pg_sleep(0.001)::text ELSE '' END"
+            f" FROM generate_series(1, {rows}) AS g")
+
+
+@pytest.fixture
+def pair(conn):
+    conn.execute("DROP TYPE IF EXISTS pair_q; CREATE TYPE pair_q AS (k integer, v text)")
+    yield "pair_q"
+    conn.execute("DROP TYPE pair_q")
+
+
+def test_cancel_during_a_large_result(conn, admin, pair):
+    """pdb_query cancelled while two workers send their rows: 57014 at once, nothing left."""
+    pid = conn.info.backend_pid
+    outcome = {}
+
+    def call():
+        try:
+            outcome["rows"] = conn.execute(f"SELECT count(*) FROM pdb_query(NULL::{pair}, %s, 2)",
+                                           ([streaming_task()] * 2,)).fetchone()
+        except psycopg.Error as e:
+            outcome["error"] = e
+
+    t = threading.Thread(target=call)
+    t.start()
+    assert wait_for(lambda: len(admin.execute(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name ~ %s AND state = 'active'"
+        " AND now() - query_start > interval '1 second' AND query LIKE '%%generate_series%%'",
+        (label(pid),)).fetchall()) == 2), "the two tasks were not sending rows for a second"
+    cancelled = time.monotonic()
+    admin.execute("SELECT pg_cancel_backend(%s)", (pid,))
+    t.join(15)
+    assert not t.is_alive(), "pdb_query did not return after the cancel"
+    assert time.monotonic() - cancelled < 5, "the cancel took too long"
+    assert isinstance(outcome.get("error"), errors.QueryCanceled), outcome
+    assert our_connections(conn) == []
+    assert workers_of(admin, pid) == []
+
+
+def test_killed_worker_during_a_large_result(conn, admin, pair):
+    """A worker killed while it sends its rows fails the call with its error: no silent gap."""
+    pid = conn.info.backend_pid
+    with pytest.raises(psycopg.Error) as exc:
+        rows_with_a_worker_killed(conn, admin, f"SELECT count(*) FROM pdb_query(NULL::{pair}, %s, 2)",
+                                  ([streaming_task(), "SELECT 1, 'one'"],), "%generate_series%")
+    assert exc.value.sqlstate in ("57P01", "08006"), exc.value
+    assert exc.value.diag.message_primary.startswith("pdb_query task 1: "), exc.value.diag.message_primary
+    assert our_connections(conn) == []
+    assert workers_of(admin, pid) == []
+
+
+def test_vanished_client_during_a_large_result(dsn, admin, conn, pair):
+    """The client of a pdb_query call vanishes while rows stream in: with client_connection_check_interval
+    (PostgreSQL 14+) the caller and its workers are gone in seconds; without it the caller ends when it
+    writes its rows, after the tasks: nothing is left either way."""
+    call = f"pdb_query(NULL::{pair}, "
+    if admin.info.server_version >= 140000:
+        took = caller_gone_after_client_killed(dsn, admin, [streaming_task()] * 2,
+                                               "-c client_connection_check_interval=1000", call=call)
+        print(f"check on: {took:.1f} s to notice a vanished client during a large result")
+        assert took < 5, f"{took:.1f} s to notice a vanished client"
+    took = caller_gone_after_client_killed(dsn, admin, [streaming_task(300_000)] * 2, "", call=call)
+    print(f"check off: {took:.1f} s to end after a vanished client, the tasks take about 4 s")
+    assert took < 20, f"{took:.1f} s"
