@@ -3,7 +3,12 @@
 Three jobs, each timed both ways on the same throwaway cluster:
   - CPU: 8 statements that hash a million numbers each;
   - UPDATE: one table updated in 4 key ranges (parallel query cannot do UPDATE);
-  - VACUUM: 4 tables full of dead rows, vacuumed.
+  - VACUUM: 4 tables full of dead rows, vacuumed;
+  - per-partition aggregates of a partitioned table: pdb_query gathers one row
+    per partition and the outer query combines them, against the single query
+    over the whole table (native parallel query off, so that it runs on one
+    core like the other serial runs; its time with parallel query on is printed
+    too).
 (CREATE INDEX is left out: PostgreSQL already builds one index with parallel workers.)
 Prints a table of wall times and speedups.
 
@@ -64,6 +69,50 @@ def run_parallel(conn, tasks, max_conns):
     if failed:
         raise RuntimeError(f"pdb_run tasks failed: {failed}")
     return time.perf_counter() - start
+
+
+PARTITIONS = 4
+
+
+def prepare_partitions(conn, scale):
+    rows = int(500_000 * scale)
+    conn.execute("DROP SCHEMA IF EXISTS demo_parts CASCADE; CREATE SCHEMA demo_parts;"
+                 "CREATE TYPE demo_parts.part_total AS (n bigint, total bigint, hits bigint);"
+                 "CREATE TABLE demo_parts.readings (id int, v int, h text) PARTITION BY RANGE (id)")
+    for i in range(PARTITIONS):
+        conn.execute(f"CREATE TABLE demo_parts.readings_{i} PARTITION OF demo_parts.readings"
+                     f" FOR VALUES FROM ({i * rows + 1}) TO ({(i + 1) * rows + 1})")
+    conn.execute(f"INSERT INTO demo_parts.readings SELECT g, g % 1000, md5(g::text)"
+                 f" FROM generate_series(1, {PARTITIONS * rows}) g; ANALYZE demo_parts.readings")
+
+
+AGGREGATES = "count(*), sum(v), count(*) FILTER (WHERE md5(h || v) LIKE 'ab%')"
+
+
+def partition_aggregates(conn, scale):
+    """The per-partition part: returns a row for the table, prints what happens."""
+    prepare_partitions(conn, scale)
+    whole = f"SELECT {AGGREGATES} FROM demo_parts.readings"
+    conn.execute("SET max_parallel_workers_per_gather = 0")
+    start = time.perf_counter()
+    single = conn.execute(whole).fetchone()
+    serial = time.perf_counter() - start
+    conn.execute("RESET max_parallel_workers_per_gather")
+    start = time.perf_counter()
+    native = conn.execute(whole).fetchone()
+    native_s = time.perf_counter() - start
+    tasks = [f"SELECT {AGGREGATES} FROM demo_parts.readings_{i}" for i in range(PARTITIONS)]
+    start = time.perf_counter()
+    gathered = conn.execute("SELECT sum(n)::bigint, sum(total)::bigint, sum(hits)::bigint"
+                            " FROM pdb_query(NULL::demo_parts.part_total, %s, %s)",
+                            (tasks, max(2, os.cpu_count() or 1))).fetchone()
+    parallel = time.perf_counter() - start
+    if not single == native == gathered:
+        raise RuntimeError(f"per-partition aggregates differ: single {single}, native {native}, pdb_query {gathered}")
+    print(f"  per-partition aggregates (rows, sum, hits = {gathered}): one query {serial:.2f} s"
+          f" ({native_s:.2f} s with native parallel query), pdb_query {parallel:.2f} s", flush=True)
+    conn.execute("DROP SCHEMA demo_parts CASCADE")
+    return ("per-partition aggregates (pdb_query)", PARTITIONS, serial, parallel)
 
 
 SHARDS = 3
@@ -142,10 +191,11 @@ def main(scale=1.0):
                 parallel = run_parallel(conn, tasks, max_conns)
                 rows.append((name, len(tasks), serial, parallel))
                 print(f"  {name}: serial {serial:.2f} s, pdb_run {parallel:.2f} s", flush=True)
+            rows.append(partition_aggregates(conn, scale))
     print("more than one server:", flush=True)
     rows.append(multi_server(scale, {"autovacuum": "off"}))
     print()
-    print("| workload | tasks | serial (s) | pdb_run (s) | speedup |")
+    print("| workload | tasks | serial (s) | parallel_dblink (s) | speedup |")
     print("|---|---:|---:|---:|---:|")
     for name, n, serial, parallel in rows:
         print(f"| {name} | {n} | {serial:.2f} | {parallel:.2f} | {serial / parallel:.2f}x |")
