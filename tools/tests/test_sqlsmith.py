@@ -8,10 +8,17 @@ control, statistics resets, replication slots and origins, notifications, adviso
 large objects, dblink, the extension's own functions, sequences, files, catalog imports, exported
 snapshots: a file in pg_snapshots per call, per row when it stands in a WHERE clause) and every
 query that writes (INSERT, UPDATE, DELETE, MERGE), whose effects would differ between the two runs.
+
+The same queries through pdb_query(NULL::jsonb, ...): its rows are those of the query it sends
+(`WITH q AS (<task>) SELECT to_jsonb(q) FROM q`) run in the test's own session, and a query that
+fails there makes the call fail with the same SQLSTATE and message.
 """
 import re
 import subprocess
 import time
+
+import psycopg
+import pytest
 
 from conftest import workers_of
 
@@ -23,13 +30,16 @@ LEFT_OUT = ["pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_r
             "pg_sleep\\w*", "lo_\\w+", "dblink\\w*", "_?pdb_\\w+", "pg_extension_config_dump", "binary_upgrade_\\w+",
             "pg_file_\\w+", "pg_import_system_collations", "nextval", "setval", "pg_export_snapshot"]
 LEFT_OUT_RE = re.compile(r"\b(?:%s)\s*\(|\b(?:insert|update|delete|merge)\b" % "|".join(LEFT_OUT), re.I)
-# what may give another outcome on another run: random samples and values, clocks, backend ids, and
-# views of what runs now (pdb_activity and pg_stat_activity show the call's own other tasks)
+# what may give another outcome on another run: random samples and values, clocks, backend ids, WAL
+# positions, statistics counters, and views of what runs now (pdb_activity and
+# pg_stat_activity show the call's own other tasks)
 # a query that takes a good part of task_timeout can end on either side of it on a loaded machine
 NEAR_LIMIT = 1.0   # seconds, a fifth of task_timeout
 NONDETERMINISTIC = re.compile(r"\b(?:tablesample|random|timeofday|clock_timestamp|now|statement_timestamp|"
-                              r"pg_backend_pid|txid_\w+|pg_current_xact_id\w*|pdb_activity|pg_stat_activity|"
-                              r"pg_stat_get_activity|pg_locks|current_query)\b", re.I)
+                              r"transaction_timestamp|current_timestamp|localtimestamp|current_time|localtime|"
+                              r"gen_random_\w+|pg_backend_pid|txid_\w+|pg_current_xact_id\w*|"
+                              r"pg_current_wal_\w+|pg_last_wal_\w+|pdb_activity|pg_stat_\w+|pg_locks|"
+                              r"current_query)\b", re.I)
 
 
 def generate(dsn):
@@ -67,47 +77,112 @@ def near_limit(a, b, seconds_a, seconds_b):
             or (a[1], b[1]) == ("ok", "timeout") and seconds_a[a[0]] >= NEAR_LIMIT)
 
 
-def test_random_queries_alone_and_batched(dsn, conn, admin):
-    conn.execute("DROP SCHEMA IF EXISTS smith CASCADE")
-    conn.execute("CREATE SCHEMA smith")
-    conn.execute("CREATE TABLE smith.orders (id int PRIMARY KEY, item int, qty int, note text, at timestamptz)")
-    conn.execute("INSERT INTO smith.orders SELECT g, g % 100, g % 7, md5(g::text), "
-                 "timestamptz '2026-01-01' + g * interval '1 hour' FROM generate_series(1, 1000) AS g")
-    conn.execute("CREATE VIEW smith.big_orders AS SELECT * FROM smith.orders WHERE qty > 3")
-    conn.execute("ANALYZE smith.orders")
-    try:
-        generated = generate(dsn)
-        tasks = [q for q in generated if q.split()[0].lower() in ("select", "with") and not LEFT_OUT_RE.search(q)]
-        print(f"sqlsmith: {len(generated)} queries generated, {len(tasks)} kept")
-        assert len(generated) >= QUERIES * 0.9 and len(tasks) >= QUERIES / 2
+@pytest.fixture(scope="module")
+def smith(dsn):
+    """A schema of a table and a view for sqlsmith, and the queries it writes: (generated, kept)."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("DROP SCHEMA IF EXISTS smith CASCADE")
+        c.execute("CREATE SCHEMA smith")
+        c.execute("CREATE TABLE smith.orders (id int PRIMARY KEY, item int, qty int, note text, at timestamptz)")
+        c.execute("INSERT INTO smith.orders SELECT g, g % 100, g % 7, md5(g::text), "
+                  "timestamptz '2026-01-01' + g * interval '1 hour' FROM generate_series(1, 1000) AS g")
+        c.execute("CREATE VIEW smith.big_orders AS SELECT * FROM smith.orders WHERE qty > 3")
+        c.execute("ANALYZE smith.orders")
+        try:
+            generated = generate(dsn)
+            yield generated, [q for q in generated
+                              if q.split()[0].lower() in ("select", "with") and not LEFT_OUT_RE.search(q)]
+        finally:
+            c.execute("DROP SCHEMA smith CASCADE")
 
-        alone, alone_s, _, alone_t = outcomes(conn, tasks, 1)
-        batched, batched_s, units, batched_t = outcomes(conn, tasks, 50)
-        ids = list(range(1, len(tasks) + 1))
-        assert [r[0] for r in alone] == ids, "not one row per task, alone"
-        assert [r[0] for r in batched] == ids, "not one row per task, batched"
-        differ = [(a, b) for a, b in zip(alone, batched) if a[1:] != b[1:]]
-        ok = sum(1 for r in alone if r[1] == "ok")
-        print(f"alone {alone_s:.1f} s, batched {batched_s:.1f} s; {ok} ok, {len(tasks) - ok} errors; "
-              f"{len(tasks) - len(differ)} agree, {len(differ)} differ; batched, {units} starts for "
-              f"{len(tasks)} tasks (a failed batch runs again task by task)")
-        assert units < len(tasks), "nothing ran in a batch"
-        unexplained = [(a, b, tasks[a[0] - 1]) for a, b in differ
-                       if not NONDETERMINISTIC.search(tasks[a[0] - 1]) and not near_limit(a, b, alone_t, batched_t)]
-        assert unexplained == [], f"alone and batched disagree: {unexplained}"
-        assert not [r for r in alone + batched if r[1] not in ("ok", "error", "timeout")]
-        # most batches above hold a failing query, so they ran again task by task, and a query with a
-        # word such as END (of CASE ... END) is never batched (pdb_run reads task text cautiously):
-        # the batchable, deterministic queries that succeeded alone go through in whole batches
-        good = [t for t, r in zip(tasks, alone) if r[1] == "ok" and not NONDETERMINISTIC.search(t)]
-        flags, tags = conn.execute("SELECT c.batchable, c.tag FROM _pdb_classify(%s) AS c", (good,)).fetchone()
-        good, tags = [t for t, b in zip(good, flags) if b], [g for g, b in zip(tags, flags) if b]
-        rows, good_s, good_units, _ = outcomes(conn, good, 50)
-        print(f"{len(good)} batchable ones that succeeded alone, batched: {good_s:.2f} s, {good_units} starts")
-        assert good and [r[1] for r in rows] == ["ok"] * len(good)
-        assert good_units == whole_batches(tags, 50), "they did not run in whole batches"
-        names = conn.execute("SELECT dblink_get_connections()").fetchone()[0] or []
-        assert [n for n in names if n.startswith(f"pdb_{conn.info.backend_pid}_")] == []
-        assert workers_of(admin, conn.info.backend_pid) == []
-    finally:
-        conn.execute("DROP SCHEMA smith CASCADE")
+
+def test_random_queries_alone_and_batched(smith, conn, admin):
+    generated, tasks = smith
+    print(f"sqlsmith: {len(generated)} queries generated, {len(tasks)} kept")
+    assert len(generated) >= QUERIES * 0.9 and len(tasks) >= QUERIES / 2
+    alone, alone_s, _, alone_t = outcomes(conn, tasks, 1)
+    batched, batched_s, units, batched_t = outcomes(conn, tasks, 50)
+    ids = list(range(1, len(tasks) + 1))
+    assert [r[0] for r in alone] == ids, "not one row per task, alone"
+    assert [r[0] for r in batched] == ids, "not one row per task, batched"
+    differ = [(a, b) for a, b in zip(alone, batched) if a[1:] != b[1:]]
+    ok = sum(1 for r in alone if r[1] == "ok")
+    print(f"alone {alone_s:.1f} s, batched {batched_s:.1f} s; {ok} ok, {len(tasks) - ok} errors; "
+          f"{len(tasks) - len(differ)} agree, {len(differ)} differ; batched, {units} starts for "
+          f"{len(tasks)} tasks (a failed batch runs again task by task)")
+    assert units < len(tasks), "nothing ran in a batch"
+    unexplained = [(a, b, tasks[a[0] - 1]) for a, b in differ
+                   if not NONDETERMINISTIC.search(tasks[a[0] - 1]) and not near_limit(a, b, alone_t, batched_t)]
+    assert unexplained == [], f"alone and batched disagree: {unexplained}"
+    assert not [r for r in alone + batched if r[1] not in ("ok", "error", "timeout")]
+    # most batches above hold a failing query, so they ran again task by task, and a query with a
+    # word such as END (of CASE ... END) is never batched (pdb_run reads task text cautiously):
+    # the batchable, deterministic queries that succeeded alone go through in whole batches
+    good = [t for t, r in zip(tasks, alone) if r[1] == "ok" and not NONDETERMINISTIC.search(t)]
+    flags, tags = conn.execute("SELECT c.batchable, c.tag FROM _pdb_classify(%s) AS c", (good,)).fetchone()
+    good, tags = [t for t, b in zip(good, flags) if b], [g for g, b in zip(tags, flags) if b]
+    rows, good_s, good_units, _ = outcomes(conn, good, 50)
+    print(f"{len(good)} batchable ones that succeeded alone, batched: {good_s:.2f} s, {good_units} starts")
+    assert good and [r[1] for r in rows] == ["ok"] * len(good)
+    assert good_units == whole_batches(tags, 50), "they did not run in whole batches"
+    names = conn.execute("SELECT dblink_get_connections()").fetchone()[0] or []
+    assert [n for n in names if n.startswith(f"pdb_{conn.info.backend_pid}_")] == []
+    assert workers_of(admin, conn.info.backend_pid) == []
+
+
+QUERY_TASKS = 2000   # at most, of the kept deterministic queries (most fail: sqlsmith mixes types freely)
+GOOD = 100           # at least, of those that succeed
+FAILING = 40         # of those that fail, each in a call of its own
+
+
+def jsonb_query(task):
+    """What pdb_query(NULL::jsonb, ...) sends for task (see README, pdb_query)."""
+    return f"WITH q AS ({task}) SELECT to_jsonb(q) FROM q"
+
+
+def local_outcome(conn, task):
+    """The rows (jsonb text) of task's jsonb query in this session, or its error's (sqlstate, message);
+    None when it runs out of time."""
+    try:
+        return sorted(r[0] for r in conn.execute(f"SELECT j::text FROM ({jsonb_query(task)}) AS s (j)").fetchall())
+    except psycopg.errors.QueryCanceled:
+        return None
+    except psycopg.Error as e:
+        return (e.sqlstate, e.diag.message_primary)
+
+
+def test_random_queries_through_pdb_query(smith, conn, admin):
+    _, kept = smith
+    tasks = [t for t in kept if not NONDETERMINISTIC.search(t)][:QUERY_TASKS]
+    conn.execute("SET statement_timeout = '5s'")
+    local = [local_outcome(conn, t) for t in tasks]
+    conn.execute("RESET statement_timeout")
+    good = [(t, rows) for t, rows in zip(tasks, local) if isinstance(rows, list)]
+    failing = [(t, err) for t, err in zip(tasks, local) if isinstance(err, tuple)][:FAILING]
+    start = time.monotonic()
+    got = sorted(r[0] for r in conn.execute("SELECT j::text FROM pdb_query(NULL::jsonb, %s, 2, task_timeout => '10s') AS j",
+                                            ([t for t, _ in good],)).fetchall())
+    took = time.monotonic() - start
+    want = sorted(r for _, rows in good for r in rows)
+    print(f"pdb_query: {len(good)} queries that succeed here, {len(want)} rows, in {took:.2f} s; "
+          f"{len(failing)} failing ones, each alone")
+    assert len(good) >= GOOD and len(failing) == FAILING
+    if got != want:
+        # (say which queries: run each alone through pdb_query)
+        differ = [t for t, rows in good if sorted(r[0] for r in conn.execute(
+            "SELECT j::text FROM pdb_query(NULL::jsonb, ARRAY[%s]) AS j", (t,)).fetchall()) != rows]
+        assert differ == [], "pdb_query's rows are not those of these queries run here: " + "\n\n".join(differ)
+    assert got == want, "pdb_query's rows are not those of the queries run here"
+    differ = []
+    for task, (sqlstate, message) in failing:
+        try:
+            conn.execute("SELECT count(*) FROM pdb_query(NULL::jsonb, ARRAY[%s], task_timeout => '10s')",
+                         (task,)).fetchone()
+            differ.append((task, "no error"))
+        except psycopg.Error as e:
+            if (e.sqlstate, e.diag.message_primary) != (sqlstate, f"pdb_query task 1: {message}"):
+                differ.append((task, e.sqlstate, e.diag.message_primary, sqlstate, message))
+    assert differ == [], f"pdb_query failed otherwise than the query here: {differ}"
+    names = conn.execute("SELECT dblink_get_connections()").fetchone()[0] or []
+    assert [n for n in names if n.startswith(f"pdb_{conn.info.backend_pid}_")] == []
+    assert workers_of(admin, conn.info.backend_pid) == []
