@@ -1,7 +1,8 @@
 """Chunked writes on a live table: pgbench (PostgreSQL's own client) writes to pgbench_accounts
 while pdb_run updates the same table in key chunks, and while a durable job of chunks is interrupted
 and resumed, and a chunk job on a server that crashes and restarts. Every row is changed exactly once,
-and pgbench's TPC-B invariant holds afterwards.
+and pgbench's TPC-B invariant holds afterwards. pdb_query reads the same tables in parallel while
+pgbench writes, and its rows are those of the caller's snapshot.
 Each test is bounded: pgbench runs for a fixed time, every wait has a limit."""
 import os
 import shutil
@@ -180,3 +181,38 @@ def test_chunk_job_survives_a_server_restart():
             assert 0 < done_before < 20, f"the crash came at {done_before} of 20 chunks done"
             assert c.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done"
             assert touched(c) == ([1], 100000), "a row was changed other than once"
+
+
+def test_consistent_parallel_reads_under_pgbench(bank, conn):
+    """pdb_query while pgbench writes, in one REPEATABLE READ transaction of the caller: the rows of
+    pgbench_accounts read in key chunks (pdb_tasks), and the four TPC-B totals read on their own
+    connections with same_snapshot, are those the caller's own queries see in that transaction."""
+    traffic = Traffic(bank)
+    time.sleep(1)
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    try:
+        accounts = conn.execute(
+            "SELECT count(*), count(DISTINCT aid), sum(abalance) FROM pdb_query(NULL::pgbench_accounts,"
+            "  pdb_tasks('SELECT * FROM pgbench_accounts WHERE {chunk}', 'pgbench_accounts', %s), 2)",
+            (CHUNKS,)).fetchone()
+        totals = dict(conn.execute(
+            "SELECT j ->> 't', (j ->> 's')::bigint FROM pdb_query(NULL::jsonb, ARRAY["
+            "  'SELECT ''a'' AS t, sum(abalance) AS s FROM pgbench_accounts',"
+            "  'SELECT ''b'' AS t, sum(bbalance) AS s FROM pgbench_branches',"
+            "  'SELECT ''t'' AS t, sum(tbalance) AS s FROM pgbench_tellers',"
+            "  'SELECT ''h'' AS t, coalesce(sum(delta), 0) AS s FROM pgbench_history',"
+            "  'SELECT ''n'' AS t, count(*) AS s FROM pgbench_history'], 2, same_snapshot => true) AS j").fetchall())
+        here_accounts = conn.execute("SELECT count(*), count(DISTINCT aid), sum(abalance) FROM pgbench_accounts").fetchone()
+        here = dict(zip("abthn", invariant(conn)))
+    finally:
+        conn.execute("ROLLBACK")
+    assert traffic.running(), "pgbench ended before the reads did: the test proves nothing"
+    out = traffic.finish()
+    print(f"read {accounts[0]} accounts in {CHUNKS} chunks, balance {accounts[2]}; history of {totals['n']} rows "
+          f"in the snapshot")
+    assert accounts == here_accounts and accounts[:2] == (SCALE * 100000, SCALE * 100000)
+    assert totals == here, "the tasks' snapshot is not the caller's"
+    assert totals["a"] == totals["b"] == totals["t"] == totals["h"], "the tasks read different snapshots"
+    after = dict(zip("abthn", invariant(conn)))
+    assert 0 < totals["n"] < after["n"], "pgbench wrote nothing while the tasks read: the test proves nothing"
+    assert after["a"] == after["b"] == after["t"] == after["h"], out
