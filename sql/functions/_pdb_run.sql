@@ -143,6 +143,8 @@ DECLARE
     v_checked   timestamptz := clock_timestamp();
     v_look      text;              -- what a look at a worker found (_pdb_stream)
     v_hurry     boolean;           -- a worker streams, or its result is complete: do not sleep
+    v_look_at   timestamptz;       -- the earliest s_look of the units running (or that ran) ...
+    v_look_gap  timestamptz;       -- ... and of those that stream: wake up then
     v_ended     timestamptz;       -- when the unit whose end was just read ended
     v_task      integer;           -- the position whose result was just read, or which is settled
     v_p         integer;           -- a position
@@ -779,6 +781,7 @@ BEGIN
                     -- (a query's rows come at once: look at its worker soon)
                     s_look[v_slot]    := s_started[v_slot] + CASE WHEN v_query THEN c_stream_step ELSE c_stream_min END;
                     s_gap[v_slot]     := NULL;
+                    v_look_at         := least(v_look_at, s_look[v_slot]);
                     IF u_retry THEN
                         -- it ran before (alone, or in a batch): forget that outcome
                         r_out[u_first]    := NULL::@extschema@._pdb_outcome;
@@ -882,30 +885,37 @@ BEGIN
                  * cannot be seen: their rows come at the pace of the polls.
                  */
                 v_hurry := false;
-                FOR v_slot IN 1..v_ns LOOP
-                    CONTINUE WHEN s_state[v_slot] <> 'run' OR s_pid[v_slot] IS NULL;
-                    IF clock_timestamp() >= s_look[v_slot] THEN
-                        v_look := @extschema@._pdb_stream(v_dbl, s_conn[v_slot], s_pid[v_slot],
-                                                          CASE WHEN s_gap[v_slot] = interval '0' THEN c_stream_burst
-                                                               ELSE c_stream_spin END,
-                                                          s_gap[v_slot] IS NOT NULL);
-                        s_gap[v_slot] := CASE v_look
-                                         WHEN 'computing' THEN NULL
-                                         WHEN 'behind' THEN CASE WHEN s_gap[v_slot] IS NULL THEN c_stream_step
-                                                                 WHEN s_gap[v_slot] / 2 >= c_stream_step THEN s_gap[v_slot] / 2
-                                                                 ELSE interval '0' END
-                                         WHEN 'ahead' THEN least(c_stream_max, greatest(c_stream_step, 2 * s_gap[v_slot]))
-                                         ELSE s_gap[v_slot] END;
-                        s_look[v_slot] := clock_timestamp() + coalesce(s_gap[v_slot],
-                                                                      CASE WHEN v_query
-                                                                           THEN least(c_stream_max, clock_timestamp() - s_started[v_slot])
-                                                                           ELSE c_stream_max END);
-                        v_hurry := v_hurry OR v_look = 'done' OR s_gap[v_slot] = interval '0';
-                    END IF;
-                    IF s_gap[v_slot] IS NOT NULL THEN
-                        v_wake := least(v_wake, s_look[v_slot]);
-                    END IF;
-                END LOOP;
+                -- (the slots are gone through only when a look is due: a pass of tiny tasks costs less)
+                IF clock_timestamp() >= v_look_at THEN
+                    v_look_at  := NULL;
+                    v_look_gap := NULL;
+                    FOR v_slot IN 1..v_ns LOOP
+                        CONTINUE WHEN s_state[v_slot] <> 'run' OR s_pid[v_slot] IS NULL;
+                        IF clock_timestamp() >= s_look[v_slot] THEN
+                            v_look := @extschema@._pdb_stream(v_dbl, s_conn[v_slot], s_pid[v_slot],
+                                                              CASE WHEN s_gap[v_slot] = interval '0' THEN c_stream_burst
+                                                                   ELSE c_stream_spin END,
+                                                              s_gap[v_slot] IS NOT NULL);
+                            s_gap[v_slot] := CASE v_look
+                                             WHEN 'computing' THEN NULL
+                                             WHEN 'behind' THEN CASE WHEN s_gap[v_slot] IS NULL THEN c_stream_step
+                                                                     WHEN s_gap[v_slot] / 2 >= c_stream_step THEN s_gap[v_slot] / 2
+                                                                     ELSE interval '0' END
+                                             WHEN 'ahead' THEN least(c_stream_max, greatest(c_stream_step, 2 * s_gap[v_slot]))
+                                             ELSE s_gap[v_slot] END;
+                            s_look[v_slot] := clock_timestamp() + coalesce(s_gap[v_slot],
+                                                                          CASE WHEN v_query
+                                                                               THEN least(c_stream_max, clock_timestamp() - s_started[v_slot])
+                                                                               ELSE c_stream_max END);
+                            v_hurry := v_hurry OR v_look = 'done' OR s_gap[v_slot] = interval '0';
+                        END IF;
+                        v_look_at := least(v_look_at, s_look[v_slot]);
+                        IF s_gap[v_slot] IS NOT NULL THEN
+                            v_look_gap := least(v_look_gap, s_look[v_slot]);
+                        END IF;
+                    END LOOP;
+                END IF;
+                v_wake := least(v_wake, v_look_gap);
                 /*
                  * Back off: sleep 1/12 of the time since anything last
                  * happened, but not less than 1/32 of a unit's typical run
