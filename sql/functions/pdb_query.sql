@@ -19,7 +19,8 @@
  * SQLSTATE, detail and hint, the message naming the task ('pdb_query task 3:
  * division by zero'); task_timeout raises 57014 so. A task whose rows have
  * another number of columns than row_type fails with 42804, its detail
- * giving both shapes (the task's on PostgreSQL 14 and later).
+ * giving both shapes (the task's types on PostgreSQL 16 and later, its
+ * column count before).
  *
  * max_conns, connstr, task_timeout, retries (of 40001 and 40P01: a failed
  * query returned no rows), setup and same_snapshot (every task reads the
