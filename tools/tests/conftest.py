@@ -38,6 +38,12 @@ def label(caller_pid):
     return f"^pdb_run:{caller_pid}(:|$)"
 
 
+def our_connections(conn):
+    """The dblink connections of pdb_run and its kin still open in conn's session."""
+    names = conn.execute("SELECT dblink_get_connections()").fetchone()[0] or []
+    return [n for n in names if n.startswith(f"pdb_{conn.info.backend_pid}_")]
+
+
 def workers_of(admin, caller_pid, timeout=10.0):
     """Worker backends of caller_pid still alive after waiting up to timeout seconds."""
     deadline = time.monotonic() + timeout

@@ -10,15 +10,9 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from conftest import active_worker, label, wait_for, workers_of
+from conftest import active_worker, label, our_connections, wait_for, workers_of
 
 SLEEPERS = ["SELECT pg_sleep(60)"] * 3
-
-
-def our_connections(conn):
-    names = conn.execute("SELECT dblink_get_connections()").fetchone()[0] or []
-    pid = conn.info.backend_pid
-    return [n for n in names if n.startswith(f"pdb_{pid}_")]
 
 
 def test_caller_statement_timeout_cancels_and_cleans_up(conn, admin):

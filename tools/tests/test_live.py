@@ -202,7 +202,8 @@ def test_consistent_parallel_reads_under_pgbench(bank, conn):
             "  'SELECT ''t'' AS t, sum(tbalance) AS s FROM pgbench_tellers',"
             "  'SELECT ''h'' AS t, coalesce(sum(delta), 0) AS s FROM pgbench_history',"
             "  'SELECT ''n'' AS t, count(*) AS s FROM pgbench_history'], 2, same_snapshot => true) AS j").fetchall())
-        here_accounts = conn.execute("SELECT count(*), count(DISTINCT aid), sum(abalance) FROM pgbench_accounts").fetchone()
+        here_accounts = conn.execute(
+            "SELECT count(*), count(DISTINCT aid), sum(abalance) FROM pgbench_accounts").fetchone()
         here = dict(zip("abthn", invariant(conn)))
     finally:
         conn.execute("ROLLBACK")

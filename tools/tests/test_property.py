@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import errors
 
-from conftest import workers_of
+from conftest import our_connections, workers_of
 
 STATEMENTS = st.sampled_from([
     "SELECT 1", "SELECT 1/0", "SELECT 1 WHERE false", "SELECT 1, 2", "SELEC oops", "VACUUM pg_class",
@@ -52,6 +52,5 @@ def test_one_row_per_task_or_a_clear_error(conn, admin, tasks, max_conns, batch_
         assert [r[0] for r in rows] == list(range(1, len(tasks) + 1))
         assert {r[1] for r in rows} <= STATUSES
         assert all(t is not None and t.strip(BLANK) for t in tasks) and max_conns >= 1
-    names = conn.execute("SELECT dblink_get_connections()").fetchone()[0] or []
-    assert [n for n in names if n.startswith(f"pdb_{pid}_")] == []
+    assert our_connections(conn) == []
     assert workers_of(admin, pid) == []

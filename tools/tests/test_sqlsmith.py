@@ -20,7 +20,7 @@ import time
 import psycopg
 import pytest
 
-from conftest import workers_of
+from conftest import our_connections, workers_of
 
 QUERIES = 4000   # generated; about two thirds are kept
 SEED = 7
@@ -125,8 +125,7 @@ def test_random_queries_alone_and_batched(smith, conn, admin):
     print(f"{len(good)} batchable ones that succeeded alone, batched: {good_s:.2f} s, {good_units} starts")
     assert good and [r[1] for r in rows] == ["ok"] * len(good)
     assert good_units == whole_batches(tags, 50), "they did not run in whole batches"
-    names = conn.execute("SELECT dblink_get_connections()").fetchone()[0] or []
-    assert [n for n in names if n.startswith(f"pdb_{conn.info.backend_pid}_")] == []
+    assert our_connections(conn) == []
     assert workers_of(admin, conn.info.backend_pid) == []
 
 
@@ -160,8 +159,8 @@ def test_random_queries_through_pdb_query(smith, conn, admin):
     good = [(t, rows) for t, rows in zip(tasks, local) if isinstance(rows, list)]
     failing = [(t, err) for t, err in zip(tasks, local) if isinstance(err, tuple)][:FAILING]
     start = time.monotonic()
-    got = sorted(r[0] for r in conn.execute("SELECT j::text FROM pdb_query(NULL::jsonb, %s, 2, task_timeout => '10s') AS j",
-                                            ([t for t, _ in good],)).fetchall())
+    got = sorted(r[0] for r in conn.execute(
+        "SELECT j::text FROM pdb_query(NULL::jsonb, %s, 2, task_timeout => '10s') AS j", ([t for t, _ in good],)))
     took = time.monotonic() - start
     want = sorted(r for _, rows in good for r in rows)
     print(f"pdb_query: {len(good)} queries that succeed here, {len(want)} rows, in {took:.2f} s; "
@@ -183,6 +182,5 @@ def test_random_queries_through_pdb_query(smith, conn, admin):
             if (e.sqlstate, e.diag.message_primary) != (sqlstate, f"pdb_query task 1: {message}"):
                 differ.append((task, e.sqlstate, e.diag.message_primary, sqlstate, message))
     assert differ == [], f"pdb_query failed otherwise than the query here: {differ}"
-    names = conn.execute("SELECT dblink_get_connections()").fetchone()[0] or []
-    assert [n for n in names if n.startswith(f"pdb_{conn.info.backend_pid}_")] == []
+    assert our_connections(conn) == []
     assert workers_of(admin, conn.info.backend_pid) == []
