@@ -129,9 +129,10 @@ def test_random_queries_alone_and_batched(smith, conn, admin):
     assert workers_of(admin, conn.info.backend_pid) == []
 
 
-QUERY_TASKS = 2000   # at most, of the kept deterministic queries (most fail: sqlsmith mixes types freely)
+QUERY_TASKS = 2000   # at most, of the kept deterministic queries (many fail: sqlsmith mixes types freely)
 GOOD = 100           # at least, of those that succeed
-FAILING = 40         # of those that fail, each in a call of its own
+FAILING = 40         # at most, of those that fail, each in a call of its own ...
+FAILING_MIN = 20     # ... and at least (the queries differ by version: 32 fail on PostgreSQL 13)
 
 
 def jsonb_query(task):
@@ -165,7 +166,7 @@ def test_random_queries_through_pdb_query(smith, conn, admin):
     want = sorted(r for _, rows in good for r in rows)
     print(f"pdb_query: {len(good)} queries that succeed here, {len(want)} rows, in {took:.2f} s; "
           f"{len(failing)} failing ones, each alone")
-    assert len(good) >= GOOD and len(failing) == FAILING
+    assert len(good) >= GOOD and len(failing) >= FAILING_MIN
     if got != want:
         # (say which queries: run each alone through pdb_query)
         differ = [t for t, rows in good if sorted(r[0] for r in conn.execute(
