@@ -5,7 +5,7 @@
  * The NOTICE of progress => true: how many tasks are done and how many of
  * them failed (error, timeout, cancelled), how many connections run a unit
  * (states are the pool's slot states), and the seconds since started. The
- * engine lowers client_min_messages to warning while it runs (see _pdb_run);
+ * engine lowers client_min_messages to warning while it runs (see _pdb_step);
  * the NOTICE is sent under the caller's own setting, then it is lowered again.
  */
 CREATE FUNCTION @extschema@._pdb_report(done integer, total integer, outcomes @extschema@._pdb_outcome[],

@@ -14,7 +14,7 @@
  *             SQLSTATE, hence 08006, while the connection's own message is 'OK');
  *   NULL      not about conn's result (a local cancel, any local error): the
  *             caller re-raises it unchanged.
- * Used by the loop of _pdb_run, which reads results inline.
+ * Used by the loop of _pdb_step, which reads results inline.
  */
 CREATE FUNCTION @extschema@._pdb_result_error(dblink_schema name, conn text, sqlstate text, context text,
                                               OUT kind text, OUT lost boolean)

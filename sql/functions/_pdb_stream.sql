@@ -16,7 +16,7 @@
  *   ahead      it was not: the polls kept up, look again later
  *   computing  not streaming, and it sends nothing: nothing was polled
  * The engine keeps, per slot, how long to wait between two looks from these
- * answers (_pdb_run, "a large result").
+ * answers (_pdb_step, "a large result").
  */
 CREATE FUNCTION @extschema@._pdb_stream(dblink_schema name, conn text, pid integer, spin interval,
                                         streaming boolean)

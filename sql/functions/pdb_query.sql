@@ -50,10 +50,11 @@ AS $$
 BEGIN
     -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
     -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-    RETURN QUERY SELECT * FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
-                                                   ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
-                                                   same_snapshot, false, false, 'pdb_query',
-                                                   true, row_type);
+    RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+        @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
+                               ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
+                               same_snapshot, false, false, 'pdb_query', true, false),
+        NULL, row_type);
 END
 $$;
 

@@ -10,7 +10,7 @@
  * A target that cannot be reached fails the call with its connection error.
  * Workers of other servers cannot be seen in this server's pg_stat_activity,
  * so their large results are read at the pace of the coordinator's polls
- * (see _pdb_run).
+ * (see _pdb_step).
  * Errors: those of pdb_query, and of pdb_run_at's targets.
  */
 CREATE FUNCTION @extschema@.pdb_query_at(row_type anyelement,
@@ -28,10 +28,11 @@ AS $$
 BEGIN
     -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
     -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-    RETURN QUERY SELECT * FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
-                                                   @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
-                                                   retries, setup, false, false, false, false, 'pdb_query_at',
-                                                   true, row_type);
+    RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+        @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
+                               @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
+                               retries, setup, false, false, false, false, 'pdb_query_at', true, false),
+        NULL, row_type);
 END
 $$;
 

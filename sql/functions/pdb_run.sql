@@ -102,9 +102,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
            r.detail, r.hint, r.conn_name, r.attempts
-      FROM @extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast, task_timeout, retries,
-                                setup, progress, same_snapshot, atomic, false, 'pdb_run',
-                                false, NULL::@extschema@.pdb_target_result) AS r
+      FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast,
+                                                      task_timeout, retries, setup, progress, same_snapshot, atomic,
+                                                      false, 'pdb_run')) AS r
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS

@@ -38,9 +38,9 @@ LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM @extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns, batch_size,
-                                       fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
-                                       'pdb_run_at', false, NULL::@extschema@.pdb_target_result)
+    SELECT * FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns,
+                                                             batch_size, fail_fast, task_timeout, retries, setup,
+                                                             progress, false, atomic, true, 'pdb_run_at'))
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) IS

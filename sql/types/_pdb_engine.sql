@@ -54,3 +54,95 @@ CREATE TYPE @extschema@._pdb_opened AS (
     pid     integer,                        -- the worker's pid when it is a backend of this server
     failure @extschema@._pdb_outcome        -- why it could not be opened (NULL: it is open)
 );
+
+/*
+ * _pdb_state: the whole state of a call of the engine between two of its
+ * steps (_pdb_start makes it, each _pdb_step advances it). A step unpacks it
+ * into plain local arrays for its event loop and packs them again when it
+ * hands it back; the dblink connections it names stay open in between, so a
+ * procedure can COMMIT between two steps (pdb_job_exec). The fields are the
+ * call's options, its plan, and the event loop's variables of the same names
+ * (see _pdb_step): per target d_*, per connection (slot) s_*, per position
+ * r_*. s_conn is NULL until the first step has opened the pool.
+ */
+CREATE TYPE @extschema@._pdb_state AS (
+    batch_size      integer,
+    fail_fast       boolean,
+    task_timeout    interval,
+    retries         integer,
+    setup           text[],
+    progress        boolean,
+    same_snapshot   boolean,
+    atomic          boolean,
+    isolate_targets boolean,
+    caller          text,
+    query           boolean,
+    commits         boolean,      -- the caller commits between steps: it holds no lock or snapshot for long
+    plan            @extschema@._pdb_plan,
+    skip            integer[],    -- position -> results before the task's rows (query mode)
+    snapshot        text,         -- same_snapshot: the caller's exported snapshot
+    dbl             name,         -- dblink's schema
+    call            bigint,       -- the call's number in this session (_pdb_session_init)
+    started         timestamptz,
+    report_at       timestamptz,  -- progress: the next NOTICE
+    locks           integer[],    -- the budget's advisory locks held
+    run             uuid,         -- atomic: the run's id ...
+    phase           text,         -- ... and phase: run, deciding, commit, rollback
+    finished        boolean,      -- every task is settled and the call ended (_pdb_finish)
+    done            integer,      -- tasks settled
+    stop            boolean,      -- fail_fast was triggered ...
+    stopped         boolean,      -- ... and acted upon
+    retry           integer[],    -- positions to run alone, before the next new task
+    later           integer[],    -- positions to retry after a backoff ...
+    later_at        timestamptz[],  -- ... not before these times
+    quiet           timestamptz,  -- when anything last happened
+    typical         double precision,  -- how long a unit runs (a moving average) ...
+    spread          double precision,  -- ... and how far from that they are
+    polling         timestamptz,  -- the start of the last poll
+    checked         timestamptz,  -- the last check for tasks blocked by the caller
+    look_at         timestamptz,  -- the next look at a worker sending a large result
+    d_next          integer[],
+    d_slots         integer[],
+    d_sent          text[],
+    d_exec          boolean[],
+    d_failure       @extschema@._pdb_outcome[],
+    s_conn          text[],
+    s_tgt           integer[],
+    s_pid           integer[],
+    s_state         text[],
+    s_first         integer[],
+    s_last          integer[],
+    s_task          integer[],
+    s_since         timestamptz[],
+    s_zero          integer[],
+    s_reason        text[],
+    s_again         boolean[],
+    s_started       timestamptz[],
+    s_look          timestamptz[],
+    s_gap           interval[],
+    s_failed        boolean[],
+    s_gen           integer[],
+    s_exec          boolean[],
+    s_nres          integer[],
+    r_out           @extschema@._pdb_outcome[],
+    r_result        text[],
+    r_start         timestamptz[],
+    r_end           timestamptz[],
+    r_conn          text[],
+    r_attempts      integer[],
+    r_done          boolean[]     -- settled: its outcome is final
+);
+
+/*
+ * _pdb_job_run: a run of a durable job (pdb_job_run, pdb_job_exec): the
+ * tasks of the job not done when it began, numbered 1.. in this run, and the
+ * engine's state for them. _pdb_job_begin makes it.
+ */
+CREATE TYPE @extschema@._pdb_job_run AS (
+    job_id   bigint,
+    ids      integer[],               -- task number in this run -> task_id in the job
+    before   integer[],               -- task number -> attempts of earlier runs
+    recorded boolean[],               -- task number -> its outcome is written to pdb_job_task
+    st       @extschema@._pdb_state,  -- NULL: nothing to run
+    finished boolean                  -- every task is settled and recorded
+);

@@ -4,11 +4,11 @@
 \echo Use "ALTER EXTENSION parallel_dblink UPDATE TO '0.1.1'" to load this file. \quit
 
 -- views and functions that are gone, or whose signature or result type changed
-DROP FUNCTION @extschema@._pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[], OUT atomic boolean[], OUT batchable boolean[]);
-DROP FUNCTION @extschema@._pdb_fetch(dblink_schema name, conn text, OUT kind text, OUT value text, OUT err_sqlstate text, OUT err_message text, OUT err_detail text, OUT err_hint text);
-DROP FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[]);
-DROP FUNCTION @extschema@.pdb_job_run(job_id bigint, max_conns integer, connstr text, fail_fast boolean, task_timeout interval, retries integer, setup text[], progress boolean);
-DROP FUNCTION @extschema@.pdb_run(tasks text[], max_conns integer, connstr text, batch_size integer, fail_fast boolean, task_timeout interval, retries integer, setup text[], progress boolean, same_snapshot boolean);
+DROP ROUTINE @extschema@._pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[], OUT atomic boolean[], OUT batchable boolean[]);
+DROP ROUTINE @extschema@._pdb_fetch(dblink_schema name, conn text, OUT kind text, OUT value text, OUT err_sqlstate text, OUT err_message text, OUT err_detail text, OUT err_hint text);
+DROP ROUTINE @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[]);
+DROP ROUTINE @extschema@.pdb_job_run(job_id bigint, max_conns integer, connstr text, fail_fast boolean, task_timeout interval, retries integer, setup text[], progress boolean);
+DROP ROUTINE @extschema@.pdb_run(tasks text[], max_conns integer, connstr text, batch_size integer, fail_fast boolean, task_timeout interval, retries integer, setup text[], progress boolean, same_snapshot boolean);
 
 -- new types
 /*
@@ -66,6 +66,98 @@ CREATE TYPE @extschema@._pdb_pool AS (
 CREATE TYPE @extschema@._pdb_opened AS (
     pid     integer,                        -- the worker's pid when it is a backend of this server
     failure @extschema@._pdb_outcome        -- why it could not be opened (NULL: it is open)
+);
+
+/*
+ * _pdb_state: the whole state of a call of the engine between two of its
+ * steps (_pdb_start makes it, each _pdb_step advances it). A step unpacks it
+ * into plain local arrays for its event loop and packs them again when it
+ * hands it back; the dblink connections it names stay open in between, so a
+ * procedure can COMMIT between two steps (pdb_job_exec). The fields are the
+ * call's options, its plan, and the event loop's variables of the same names
+ * (see _pdb_step): per target d_*, per connection (slot) s_*, per position
+ * r_*. s_conn is NULL until the first step has opened the pool.
+ */
+CREATE TYPE @extschema@._pdb_state AS (
+    batch_size      integer,
+    fail_fast       boolean,
+    task_timeout    interval,
+    retries         integer,
+    setup           text[],
+    progress        boolean,
+    same_snapshot   boolean,
+    atomic          boolean,
+    isolate_targets boolean,
+    caller          text,
+    query           boolean,
+    commits         boolean,      -- the caller commits between steps: it holds no lock or snapshot for long
+    plan            @extschema@._pdb_plan,
+    skip            integer[],    -- position -> results before the task's rows (query mode)
+    snapshot        text,         -- same_snapshot: the caller's exported snapshot
+    dbl             name,         -- dblink's schema
+    call            bigint,       -- the call's number in this session (_pdb_session_init)
+    started         timestamptz,
+    report_at       timestamptz,  -- progress: the next NOTICE
+    locks           integer[],    -- the budget's advisory locks held
+    run             uuid,         -- atomic: the run's id ...
+    phase           text,         -- ... and phase: run, deciding, commit, rollback
+    finished        boolean,      -- every task is settled and the call ended (_pdb_finish)
+    done            integer,      -- tasks settled
+    stop            boolean,      -- fail_fast was triggered ...
+    stopped         boolean,      -- ... and acted upon
+    retry           integer[],    -- positions to run alone, before the next new task
+    later           integer[],    -- positions to retry after a backoff ...
+    later_at        timestamptz[],  -- ... not before these times
+    quiet           timestamptz,  -- when anything last happened
+    typical         double precision,  -- how long a unit runs (a moving average) ...
+    spread          double precision,  -- ... and how far from that they are
+    polling         timestamptz,  -- the start of the last poll
+    checked         timestamptz,  -- the last check for tasks blocked by the caller
+    look_at         timestamptz,  -- the next look at a worker sending a large result
+    d_next          integer[],
+    d_slots         integer[],
+    d_sent          text[],
+    d_exec          boolean[],
+    d_failure       @extschema@._pdb_outcome[],
+    s_conn          text[],
+    s_tgt           integer[],
+    s_pid           integer[],
+    s_state         text[],
+    s_first         integer[],
+    s_last          integer[],
+    s_task          integer[],
+    s_since         timestamptz[],
+    s_zero          integer[],
+    s_reason        text[],
+    s_again         boolean[],
+    s_started       timestamptz[],
+    s_look          timestamptz[],
+    s_gap           interval[],
+    s_failed        boolean[],
+    s_gen           integer[],
+    s_exec          boolean[],
+    s_nres          integer[],
+    r_out           @extschema@._pdb_outcome[],
+    r_result        text[],
+    r_start         timestamptz[],
+    r_end           timestamptz[],
+    r_conn          text[],
+    r_attempts      integer[],
+    r_done          boolean[]     -- settled: its outcome is final
+);
+
+/*
+ * _pdb_job_run: a run of a durable job (pdb_job_run, pdb_job_exec): the
+ * tasks of the job not done when it began, numbered 1.. in this run, and the
+ * engine's state for them. _pdb_job_begin makes it.
+ */
+CREATE TYPE @extschema@._pdb_job_run AS (
+    job_id   bigint,
+    ids      integer[],               -- task number in this run -> task_id in the job
+    before   integer[],               -- task number -> attempts of earlier runs
+    recorded boolean[],               -- task number -> its outcome is written to pdb_job_task
+    st       @extschema@._pdb_state,  -- NULL: nothing to run
+    finished boolean                  -- every task is settled and recorded
 );
 
 /*
@@ -899,6 +991,341 @@ COMMENT ON FUNCTION @extschema@._pdb_connstr(text) IS
 'internal: the connection string a target means (NULL and a string without a host: this server)';
 
 /*
+ * _pdb_finish(st _pdb_state) RETURNS _pdb_state
+ *
+ * The last phase of a call of the engine, once every task is settled: closes
+ * the pool; in query mode raises the error of the task that failed first,
+ * naming it (a query returns all its rows or fails); with atomic records the
+ * decision to commit durably when every task prepared, then commits or rolls
+ * back every prepared transaction (_pdb_atomic_finish; the results of tasks
+ * rolled back are cleared); releases the budget's locks. Returns st with the
+ * final outcomes. On an error it cleans up by the atomic phase reached
+ * (_pdb_abort: a decision to commit is carried out as far as it can be,
+ * pdb_recover settles the rest) and raises it again.
+ * Errors: the failed task's, in query mode; 08007 the record of an atomic
+ * call is missing or already decided.
+ */
+CREATE FUNCTION @extschema@._pdb_finish(st @extschema@._pdb_state)
+RETURNS @extschema@._pdb_state
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
+    v_commit boolean;
+    v_p      integer;
+    v_o      @extschema@._pdb_outcome;
+BEGIN
+    BEGIN
+        PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
+                                                      WHERE st.s_state[i] <> 'dead'), false);
+        IF st.query THEN
+            -- a query returns all its rows or fails: the task that failed first, raised
+            v_p := (SELECT x.p FROM generate_series(1, cardinality(st.r_out)) AS x(p)
+                     WHERE (st.r_out[x.p]).status NOT IN ('ok', 'cancelled', 'skipped')
+                     ORDER BY st.r_end[x.p] NULLS LAST, x.p LIMIT 1);
+            IF v_p IS NOT NULL THEN
+                v_o := st.r_out[v_p];
+                -- (the engine's handler leaves out an empty detail or hint)
+                RAISE EXCEPTION USING ERRCODE = coalesce(v_o.sqlstate, 'XX000'),
+                    MESSAGE = format('%s task %s: %s', st.caller, (st.plan).task_no[v_p], v_o.error),
+                    DETAIL = coalesce(v_o.detail, ''), HINT = coalesce(v_o.hint, '');
+            END IF;
+        END IF;
+        IF st.atomic THEN
+            -- commit only if every task prepared, and only once that decision is durable
+            v_commit := NOT EXISTS (SELECT FROM unnest(st.r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');
+            IF v_commit THEN
+                st.phase := 'deciding';
+                IF @extschema@._pdb_autonomous(format(
+                       'SET synchronous_commit = on; UPDATE @extschema@.pdb_atomic_run '
+                       'SET decision = ''commit'', decided_at = clock_timestamp() '
+                       'WHERE run_id = %L AND decision IS NULL RETURNING decision', st.run), NULL) IS NULL THEN
+                    RAISE EXCEPTION USING ERRCODE = 'transaction_resolution_unknown',
+                        MESSAGE = format('the record of atomic call %s is missing or already decided', st.run),
+                        HINT    = 'pdb_recover() settles its prepared transactions.';
+                END IF;
+            END IF;
+            st.phase := CASE WHEN v_commit THEN 'commit' ELSE 'rollback' END;
+            -- (on a connection of its own to each target: pool connections may still be draining a reset)
+            st.r_out := @extschema@._pdb_atomic_finish(st.dbl, st.run, st.d_sent, v_commit, st.plan, st.r_out, st.caller);
+            FOR v_t IN 1..cardinality(st.r_out) LOOP
+                IF (st.r_out[v_t]).status = 'rolled back' THEN
+                    st.r_result[v_t] := NULL;  -- (its work did not take effect)
+                END IF;
+            END LOOP;
+            st.phase := NULL;
+            st.run   := NULL;  -- (its lock is released)
+        END IF;
+        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks) AS l;
+        st.locks    := ARRAY[]::integer[];
+        st.finished := true;
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call), st.phase, st.run,
+                                       st.d_sent, st.locks);
+        RAISE;
+    END;
+    RETURN st;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_finish(@extschema@._pdb_state) IS
+'internal: the last phase of a call of the engine: close, raise a query''s failure, settle atomic, release';
+
+/*
+ * _pdb_job_begin(job_id bigint, max_conns integer, connstr text, fail_fast boolean,
+ *                task_timeout interval, retries integer, setup text[],
+ *                progress boolean, caller text, commits boolean)
+ *     RETURNS _pdb_job_run
+ *
+ * The start of a run of a durable job: the tasks of job_id that are not done
+ * yet, each atomic one (see _pdb_classify: plain, no transaction control, no
+ * session state) sent as
+ *     SELECT _pdb_job_claim(job, task); <task>
+ * one implicit transaction, so the mark "done" commits with the task or not
+ * at all, whatever happens to the caller, the worker or the server; and the
+ * engine's state for them (_pdb_start; commits: the caller commits between
+ * steps, see pdb_job_exec). Opens nothing.
+ * Errors: 25001 commits, in a transaction block that already wrote or began
+ * more than a second before this statement; 22004 job_id NULL; 42704 no such job (or not the caller's); 55000
+ * the job is cancelled; those of _pdb_start.
+ */
+CREATE FUNCTION @extschema@._pdb_job_begin(job_id bigint, max_conns integer, connstr text, fail_fast boolean,
+                                           task_timeout interval, retries integer, setup text[],
+                                           progress boolean, caller text, commits boolean)
+RETURNS @extschema@._pdb_job_run
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_cancelled timestamptz;
+    v_job       @extschema@._pdb_job_run;
+    v_texts     text[];
+    v_atomic    boolean[];
+BEGIN
+    -- a procedure that commits cannot run in a transaction block: say so before anything runs (what
+    -- cannot be seen here, a block begun in the same moment or a call from a function, fails at
+    -- pdb_job_exec's first COMMIT, also before anything runs)
+    IF commits AND (pg_current_xact_id_if_assigned() IS NOT NULL
+                    OR statement_timestamp() - transaction_timestamp() > interval '1 second') THEN
+        RAISE EXCEPTION USING ERRCODE = 'active_sql_transaction',
+            MESSAGE = format('%s cannot run inside a transaction block', caller),
+            DETAIL  = 'It commits as its tasks end, and a procedure called in a transaction block cannot commit.',
+            HINT    = format('CALL %s on its own, outside BEGIN ... COMMIT (in autocommit mode), or run the job in '
+                             'your transaction with pdb_job_run.', caller);
+    END IF;
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
+    END IF;
+    SELECT j.cancelled_at INTO v_cancelled FROM @extschema@.pdb_job AS j WHERE j.job_id = _pdb_job_begin.job_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
+    END IF;
+    IF v_cancelled IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('job %s is cancelled', job_id),
+            DETAIL  = format('It was cancelled at %s.', v_cancelled);
+    END IF;
+
+    v_job.job_id := job_id;
+    SELECT coalesce(array_agg(t.task_id ORDER BY t.task_id), '{}'), coalesce(array_agg(t.task ORDER BY t.task_id), '{}'),
+           coalesce(array_agg(t.attempts ORDER BY t.task_id), '{}')
+      INTO v_job.ids, v_texts, v_job.before
+      FROM @extschema@.pdb_job_task AS t
+     WHERE t.job_id = _pdb_job_begin.job_id AND t.status <> 'done';
+    v_job.recorded := array_fill(false, ARRAY[cardinality(v_job.ids)]);
+    v_job.finished := cardinality(v_job.ids) = 0;
+    IF v_job.finished THEN
+        RETURN v_job;
+    END IF;
+    SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
+    v_job.st := @extschema@._pdb_start(
+        ARRAY(SELECT CASE WHEN u.a THEN format(E'SELECT %s._pdb_job_claim(%s, %s);\n%s', '@extschema@', job_id, u.i, u.t)
+                          ELSE u.t END
+                FROM unnest(v_job.ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
+               ORDER BY u.o),
+        ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, false, false,
+        caller, false, commits);
+    RETURN v_job;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_begin(bigint, integer, text, boolean, interval, integer, text[], boolean, text, boolean) IS
+'internal: the tasks of a durable job not done yet, each atomic one claimed in its own transaction, and the engine''s state';
+
+/*
+ * _pdb_job_exec_step(job _pdb_job_run) RETURNS _pdb_job_run
+ *
+ * One step of pdb_job_exec: the engine's step of half a second at most
+ * (_pdb_step; the connections stay open after it), then the outcome of every
+ * task settled in it is written to pdb_job_task in the caller's transaction,
+ * which pdb_job_exec commits next. Its first step closes what a run of this
+ * session interrupted between two steps left open (a cancel during a COMMIT:
+ * a CALL runs at top level, so no other call of the engine runs in this
+ * session). Returns job advanced, finished when every task is settled.
+ */
+CREATE FUNCTION @extschema@._pdb_job_exec_step(job @extschema@._pdb_job_run)
+RETURNS @extschema@._pdb_job_run
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_step    CONSTANT interval := interval '500 milliseconds';
+    v_dbl     name;
+    v_outcome jsonb;
+BEGIN
+    IF (job.st).s_conn IS NULL THEN
+        v_dbl := @extschema@._pdb_dblink_schema();
+        PERFORM @extschema@._pdb_close(v_dbl,
+            ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
+                   WHERE starts_with(c, format('pdb_%s_', pg_backend_pid()))), true);
+    END IF;
+    job.st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
+    v_outcome := @extschema@._pdb_job_outcomes(job);
+    IF jsonb_array_length(v_outcome) > 0 THEN
+        PERFORM @extschema@._pdb_job_record(job.job_id, v_outcome);
+        -- every task settled is now recorded
+        job.recorded := ARRAY(SELECT (job.st).r_done[p] FROM unnest((job.st).plan.pos) WITH ORDINALITY AS x(p, o)
+                               ORDER BY x.o);
+    END IF;
+    job.finished := (job.st).finished;
+    RETURN job;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_exec_step(@extschema@._pdb_job_run) IS
+'internal: a step of pdb_job_exec: half a second of the engine, then the outcomes of the tasks settled, written';
+
+/*
+ * _pdb_job_outcomes(job _pdb_job_run) RETURNS jsonb
+ *
+ * The outcomes of the tasks of a run of a durable job that are settled and
+ * not recorded yet, as a jsonb array of pdb_result objects whose task_id is
+ * the task's in the job and attempts count those of earlier runs too (what
+ * _pdb_job_record writes and pdb_job_run returns); '[]' when there is none.
+ */
+CREATE FUNCTION @extschema@._pdb_job_outcomes(job @extschema@._pdb_job_run)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'task_id', ($1).ids[r.task_id], 'status', r.status, 'result', r.result, 'sqlstate', r.sqlstate,
+               'error', r.error, 'detail', r.detail, 'hint', r.hint, 'started_at', r.started_at,
+               'finished_at', r.finished_at, 'conn_name', r.conn_name,
+               'attempts', ($1).before[r.task_id] + r.attempts) ORDER BY r.task_id), '[]')
+      FROM @extschema@._pdb_rows(($1).st,
+                                 ARRAY(SELECT t FROM generate_series(1, cardinality(($1).ids)) AS t
+                                        WHERE (($1).st).r_done[((($1).st).plan).pos[t]] AND NOT ($1).recorded[t]
+                                        ORDER BY t)) AS r
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_outcomes(@extschema@._pdb_job_run) IS
+'internal: the outcomes of a durable job''s run not recorded yet, as pdb_result objects of the job''s task ids';
+
+/*
+ * _pdb_job_record(job_id bigint, outcomes jsonb) RETURNS void
+ *
+ * Writes outcomes (pdb_result objects, see _pdb_job_outcomes) to the tasks
+ * of job_id in pdb_job_task: status 'done' for 'ok', else the status; result,
+ * error, timings and attempts. Never turns a task done (by a claim of this
+ * run, or by another runner) back into something else.
+ */
+CREATE FUNCTION @extschema@._pdb_job_record(job_id bigint, outcomes jsonb)
+RETURNS void
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE @extschema@.pdb_job_task AS t
+       SET status = CASE v.status WHEN 'ok' THEN 'done' ELSE v.status END,
+           result = v.result, sqlstate = v.sqlstate, error = v.error, detail = v.detail, hint = v.hint,
+           started_at = coalesce(v.started_at, t.started_at), finished_at = v.finished_at,
+           attempts = v.attempts
+      FROM jsonb_populate_recordset(NULL::@extschema@.pdb_result, $2) AS v
+     WHERE t.job_id = $1 AND t.task_id = v.task_id AND NOT (t.status = 'done' AND v.status <> 'ok')
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_record(bigint, jsonb) IS
+'internal: write the outcomes of a durable job''s tasks to pdb_job_task';
+
+/*
+ * _pdb_launch(st _pdb_state) RETURNS _pdb_state
+ *
+ * The engine's first step begins here: takes the connection budget
+ * (_pdb_budget), opens the pool (_pdb_open_pool), gives back the budget's
+ * locks beyond the connections opened, and with atomic records the run
+ * (_pdb_atomic_begin). Returns st with its slots (s_*), targets' live
+ * connections and failures, locks, and atomic run and phase filled in.
+ * On an error it closes what it opened and releases its locks, then raises
+ * it again (the caller, _pdb_step, cleans up the rest and reports it).
+ */
+CREATE FUNCTION @extschema@._pdb_launch(st @extschema@._pdb_state)
+RETURNS @extschema@._pdb_state
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
+    v_prefix text := format('pdb_%s_%s_', pg_backend_pid(), st.call);
+    v_budget record;
+    v_pool   @extschema@._pdb_pool;
+    v_ns     integer;
+    v_held   integer;
+BEGIN
+    v_budget := @extschema@._pdb_budget((st.plan).wanted, st.caller);
+    st.locks := v_budget.locks;
+    BEGIN
+        v_pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_budget.granted, st.setup, st.call, v_prefix,
+                                             st.isolate_targets, st.caller);
+        v_ns := cardinality(v_pool.conn);
+        st.s_conn    := v_pool.conn;
+        st.s_tgt     := v_pool.tgt;
+        st.s_pid     := v_pool.pid;
+        st.s_state   := v_pool.state;
+        st.d_slots   := v_pool.slots;
+        st.d_failure := v_pool.failure;
+        st.s_task    := array_fill(0, ARRAY[v_ns]);
+        st.s_gen     := st.s_task;
+        st.s_zero    := st.s_task;
+        st.s_nres    := st.s_task;
+        st.s_first   := array_fill(NULL::integer, ARRAY[v_ns]);
+        st.s_last    := st.s_first;
+        st.s_exec    := array_fill(false, ARRAY[v_ns]);
+        st.s_again   := st.s_exec;
+        st.s_failed  := st.s_exec;
+        st.s_reason  := array_fill(NULL::text, ARRAY[v_ns]);
+        st.s_since   := array_fill(NULL::timestamptz, ARRAY[v_ns]);
+        st.s_started := st.s_since;
+        st.s_look    := st.s_since;
+        st.s_gap     := array_fill(NULL::interval, ARRAY[v_ns]);
+        -- locks beyond the connections opened go back
+        v_held := (SELECT sum(k)::integer FROM unnest(st.d_slots) AS k);
+        IF cardinality(st.locks) > v_held THEN
+            PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks[v_held + 1:]) AS l;
+            st.locks := st.locks[:v_held];
+        END IF;
+        IF st.atomic THEN
+            st.run   := @extschema@._pdb_atomic_begin(st.dbl, st.plan, v_pool);
+            st.phase := 'run';
+        END IF;
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM @extschema@._pdb_abort(st.dbl, v_prefix, NULL, NULL, NULL, st.locks);
+        RAISE;
+    END;
+    RETURN st;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_launch(@extschema@._pdb_state) IS
+'internal: the first step of a call of the engine: budget, pool, atomic record';
+
+/*
  * _pdb_no_transaction_block(tasks text[]) RETURNS integer
  *
  * The number of the first task that cannot run inside a transaction block
@@ -1275,7 +1702,7 @@ COMMENT ON FUNCTION @extschema@._pdb_repeat(text, text[]) IS
  * The NOTICE of progress => true: how many tasks are done and how many of
  * them failed (error, timeout, cancelled), how many connections run a unit
  * (states are the pool's slot states), and the seconds since started. The
- * engine lowers client_min_messages to warning while it runs (see _pdb_run);
+ * engine lowers client_min_messages to warning while it runs (see _pdb_step);
  * the NOTICE is sent under the caller's own setting, then it is lowered again.
  */
 CREATE FUNCTION @extschema@._pdb_report(done integer, total integer, outcomes @extschema@._pdb_outcome[],
@@ -1318,7 +1745,7 @@ COMMENT ON FUNCTION @extschema@._pdb_report(integer, integer, @extschema@._pdb_o
  *             SQLSTATE, hence 08006, while the connection's own message is 'OK');
  *   NULL      not about conn's result (a local cancel, any local error): the
  *             caller re-raises it unchanged.
- * Used by the loop of _pdb_run, which reads results inline.
+ * Used by the loop of _pdb_step, which reads results inline.
  */
 CREATE FUNCTION @extschema@._pdb_result_error(dblink_schema name, conn text, sqlstate text, context text,
                                               OUT kind text, OUT lost boolean)
@@ -1350,41 +1777,240 @@ COMMENT ON FUNCTION @extschema@._pdb_result_error(name, text, text, text) IS
 'internal: whether an error caught reading a worker''s result is the remote statement''s';
 
 /*
+ * _pdb_rows(st _pdb_state, task_ids integer[] DEFAULT NULL) RETURNS SETOF pdb_target_result
+ *
+ * The outcome of every task of a finished call of the engine, one row per
+ * task in task order (the columns of pdb_run's rows, then target: the task's
+ * target with passwords masked, NULL for this database); with task_ids, of
+ * those tasks (by number), in that order. No rows for a NULL state (a call
+ * without tasks).
+ */
+CREATE FUNCTION @extschema@._pdb_rows(st @extschema@._pdb_state, task_ids integer[] DEFAULT NULL)
+RETURNS SETOF @extschema@.pdb_target_result
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_pos    integer[] := (st.plan).pos;
+    v_tgt    integer[] := (st.plan).tgt;
+    v_masked text[] := (st.plan).masked;
+    v_out    @extschema@._pdb_outcome[] := st.r_out;
+    v_result text[] := st.r_result;
+    v_start  timestamptz[] := st.r_start;
+    v_end    timestamptz[] := st.r_end;
+    v_conn   text[] := st.r_conn;
+    v_tries  integer[] := st.r_attempts;
+    v_id     integer;
+    v_p      integer;
+    v_o      @extschema@._pdb_outcome;
+    v_row    @extschema@.pdb_target_result;
+BEGIN
+    -- read from each task's position (RETURN NEXT by index: about a quarter of
+    -- the time of unnesting the arrays and sorting)
+    FOR v_k IN 1..coalesce(cardinality(task_ids), cardinality(v_pos), 0) LOOP
+        v_id := coalesce(task_ids[v_k], v_k);
+        v_p := v_pos[v_id];
+        v_o := v_out[v_p];
+        -- one assignment, then RETURN NEXT of the variable (pgspot cannot parse RETURN NEXT ROW(...))
+        v_row := ROW(v_id, v_o.status, v_result[v_p], v_o.sqlstate, v_o.error, v_start[v_p], v_end[v_p],
+                     v_o.detail, v_o.hint, v_conn[v_p], v_tries[v_p], v_masked[v_tgt[v_p]]
+                    )::@extschema@.pdb_target_result;
+        RETURN NEXT v_row;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_rows(@extschema@._pdb_state, integer[]) IS
+'internal: the outcome rows of a finished call of the engine, in task order';
+
+/*
  * _pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
  *          fail_fast boolean, task_timeout interval, retries integer,
  *          setup text[], progress boolean, same_snapshot boolean,
- *          atomic boolean, isolate_targets boolean, caller text,
- *          query boolean, row_type anyelement)
- *     RETURNS SETOF anyelement
+ *          atomic boolean, isolate_targets boolean, caller text)
+ *     RETURNS _pdb_state
  *
- * The engine behind pdb_run, pdb_run_at, pdb_broadcast, pdb_query and
- * pdb_query_at. targets holds one
- * target for all tasks, or one per task: a libpq connection string, a
- * dblink_fdw foreign server name, or NULL for a loopback connection to this
- * database as the current user. Each distinct target gets a pool of its own of
- * at most max_conns connections; the column target is the task's target with
- * passwords masked (NULL for this database). isolate_targets: a target that
- * cannot be reached fails only its own tasks (pdb_run_at, pdb_broadcast);
- * without it the connection error is raised (pdb_run). caller names the
- * function in messages. The behaviour of every option is documented on
+ * A whole call of the engine in one statement, for pdb_run, pdb_run_at and
+ * pdb_broadcast: _pdb_start, then one _pdb_step without a time limit; the
+ * final state, whose rows _pdb_rows gives (NULL when there is no task). The
+ * engine's phases: _pdb_start (check, plan), _pdb_step (its first step opens
+ * the pool with _pdb_launch, its last ends the call with _pdb_finish),
+ * _pdb_rows. pdb_query reads its rows from _pdb_step itself; pdb_job_exec
+ * runs steps of half a second with a COMMIT in between.
+ * Errors: those of _pdb_start and _pdb_step.
+ */
+CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
+                                     fail_fast boolean, task_timeout interval, retries integer,
+                                     setup text[], progress boolean, same_snapshot boolean,
+                                     atomic boolean, isolate_targets boolean, caller text)
+RETURNS @extschema@._pdb_state
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s FROM @extschema@._pdb_step(@extschema@._pdb_start(tasks, targets, max_conns, batch_size, fail_fast,
+                                                                task_timeout, retries, setup, progress,
+                                                                same_snapshot, atomic, isolate_targets, caller,
+                                                                false, false),
+                                        NULL, NULL::@extschema@._pdb_state) AS s
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text) IS
+'internal: a whole call of the engine in one step: the final state of pdb_run, pdb_run_at and pdb_broadcast';
+
+/*
+ * _pdb_shape(dblink_schema name, conn text, task text) RETURNS text
+ *
+ * What the rows of task look like on conn, '(integer, text, date)' or
+ * '3 columns', for the error of a pdb_query task whose rows do not fit
+ * row_type, found without running the task: conn prepares it and reads the result types of the
+ * prepared statement (pg_prepared_statements.result_types, PostgreSQL 16 and
+ * later), and deallocates it; before 16, the output list of its plan
+ * (EXPLAIN VERBOSE) gives the number of its columns, '3 columns'. NULL when
+ * neither works. conn's result was read already; its end is drained first.
+ */
+CREATE FUNCTION @extschema@._pdb_shape(dblink_schema name, conn text, task text)
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_exec  text := format('SELECT %I.dblink_exec($1, $2)', dblink_schema);
+    v_read  text := format('SELECT s FROM %I.dblink($1, $2) AS r(s text)', dblink_schema);
+    v_shape text;
+BEGIN
+    EXECUTE format('SELECT FROM %I.dblink_get_result($1, false) AS r(v text)', dblink_schema) USING conn;
+    BEGIN
+        EXECUTE v_exec USING conn, 'PREPARE _pdb_shape AS ' || task;
+        EXECUTE v_read INTO v_shape
+          USING conn, 'SELECT ''('' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(result_types, '', '') '
+                      'OPERATOR(pg_catalog.||) '')'' FROM pg_catalog.pg_prepared_statements '
+                      'WHERE name OPERATOR(pg_catalog.=) ''_pdb_shape''';
+    EXCEPTION WHEN others THEN
+        v_shape := NULL;  -- (no result_types before PostgreSQL 16)
+    END;
+    EXECUTE v_exec USING conn, 'DEALLOCATE ALL';
+    IF v_shape IS NULL THEN
+        -- the plan's output list, without types
+        EXECUTE format('SELECT pg_catalog.json_array_length(j -> 0 -> ''Plan'' -> ''Output'') '
+                       'FROM %I.dblink($1, $2) AS r(j json)', dblink_schema) INTO v_shape
+          USING conn, 'EXPLAIN (VERBOSE, FORMAT JSON) ' || task;
+        v_shape := v_shape || ' columns';
+    END IF;
+    RETURN v_shape;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
+'internal: the column types of a task''s rows, for an error message';
+
+/*
+ * _pdb_start(tasks text[], targets text[], max_conns integer, batch_size integer,
+ *            fail_fast boolean, task_timeout interval, retries integer,
+ *            setup text[], progress boolean, same_snapshot boolean,
+ *            atomic boolean, isolate_targets boolean, caller text,
+ *            query boolean, commits boolean)
+ *     RETURNS _pdb_state
+ *
+ * The first phase of a call of the engine: checks the arguments
+ * (_pdb_check), plans what runs where (_pdb_plan), exports the snapshot of
+ * same_snapshot, and returns the state that _pdb_step advances; NULL when
+ * there is no task. Opens nothing: the first step opens the pool.
+ *
+ * targets holds one target for all tasks, or one per task: a libpq
+ * connection string, a dblink_fdw foreign server name, or NULL for a loopback
+ * connection to this database as the current user. isolate_targets: a
+ * target that cannot be reached fails only its own tasks (pdb_run_at,
+ * pdb_broadcast); without it the connection error is raised (pdb_run).
+ * caller names the function in messages. query: the rows of every task are
+ * wanted as row_type (pdb_query), each task one query (_pdb_queries).
+ * commits: the caller commits between steps (pdb_job_exec), so no task can
+ * be blocked by it for long. The behaviour of every option is documented on
  * pdb_run.
  *
- * Two modes. Without query it returns one pdb_target_result per task
- * (row_type is NULL::pdb_target_result). With query it returns the rows of
- * every task as row_type (pdb_query): each task is one query (_pdb_queries),
- * read with dblink_get_result(conn) AS r(<_pdb_columns(row_type)>) straight
- * into the function's
- * result, as soon as it has ended, so rows come in the order tasks end; the
- * first task that fails stops the call (as fail_fast), which then raises
- * that task's error, naming it.
+ * Errors: those of _pdb_check and _pdb_plan; 25001 same_snapshot in a
+ * subtransaction (pg_export_snapshot).
+ */
+CREATE FUNCTION @extschema@._pdb_start(tasks text[], targets text[], max_conns integer, batch_size integer,
+                                       fail_fast boolean, task_timeout interval, retries integer,
+                                       setup text[], progress boolean, same_snapshot boolean,
+                                       atomic boolean, isolate_targets boolean, caller text,
+                                       query boolean, commits boolean)
+RETURNS @extschema@._pdb_state
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_snapshot_begin CONSTANT text := E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT ';  -- (pdb_tasks)
+    v_tasks text[];
+    v_n     integer;
+    v_nt    integer;
+    v_plan  @extschema@._pdb_plan;
+    v_skip  integer[];
+    v_none  timestamptz[];
+BEGIN
+    v_tasks := @extschema@._pdb_check(tasks, max_conns, batch_size, retries, task_timeout, setup,
+                                      same_snapshot, progress, fail_fast, atomic);
+    v_n := cardinality(v_tasks);
+    IF v_n = 0 THEN
+        RETURN NULL;
+    END IF;
+    v_plan := @extschema@._pdb_plan(v_tasks, targets, max_conns, same_snapshot OR atomic);
+    IF query THEN
+        -- _pdb_queries let through single queries, and those that pdb_tasks made to read
+        -- under its snapshot (BEGIN ...; SET TRANSACTION SNAPSHOT ...; the query; COMMIT)
+        v_skip := ARRAY(SELECT CASE WHEN same_snapshot OR starts_with(t, c_snapshot_begin) THEN 2 ELSE 0 END
+                          FROM unnest(v_plan.tasks) WITH ORDINALITY AS x(t, o) ORDER BY x.o);
+        v_plan.single := ARRAY(SELECT k = 0 FROM unnest(v_skip) WITH ORDINALITY AS x(k, o) ORDER BY x.o);
+    END IF;
+    v_nt   := cardinality(v_plan.connstr);
+    v_none := array_fill(NULL::timestamptz, ARRAY[v_n]);
+    RETURN ROW(
+        batch_size, fail_fast, task_timeout, retries, setup, progress, same_snapshot, atomic, isolate_targets,
+        caller, coalesce(query, false), coalesce(commits, false), v_plan, v_skip,
+        CASE WHEN same_snapshot THEN pg_export_snapshot() END,
+        @extschema@._pdb_dblink_schema(), @extschema@._pdb_session_init(),
+        clock_timestamp(), clock_timestamp() + interval '5 seconds', ARRAY[]::integer[], NULL, NULL, false,
+        -- the loop
+        0, false, false, ARRAY[]::integer[], ARRAY[]::integer[], ARRAY[]::timestamptz[],
+        clock_timestamp(), NULL, NULL, NULL, clock_timestamp(), NULL,
+        -- per target
+        v_plan.first_pos, array_fill(0, ARRAY[v_nt]), array_fill(NULL::text, ARRAY[v_nt]),
+        ARRAY(SELECT x.m IS NULL FROM unnest(v_plan.masked) WITH ORDINALITY AS x(m, o) ORDER BY x.o), NULL,
+        -- per slot: the first step opens the pool
+        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        -- per position
+        array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_n]), array_fill(NULL::text, ARRAY[v_n]), v_none, v_none,
+        array_fill(NULL::text, ARRAY[v_n]), array_fill(0, ARRAY[v_n]), array_fill(false, ARRAY[v_n])
+    )::@extschema@._pdb_state;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_start(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean, boolean) IS
+'internal: check and plan a call of the engine; the state its steps advance';
+
+/*
+ * _pdb_step(st _pdb_state, until timestamptz, row_type anyelement)
+ *     RETURNS SETOF anyelement
  *
- * The phases that run once per call are functions of their own: _pdb_check
- * (the arguments), _pdb_plan (what runs where: tasks grouped by target and
- * numbered by position, so that a unit of work, one task or a batch, is a run
- * of consecutive positions), _pdb_budget and _pdb_open_pool (the connections),
- * _pdb_atomic_begin and _pdb_atomic_finish (the two phases of atomic),
- * _pdb_report (progress), _pdb_abort (the cleanup after an error). What is
- * left here is the event loop, which polls, drains and feeds every connection
+ * Advances a call of the engine (the state _pdb_start made) until every
+ * task is settled, or until the time until (NULL: no limit), and hands its
+ * state back: the state is the step's one row when row_type is
+ * NULL::_pdb_state (the outcome rows come from _pdb_rows once it is
+ * finished); in query mode the rows of the tasks go out as they are read,
+ * and the step runs to the end. The first step opens the pool
+ * (_pdb_launch); the step that settles the last task ends the call
+ * (_pdb_finish: closes everything, raises a query's failure, settles atomic).
+ * Between two steps the connections stay open and tasks keep running, so a
+ * procedure can COMMIT in between (pdb_job_exec: a step of about half a
+ * second, then a commit); pdb_run and its kin run all in one step.
+ *
+ * A step is the event loop, which polls, drains and feeds every connection
  * inline: a call of a PL/pgSQL function costs a few microseconds, about as
  * much as the coordinator's whole work for a tiny task. Each connection
  * (slot) is a small state machine:
@@ -1405,21 +2031,19 @@ COMMENT ON FUNCTION @extschema@._pdb_result_error(name, text, text, text) IS
  *          slot of a target dies, the target's remaining tasks fail with
  *          the connection error; without, the error is raised
  *
- * Every task's outcome is one _pdb_outcome (status and error), written whole.
- * An error, a cancel or a statement_timeout of the caller cancels and closes
- * everything (_pdb_abort) and is raised again with its SQLSTATE, message,
- * detail and hint, and without the engine's internal statements in its
- * context.
+ * A unit of work is one task or a batch (positions s_first..s_last of a
+ * target, see _pdb_plan). Every task's outcome is one _pdb_outcome (status
+ * and error), written whole; a task is settled (r_done) once its outcome is
+ * final. An error, a cancel or a statement_timeout of the caller cancels and
+ * closes everything (_pdb_abort) and is raised again with its SQLSTATE,
+ * message, detail and hint, and without the engine's internal statements in
+ * its context.
  *
  * atomic: each task runs as BEGIN; task; PREPARE TRANSACTION 'pdb_<run>_<task>'
  * (run is a random uuid, task the task number); see _pdb_atomic_begin and
- * _pdb_atomic_finish. The decision to commit is recorded durably in between.
+ * _pdb_finish. The decision to commit is recorded durably in between.
  */
-CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
-                                     fail_fast boolean, task_timeout interval, retries integer,
-                                     setup text[], progress boolean, same_snapshot boolean,
-                                     atomic boolean, isolate_targets boolean, caller text,
-                                     query boolean, row_type anyelement)
+CREATE FUNCTION @extschema@._pdb_step(st @extschema@._pdb_state, until timestamptz, row_type anyelement)
 RETURNS SETOF anyelement
 LANGUAGE plpgsql
 VOLATILE
@@ -1428,7 +2052,6 @@ AS $$
 DECLARE
     c_bound       CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     c_probe       CONSTANT text := 'SELECT 1';
-    c_snapshot_begin CONSTANT text := E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT ';  -- (pdb_tasks)
     c_reset       CONSTANT text := 'DISCARD ALL';
     c_min_sleep   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max_sleep   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
@@ -1441,11 +2064,23 @@ DECLARE
     c_stream_spin CONSTANT interval := interval '250 microseconds'; -- poll a streaming worker without sleep this long
     c_stream_step CONSTANT interval := interval '1 millisecond';    -- the shortest gap between looks that is a sleep
     c_stream_burst CONSTANT interval := interval '16 milliseconds'; -- how long a look polls a worker of no gap
-    c_lock_space  CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     c_ok          CONSTANT @extschema@._pdb_outcome := ROW('ok', NULL, NULL, NULL, NULL);
     c_skipped     CONSTANT @extschema@._pdb_outcome := ROW('skipped', NULL, NULL, NULL, NULL);
-    v_query     boolean := coalesce(query, false);  -- rows, not outcomes
-    v_ff        boolean := fail_fast OR coalesce(atomic, false) OR v_query;  -- these stop at the first failure
+    v_until     timestamptz := coalesce(until, 'infinity');
+    v_finishing boolean := false;  -- _pdb_finish runs: it cleans up after its own errors
+    -- the call's options (see pdb_run)
+    v_batch_size    integer;
+    v_task_timeout  interval;
+    v_retries       integer;
+    v_setup         text[];
+    v_progress      boolean;
+    v_same_snapshot boolean;
+    v_atomic        boolean;
+    v_isolate       boolean;   -- isolate_targets
+    v_caller        text;
+    v_commits       boolean;   -- the caller commits between steps: it blocks no task for long
+    v_query     boolean;       -- rows, not outcomes
+    v_ff        boolean;       -- fail_fast, atomic and query stop at the first failure
     v_skip      integer[];     -- position -> results before the task's rows (query mode: BEGIN, SET TRANSACTION)
     v_sql_rows  text;          -- how a query's rows are read
     v_cancelled @extschema@._pdb_outcome;  -- what a task cancelled by fail_fast or atomic gets
@@ -1453,26 +2088,22 @@ DECLARE
     v_nt        integer;       -- how many targets
     v_ns        integer;       -- how many slots
     v_plan      @extschema@._pdb_plan;
-    v_pool      @extschema@._pdb_pool;
-    v_budget    record;
     v_snapshot  text;
-    v_started   timestamptz := clock_timestamp();
-    v_report_at timestamptz := clock_timestamp() + interval '5 seconds';
-    v_retry     integer[] := ARRAY[]::integer[];  -- positions to run alone, before the next new task
-    v_later     integer[] := ARRAY[]::integer[];  -- positions to retry after a backoff ...
-    v_later_at  timestamptz[] := ARRAY[]::timestamptz[];  -- ... not before these times
-    v_stop      boolean := false;  -- fail_fast was triggered
-    v_stopped   boolean := false;  -- and acted upon
+    v_started   timestamptz;
+    v_report_at timestamptz;
+    v_retry     integer[];     -- positions to run alone, before the next new task
+    v_later     integer[];     -- positions to retry after a backoff ...
+    v_later_at  timestamptz[]; -- ... not before these times
+    v_stop      boolean;       -- fail_fast was triggered
+    v_stopped   boolean;       -- and acted upon
     v_wake      timestamptz;
-    v_locks     integer[] := ARRAY[]::integer[];  -- the budget's advisory locks held
-    v_held      integer;       -- connections held
     v_dbl       name;
     v_call      bigint;
     v_prefix    text;
     v_cmm       text := current_setting('client_min_messages');
     v_label     text;          -- a unit's label comment, before and after its first task's number
     v_label_end text;
-    v_done      integer := 0;  -- tasks settled
+    v_done      integer;       -- tasks settled
     v_busy      integer;
     v_there     boolean;       -- a connection's next result is known to be there: read it without a poll
     v_sent      integer;
@@ -1482,7 +2113,7 @@ DECLARE
     v_sql_end   text;
     v_bound     boolean;       -- dblink is still where it was at install: static calls
     v_active    boolean;
-    v_quiet     timestamptz := clock_timestamp();
+    v_quiet     timestamptz;
     v_typical   double precision;  -- how long a unit runs, in seconds (a moving average) ...
     v_ran       double precision;  -- ... of these: it ended between the previous poll and the one that
     v_polled    timestamptz;       -- found it done, so the middle of that time counts (a sleep of the
@@ -1491,7 +2122,7 @@ DECLARE
     v_alike     boolean;           -- units run alike: v_spread under 1/8 of v_typical
     v_since     timestamptz;       -- the back off counts from this
     v_due       timestamptz;       -- when a running unit would end if it ran the typical time
-    v_checked   timestamptz := clock_timestamp();
+    v_checked   timestamptz;
     v_look      text;              -- what a look at a worker found (_pdb_stream)
     v_hurry     boolean;           -- a worker streams, or its result is complete: do not sleep
     v_look_at   timestamptz;       -- the earliest s_look of the units running (or that ran) ...
@@ -1499,15 +2130,12 @@ DECLARE
     v_ended     timestamptz;       -- when the unit whose end was just read ended
     v_task      integer;           -- the position whose result was just read, or which is settled
     v_p         integer;           -- a position
-    v_pos       integer[];         -- task number -> position
-    v_o         @extschema@._pdb_outcome;
     v_blocked   integer;           -- a slot whose worker the caller blocks
     v_rows      bigint;
     v_open      @extschema@._pdb_opened;
     v_target    integer;           -- the target of the slot at hand
     v_qi        integer;           -- the place of a retry in v_retry
     v_results   text[];            -- what _pdb_batch returned
-    v_row       @extschema@.pdb_target_result;
     f_rows      boolean;       -- the result to read is a query's rows (query mode)
     -- the result just read: its kind ('row', 'novalue', 'empty', 'error'), value, whether its end was
     -- read too (f_and_end asks for it), and whether the worker is gone
@@ -1525,8 +2153,6 @@ DECLARE
     -- atomic
     v_run       uuid;
     v_gid       text;          -- prefix of the run's prepared transaction names
-    v_phase     text;          -- NULL, run, deciding, commit, rollback
-    v_commit    boolean;
     -- the next unit of work: one task, or a batch of positions u_first..u_last
     u_first     integer;
     u_last      integer;
@@ -1579,106 +2205,111 @@ DECLARE
     r_end       timestamptz[];
     r_conn      text[];
     r_attempts  integer[];
+    r_done      boolean[];     -- settled
 BEGIN
-    -- before anything runs (and outside any subtransaction: pg_export_snapshot refuses one)
-    v_tasks := @extschema@._pdb_check(tasks, max_conns, batch_size, retries, task_timeout, setup,
-                                      same_snapshot, progress, fail_fast, atomic);
-    v_n := cardinality(v_tasks);
-    IF v_n = 0 THEN
-        RETURN;
+    IF st.call IS NULL THEN
+        RETURN;  -- no task
     END IF;
-    v_plan      := @extschema@._pdb_plan(v_tasks, targets, max_conns, same_snapshot OR atomic);
-    v_tasks     := v_plan.tasks;
-    v_task_no   := v_plan.task_no;
-    v_tgt       := v_plan.tgt;
-    v_stateful  := v_plan.stateful;
-    v_batchable := v_plan.batchable;
-    v_single    := v_plan.single;
-    IF v_query THEN
-        -- _pdb_queries let through single queries, and those that pdb_tasks made to read
-        -- under its snapshot (BEGIN ...; SET TRANSACTION SNAPSHOT ...; the query; COMMIT)
-        v_skip := ARRAY(SELECT CASE WHEN same_snapshot OR starts_with(t, c_snapshot_begin) THEN 2 ELSE 0 END
-                          FROM unnest(v_tasks) WITH ORDINALITY AS x(t, o) ORDER BY x.o);
-        v_single := ARRAY(SELECT k = 0 FROM unnest(v_skip) WITH ORDINALITY AS x(k, o) ORDER BY x.o);
-    END IF;
-    v_tag       := v_plan.tag;
-    d_connstr   := v_plan.connstr;
-    d_first     := v_plan.first_pos;
-    d_last      := v_plan.last_pos;
-    v_nt        := cardinality(d_connstr);
-    d_next      := d_first;
-    d_sent      := array_fill(NULL::text, ARRAY[v_nt]);
-    d_exec      := ARRAY(SELECT x.m IS NULL FROM unnest(v_plan.masked) WITH ORDINALITY AS x(m, o) ORDER BY x.o);
-    IF same_snapshot THEN
-        v_snapshot := pg_export_snapshot();
-    END IF;
-    v_cancelled := ROW('cancelled', '57014', format('task cancelled because another task failed (%s)',
-                                                    CASE WHEN atomic THEN 'atomic' ELSE 'fail_fast' END), NULL, NULL);
-
-    r_out      := array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_n]);
-    r_result   := array_fill(NULL::text, ARRAY[v_n]);
-    r_conn     := r_result;
-    r_start    := array_fill(NULL::timestamptz, ARRAY[v_n]);
-    r_end      := r_start;
-    r_attempts := array_fill(0, ARRAY[v_n]);
-
-    v_dbl       := @extschema@._pdb_dblink_schema();
-    v_call      := @extschema@._pdb_session_init();
-    v_prefix    := format('pdb_%s_%s_', pg_backend_pid(), v_call);
-    v_label     := format('/* pdb_run:%s:', pg_backend_pid());  -- v_label || task || v_label_end
-    v_label_end := format(E'/%s */\n', v_n);
-    v_bound     := v_dbl = c_bound;
-    v_sql_send  := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
-    v_sql_busy  := format('SELECT %I.dblink_is_busy($1)', v_dbl);
-    v_sql_get   := format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', v_dbl);
-    v_sql_end   := format('SELECT FROM %I.dblink_get_result($1, true) AS r(v text)', v_dbl);
-    IF v_query THEN
-        v_sql_rows := format('SELECT * FROM %I.dblink_get_result($1, true) AS r(%s)', v_dbl,
-                             @extschema@._pdb_columns(pg_typeof(row_type), caller));
-    END IF;
-
     -- dblink_send_query reports "another command is already in progress" as a
-    -- NOTICE; pdb_run provokes that on purpose (see 'maybe' above)
+    -- NOTICE; the engine provokes that on purpose (see 'maybe' above)
     IF v_cmm NOT IN ('warning', 'error') THEN
         PERFORM set_config('client_min_messages', 'warning', true);
     END IF;
 
     BEGIN
-        v_budget := @extschema@._pdb_budget(v_plan.wanted, caller);
-        v_locks  := v_budget.locks;
-        v_pool   := @extschema@._pdb_open_pool(v_dbl, v_plan, v_budget.granted, setup, v_call, v_prefix,
-                                               isolate_targets, caller);
-        s_conn    := v_pool.conn;
-        s_tgt     := v_pool.tgt;
-        s_pid     := v_pool.pid;
-        s_state   := v_pool.state;
-        d_slots   := v_pool.slots;
-        d_failure := v_pool.failure;
-        v_ns      := cardinality(s_conn);
-        s_task    := array_fill(0, ARRAY[v_ns]);
-        s_gen     := s_task;
-        s_zero    := s_task;
-        s_first   := array_fill(NULL::integer, ARRAY[v_ns]);
-        s_last    := s_first;
-        s_exec    := array_fill(false, ARRAY[v_ns]);
-        s_nres    := s_task;
-        s_again   := s_exec;
-        s_failed  := s_exec;
-        s_reason  := array_fill(NULL::text, ARRAY[v_ns]);
-        s_since   := array_fill(NULL::timestamptz, ARRAY[v_ns]);
-        s_started := s_since;
-        s_look    := s_since;
-        s_gap     := array_fill(NULL::interval, ARRAY[v_ns]);
-        -- locks beyond the connections opened go back
-        v_held := (SELECT sum(k)::integer FROM unnest(d_slots) AS k);
-        IF cardinality(v_locks) > v_held THEN
-            PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks[v_held + 1:]) AS l;
-            v_locks := v_locks[:v_held];
+        IF st.s_conn IS NULL THEN
+            st := @extschema@._pdb_launch(st);
         END IF;
-        IF atomic THEN
-            v_run   := @extschema@._pdb_atomic_begin(v_dbl, v_plan, v_pool);
-            v_gid   := 'pdb_' || replace(v_run::text, '-', '') || '_';
-            v_phase := 'run';
+        -- the state, unpacked into plain variables (PL/pgSQL changes an array element in place only there)
+        v_batch_size    := st.batch_size;
+        v_task_timeout  := st.task_timeout;
+        v_retries       := st.retries;
+        v_setup         := st.setup;
+        v_progress      := st.progress;
+        v_same_snapshot := st.same_snapshot;
+        v_atomic        := st.atomic;
+        v_isolate       := st.isolate_targets;
+        v_caller        := st.caller;
+        v_commits       := st.commits;
+        v_query     := st.query;
+        v_ff        := st.fail_fast OR v_atomic OR v_query;
+        v_cancelled := ROW('cancelled', '57014', format('task cancelled because another task failed (%s)',
+                                                        CASE WHEN v_atomic THEN 'atomic' ELSE 'fail_fast' END), NULL, NULL);
+        v_plan      := st.plan;
+        v_tasks     := v_plan.tasks;
+        v_task_no   := v_plan.task_no;
+        v_tgt       := v_plan.tgt;
+        v_stateful  := v_plan.stateful;
+        v_batchable := v_plan.batchable;
+        v_single    := v_plan.single;
+        v_tag       := v_plan.tag;
+        d_connstr   := v_plan.connstr;
+        d_first     := v_plan.first_pos;
+        d_last      := v_plan.last_pos;
+        v_n         := cardinality(v_tasks);
+        v_nt        := cardinality(d_connstr);
+        v_skip      := st.skip;
+        v_snapshot  := st.snapshot;
+        v_dbl       := st.dbl;
+        v_call      := st.call;
+        v_started   := st.started;
+        v_report_at := st.report_at;
+        v_run       := st.run;
+        v_gid       := 'pdb_' || replace(v_run::text, '-', '') || '_';
+        v_done      := st.done;
+        v_stop      := st.stop;
+        v_stopped   := st.stopped;
+        v_retry     := st.retry;
+        v_later     := st.later;
+        v_later_at  := st.later_at;
+        v_quiet     := st.quiet;
+        v_typical   := st.typical;
+        v_spread    := st.spread;
+        v_polling   := st.polling;
+        v_checked   := st.checked;
+        v_look_at   := st.look_at;
+        d_next      := st.d_next;
+        d_slots     := st.d_slots;
+        d_sent      := st.d_sent;
+        d_exec      := st.d_exec;
+        d_failure   := st.d_failure;
+        s_conn      := st.s_conn;
+        s_tgt       := st.s_tgt;
+        s_pid       := st.s_pid;
+        s_state     := st.s_state;
+        s_first     := st.s_first;
+        s_last      := st.s_last;
+        s_task      := st.s_task;
+        s_since     := st.s_since;
+        s_zero      := st.s_zero;
+        s_reason    := st.s_reason;
+        s_again     := st.s_again;
+        s_started   := st.s_started;
+        s_look      := st.s_look;
+        s_gap       := st.s_gap;
+        s_failed    := st.s_failed;
+        s_gen       := st.s_gen;
+        s_exec      := st.s_exec;
+        s_nres      := st.s_nres;
+        r_out       := st.r_out;
+        r_result    := st.r_result;
+        r_start     := st.r_start;
+        r_end       := st.r_end;
+        r_conn      := st.r_conn;
+        r_attempts  := st.r_attempts;
+        r_done      := st.r_done;
+        v_ns        := cardinality(s_conn);
+        v_prefix    := format('pdb_%s_%s_', pg_backend_pid(), v_call);
+        v_label     := format('/* pdb_run:%s:', pg_backend_pid());  -- v_label || task || v_label_end
+        v_label_end := format(E'/%s */\n', v_n);
+        v_bound     := v_dbl = c_bound;
+        v_sql_send  := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
+        v_sql_busy  := format('SELECT %I.dblink_is_busy($1)', v_dbl);
+        v_sql_get   := format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text) LIMIT 1', v_dbl);
+        v_sql_end   := format('SELECT FROM %I.dblink_get_result($1, true) AS r(v text)', v_dbl);
+        IF v_query THEN
+            v_sql_rows := format('SELECT * FROM %I.dblink_get_result($1, true) AS r(%s)', v_dbl,
+                                 @extschema@._pdb_columns(pg_typeof(row_type), v_caller));
         END IF;
 
         LOOP
@@ -1705,6 +2336,7 @@ BEGIN
                     r_result[v_p] := NULL;
                     r_end[v_p]    := clock_timestamp();
                     v_done := v_done + 1;
+                    r_done[v_p] := true;
                     v_stop := v_stop OR v_ff;
                 END LOOP;
                 v_retry := ARRAY(SELECT x.r FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
@@ -1719,9 +2351,13 @@ BEGIN
                                                         FROM generate_series(1, v_nt) AS d) LOOP
                     r_out[v_p] := c_skipped;
                     v_done := v_done + 1;
+                    r_done[v_p] := true;
                 END LOOP;
                 -- tasks waiting for a retry keep the error they got
                 v_done     := v_done + cardinality(v_later);
+                FOREACH v_p IN ARRAY v_later LOOP
+                    r_done[v_p] := true;
+                END LOOP;
                 v_retry    := ARRAY[]::integer[];
                 v_later    := ARRAY[]::integer[];
                 v_later_at := ARRAY[]::timestamptz[];
@@ -1810,7 +2446,7 @@ BEGIN
                                                      coalesce(CASE WHEN v_skip[v_task] = 0 THEN
                                                        @extschema@._pdb_shape(v_dbl, s_conn[v_slot], v_tasks[v_task]) END,
                                               'another number of columns'),
-                                                     @extschema@._pdb_columns(pg_typeof(row_type), caller));
+                                                     @extschema@._pdb_columns(pg_typeof(row_type), v_caller));
                                 ex_hint    := 'Make the task''s select list match row_type, or use NULL::jsonb.';
                             END IF;
                         ELSIF f_kind IS NULL THEN
@@ -1843,7 +2479,7 @@ BEGIN
                                     EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], 'ROLLBACK';
                                     EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl) USING s_conn[v_slot], c_reset;
                                 END IF;
-                                PERFORM @extschema@._pdb_prepare(v_dbl, s_conn[v_slot], setup);
+                                PERFORM @extschema@._pdb_prepare(v_dbl, s_conn[v_slot], v_setup);
                                 s_state[v_slot] := 'idle';
                             END IF;
                             EXIT handled;
@@ -1865,6 +2501,7 @@ BEGIN
                                     FOR v_t IN s_first[v_slot]..s_last[v_slot] LOOP
                                         r_out[v_t] := c_ok;
                                         r_end[v_t] := v_ended;
+                                        r_done[v_t] := true;
                                     END LOOP;
                                     v_done := v_done + s_last[v_slot] - s_first[v_slot] + 1;
                                 ELSE
@@ -1875,6 +2512,7 @@ BEGIN
                                             r_out[v_t] := v_cancelled;
                                             r_end[v_t] := v_ended;
                                             v_done := v_done + 1;
+                                            r_done[v_t] := true;
                                         ELSE
                                             v_retry := v_retry || v_t;
                                         END IF;
@@ -1911,10 +2549,10 @@ BEGIN
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN
                                 r_out[v_task]   := ROW('error', ex_sqlstate, ex_message, ex_detail, ex_hint)::@extschema@._pdb_outcome;
-                                s_again[v_slot] := ex_sqlstate IN ('40001', '40P01') AND r_attempts[v_task] <= retries;
+                                s_again[v_slot] := ex_sqlstate IN ('40001', '40P01') AND r_attempts[v_task] <= v_retries;
                             ELSIF s_reason[v_slot] = 'timeout' THEN
                                 r_out[v_task] := ROW('timeout', '57014',
-                                                     format('task ran longer than task_timeout (%s)', task_timeout),
+                                                     format('task ran longer than task_timeout (%s)', v_task_timeout),
                                                      NULL, NULL)::@extschema@._pdb_outcome;
                             ELSIF s_reason[v_slot] = 'cancelled' THEN
                                 r_out[v_task] := v_cancelled;
@@ -1957,10 +2595,12 @@ BEGIN
                             END IF;
                             r_end[v_t] := clock_timestamp();
                             v_done := v_done + 1;
+                            r_done[v_t] := true;
                             v_stop := v_stop OR v_ff;
                         ELSIF v_stop THEN
                             r_out[v_t] := c_skipped;  -- the batch never committed
                             v_done := v_done + 1;
+                            r_done[v_t] := true;
                         ELSE
                             v_retry := v_retry || v_t;  -- the batch never committed: run again alone
                         END IF;
@@ -1969,8 +2609,8 @@ BEGIN
                     s_gen[v_slot]  := s_gen[v_slot] + 1;
                     s_conn[v_slot] := v_prefix || v_slot || '_' || s_gen[v_slot];
                     v_active := true;
-                    v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_slot], d_connstr[s_tgt[v_slot]], setup,
-                                                        v_call, v_slot, NOT isolate_targets);
+                    v_open := @extschema@._pdb_try_open(v_dbl, s_conn[v_slot], d_connstr[s_tgt[v_slot]], v_setup,
+                                                        v_call, v_slot, NOT v_isolate);
                     s_pid[v_slot] := v_open.pid;
                     IF (v_open.failure).status IS NOT NULL THEN  -- (a composite IS NOT NULL only when every field is)
                         s_state[v_slot] := 'dead';
@@ -2001,10 +2641,10 @@ BEGIN
                 ELSIF NOT v_stop AND d_next[v_target] <= d_last[v_target] THEN
                     u_first := d_next[v_target];
                     u_last  := u_first;
-                    IF batch_size > 1 AND v_batchable[u_first] THEN
+                    IF v_batch_size > 1 AND v_batchable[u_first] THEN
                         -- on this database, a run of tasks _pdb_batch can report goes through it
                         u_exec := d_exec[v_target] AND v_tag[u_first] IS NOT NULL;
-                        WHILE u_last < d_last[v_target] AND u_last - u_first + 1 < batch_size
+                        WHILE u_last < d_last[v_target] AND u_last - u_first + 1 < v_batch_size
                               AND v_batchable[u_last + 1] AND (NOT u_exec OR v_tag[u_last + 1] IS NOT NULL) LOOP
                             u_last := u_last + 1;
                         END LOOP;
@@ -2018,10 +2658,10 @@ BEGIN
                     u_sql   := c_reset;
                 ELSIF u_first = 0 THEN
                     u_sql := c_probe;
-                ELSIF u_first = u_last AND same_snapshot THEN
+                ELSIF u_first = u_last AND v_same_snapshot THEN
                     u_sql := format(E'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n'
                                     'SET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT', v_snapshot, v_tasks[u_first]);
-                ELSIF u_first = u_last AND atomic THEN
+                ELSIF u_first = u_last AND v_atomic THEN
                     u_sql := format(E'BEGIN;\n%s\n;\nPREPARE TRANSACTION %L', v_tasks[u_first],
                                     v_gid || v_task_no[u_first]);
                 ELSIF u_first = u_last THEN
@@ -2082,6 +2722,7 @@ BEGIN
                                 r_out[v_task] := c_ok;
                             END IF;
                             v_done := v_done + 1;
+                            r_done[v_task] := true;
                             v_stop := v_stop OR (v_ff AND (r_out[v_task]).status <> 'ok');
                         END IF;
                         IF v_sent <> 1 THEN
@@ -2151,35 +2792,37 @@ BEGIN
                 END IF;
             END LOOP;
 
-            IF progress AND (v_done = v_n OR clock_timestamp() >= v_report_at) THEN
+            IF v_progress AND (v_done = v_n OR clock_timestamp() >= v_report_at) THEN
                 PERFORM @extschema@._pdb_report(v_done, v_n, r_out, s_state, v_started, v_cmm);
                 v_report_at := clock_timestamp() + interval '5 seconds';
             END IF;
 
             -- (a reset still running tells whether its task left a transaction open)
             EXIT WHEN v_done = v_n AND NOT 'reset' = ANY (s_state);
+            -- the end of this step: the state goes back to the caller, the connections stay open
+            EXIT WHEN clock_timestamp() >= v_until;
 
             -- task_timeout: cancel units that ran too long; wake up for the next deadline
-            v_wake := NULL;
+            v_wake := until;
             IF cardinality(v_later_at) > 0 THEN
                 v_wake := (SELECT min(a) FROM unnest(v_later_at) AS a);
             END IF;
-            IF task_timeout IS NOT NULL THEN
+            IF v_task_timeout IS NOT NULL THEN
                 FOR v_slot IN 1..v_ns LOOP
                     CONTINUE WHEN s_state[v_slot] <> 'run' OR s_reason[v_slot] IS NOT NULL;
-                    IF clock_timestamp() >= s_started[v_slot] + task_timeout THEN
+                    IF clock_timestamp() >= s_started[v_slot] + v_task_timeout THEN
                         s_reason[v_slot] := 'timeout';
                         EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_slot];
                         v_active := true;
                     ELSE
-                        v_wake := least(v_wake, s_started[v_slot] + task_timeout);
+                        v_wake := least(v_wake, s_started[v_slot] + v_task_timeout);
                     END IF;
                 END LOOP;
             END IF;
             IF v_active THEN
                 v_quiet := clock_timestamp();
             ELSE
-                IF clock_timestamp() - v_checked > c_check_every THEN
+                IF NOT v_commits AND clock_timestamp() - v_checked > c_check_every THEN
                     /*
                      * A task waiting for a lock the caller holds can never get
                      * it: the caller's transaction lasts until pdb_run returns.
@@ -2329,53 +2972,29 @@ BEGIN
             END IF;
         END LOOP;
 
-        PERFORM @extschema@._pdb_close(v_dbl, ARRAY(SELECT s_conn[i] FROM generate_series(1, v_ns) AS i
-                                                     WHERE s_state[i] <> 'dead'), false);
-
-        IF v_query THEN
-            -- a query returns all its rows or fails: the task that failed first, raised (by the handler below)
-            v_p := (SELECT x.p FROM generate_series(1, v_n) AS x(p)
-                     WHERE (r_out[x.p]).status NOT IN ('ok', 'cancelled', 'skipped')
-                     ORDER BY r_end[x.p] NULLS LAST, x.p LIMIT 1);
-            IF v_p IS NOT NULL THEN
-                v_o := r_out[v_p];
-                -- (the handler leaves out an empty detail or hint)
-                RAISE EXCEPTION USING ERRCODE = coalesce(v_o.sqlstate, 'XX000'),
-                    MESSAGE = format('%s task %s: %s', caller, v_task_no[v_p], v_o.error),
-                    DETAIL = coalesce(v_o.detail, ''), HINT = coalesce(v_o.hint, '');
-            END IF;
+        -- packed again (the options and the plan do not change)
+        st.stop := v_stop;  st.stopped := v_stopped;  st.done := v_done;  st.report_at := v_report_at;
+        st.retry := v_retry;  st.later := v_later;  st.later_at := v_later_at;
+        st.quiet := v_quiet;  st.typical := v_typical;  st.spread := v_spread;  st.polling := v_polling;
+        st.checked := v_checked;  st.look_at := v_look_at;
+        st.d_next := d_next;  st.d_slots := d_slots;  st.d_sent := d_sent;  st.d_exec := d_exec;  st.d_failure := d_failure;
+        st.s_conn := s_conn;  st.s_tgt := s_tgt;  st.s_pid := s_pid;  st.s_state := s_state;  st.s_first := s_first;
+        st.s_last := s_last;  st.s_task := s_task;  st.s_since := s_since;  st.s_zero := s_zero;
+        st.s_reason := s_reason;  st.s_again := s_again;  st.s_started := s_started;  st.s_look := s_look;
+        st.s_gap := s_gap;  st.s_failed := s_failed;  st.s_gen := s_gen;  st.s_exec := s_exec;  st.s_nres := s_nres;
+        st.r_out := r_out;  st.r_result := r_result;  st.r_start := r_start;  st.r_end := r_end;  st.r_conn := r_conn;
+        st.r_attempts := r_attempts;  st.r_done := r_done;
+        IF v_done = v_n AND NOT 'reset' = ANY (s_state) THEN
+            v_finishing := true;
+            st := @extschema@._pdb_finish(st);
         END IF;
-
-        IF atomic THEN
-            -- commit only if every task prepared, and only once that decision is durable
-            v_commit := NOT EXISTS (SELECT FROM unnest(r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');
-            IF v_commit THEN
-                v_phase := 'deciding';
-                IF @extschema@._pdb_autonomous(format(
-                       'SET synchronous_commit = on; UPDATE @extschema@.pdb_atomic_run '
-                       'SET decision = ''commit'', decided_at = clock_timestamp() '
-                       'WHERE run_id = %L AND decision IS NULL RETURNING decision', v_run), NULL) IS NULL THEN
-                    RAISE EXCEPTION USING ERRCODE = 'transaction_resolution_unknown',
-                        MESSAGE = format('the record of atomic call %s is missing or already decided', v_run),
-                        HINT    = 'pdb_recover() settles its prepared transactions.';
-                END IF;
-            END IF;
-            v_phase := CASE WHEN v_commit THEN 'commit' ELSE 'rollback' END;
-            -- (on a connection of its own to each target: pool connections may still be draining a reset)
-            r_out := @extschema@._pdb_atomic_finish(v_dbl, v_run, d_sent, v_commit, v_plan, r_out, caller);
-            FOR v_t IN 1..v_n LOOP
-                IF (r_out[v_t]).status = 'rolled back' THEN
-                    r_result[v_t] := NULL;  -- (its work did not take effect)
-                END IF;
-            END LOOP;
-            v_phase := NULL;
-            v_run   := NULL;  -- (its lock is released)
-        END IF;
-        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks) AS l;
     EXCEPTION WHEN query_canceled OR others THEN
         GET STACKED DIAGNOSTICS ex_sqlstate = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
                                 ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
-        PERFORM @extschema@._pdb_abort(v_dbl, v_prefix, v_phase, v_run, d_sent, v_locks);
+        IF NOT v_finishing THEN  -- (_pdb_finish cleaned up by the atomic phase it reached)
+            PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call), st.phase,
+                                           st.run, coalesce(d_sent, st.d_sent), st.locks);
+        END IF;
         PERFORM set_config('client_min_messages', v_cmm, true);
         -- raised again from here, so that its context shows none of the statements above
         IF ex_detail = '' AND ex_hint = '' THEN
@@ -2388,76 +3007,14 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, DETAIL = ex_detail, HINT = ex_hint;
     END;
     PERFORM set_config('client_min_messages', v_cmm, true);
-
-    -- one row per task, in task order, read from its position (RETURN NEXT by
-    -- index: about a quarter of the time of unnesting the arrays and sorting)
-    IF v_query THEN
-        RETURN;  -- (the rows went out as they were read)
+    IF NOT v_query THEN
+        RETURN NEXT st;  -- (row_type is NULL::_pdb_state)
     END IF;
-    v_pos := v_plan.pos;
-    FOR v_id IN 1..v_n LOOP
-        v_p := v_pos[v_id];
-        v_o := r_out[v_p];
-        -- one assignment, then RETURN NEXT of the variable (pgspot cannot parse RETURN NEXT ROW(...))
-        v_row := ROW(v_id, v_o.status, r_result[v_p], v_o.sqlstate, v_o.error, r_start[v_p], r_end[v_p],
-                     v_o.detail, v_o.hint, r_conn[v_p], r_attempts[v_p], v_plan.masked[v_tgt[v_p]]
-                    )::@extschema@.pdb_target_result;
-        RETURN NEXT v_row;
-    END LOOP;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean, anyelement) IS
-'internal: the engine of pdb_run, pdb_run_at, pdb_broadcast, pdb_query and pdb_query_at';
-
-/*
- * _pdb_shape(dblink_schema name, conn text, task text) RETURNS text
- *
- * What the rows of task look like on conn, '(integer, text, date)' or
- * '3 columns', for the error of a pdb_query task whose rows do not fit
- * row_type, found without running the task: conn prepares it and reads the result types of the
- * prepared statement (pg_prepared_statements.result_types, PostgreSQL 16 and
- * later), and deallocates it; before 16, the output list of its plan
- * (EXPLAIN VERBOSE) gives the number of its columns, '3 columns'. NULL when
- * neither works. conn's result was read already; its end is drained first.
- */
-CREATE FUNCTION @extschema@._pdb_shape(dblink_schema name, conn text, task text)
-RETURNS text
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_exec  text := format('SELECT %I.dblink_exec($1, $2)', dblink_schema);
-    v_read  text := format('SELECT s FROM %I.dblink($1, $2) AS r(s text)', dblink_schema);
-    v_shape text;
-BEGIN
-    EXECUTE format('SELECT FROM %I.dblink_get_result($1, false) AS r(v text)', dblink_schema) USING conn;
-    BEGIN
-        EXECUTE v_exec USING conn, 'PREPARE _pdb_shape AS ' || task;
-        EXECUTE v_read INTO v_shape
-          USING conn, 'SELECT ''('' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(result_types, '', '') '
-                      'OPERATOR(pg_catalog.||) '')'' FROM pg_catalog.pg_prepared_statements '
-                      'WHERE name OPERATOR(pg_catalog.=) ''_pdb_shape''';
-    EXCEPTION WHEN others THEN
-        v_shape := NULL;  -- (no result_types before PostgreSQL 16)
-    END;
-    EXECUTE v_exec USING conn, 'DEALLOCATE ALL';
-    IF v_shape IS NULL THEN
-        -- the plan's output list, without types
-        EXECUTE format('SELECT pg_catalog.json_array_length(j -> 0 -> ''Plan'' -> ''Output'') '
-                       'FROM %I.dblink($1, $2) AS r(j json)', dblink_schema) INTO v_shape
-          USING conn, 'EXPLAIN (VERBOSE, FORMAT JSON) ' || task;
-        v_shape := v_shape || ' columns';
-    END IF;
-    RETURN v_shape;
-EXCEPTION WHEN others THEN
-    RETURN NULL;
-END
-$$;
-
-COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
-'internal: the column types of a task''s rows, for an error message';
+COMMENT ON FUNCTION @extschema@._pdb_step(@extschema@._pdb_state, timestamptz, anyelement) IS
+'internal: advance a call of the engine until every task is settled or until a time; its state, or a query''s rows';
 
 /*
  * _pdb_stream(dblink_schema name, conn text, pid integer, spin interval,
@@ -2477,7 +3034,7 @@ COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
  *   ahead      it was not: the polls kept up, look again later
  *   computing  not streaming, and it sends nothing: nothing was polled
  * The engine keeps, per slot, how long to wait between two looks from these
- * answers (_pdb_run, "a large result").
+ * answers (_pdb_step, "a large result").
  */
 CREATE FUNCTION @extschema@._pdb_stream(dblink_schema name, conn text, pid integer, spin interval,
                                         streaming boolean)
@@ -2663,26 +3220,85 @@ COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, i
 'Run one statement on every target in parallel, optionally all or nothing; one row per target';
 
 /*
+ * CALL pdb_job_exec(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
+ *                   fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
+ *                   retries integer DEFAULT 0, setup text[] DEFAULT NULL,
+ *                   progress boolean DEFAULT false)
+ *
+ * Runs the tasks of a durable job that are not done yet, as pdb_job_run
+ * does (the same options, each atomic task claimed in the transaction that
+ * runs it), but commits as it goes: the engine advances in steps of half a
+ * second (_pdb_job_exec_step), the dblink connections and the running tasks
+ * staying open across a COMMIT after each step. So the caller never holds a
+ * snapshot or a transaction id for longer than that: vacuum goes on while a
+ * long job runs, and CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY
+ * tasks on the caller's own database do not wait for the caller. Each
+ * task's outcome is written to pdb_job_task by the commit after it ends
+ * (see pdb_job_tasks). Interrupted (a cancel, statement_timeout, a killed
+ * worker or caller, a restart), the same CALL resumes what is left.
+ *
+ * A procedure that commits must be called at top level: not inside a
+ * transaction block, nor from a function.
+ *
+ * It has no SET search_path, unlike every function of the extension:
+ * PostgreSQL refuses COMMIT in a procedure that has a SET clause. Its body
+ * only calls functions of the extension, schema-qualified, each pinning
+ * search_path itself, and commits.
+ *
+ * Errors: 25001 in a transaction block (when it can tell: a block that
+ * already wrote, or began more than a second before the CALL); 2D000
+ * (invalid transaction termination) at its first COMMIT, before anything
+ * runs, where it cannot tell; those of pdb_job_run.
+ */
+CREATE PROCEDURE @extschema@.pdb_job_exec(job_id bigint,
+                                          max_conns integer DEFAULT 4,
+                                          connstr text DEFAULT NULL,
+                                          fail_fast boolean DEFAULT false,
+                                          task_timeout interval DEFAULT NULL,
+                                          retries integer DEFAULT 0,
+                                          setup text[] DEFAULT NULL,
+                                          progress boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_job @extschema@._pdb_job_run;
+BEGIN
+    v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup,
+                                        progress, 'pdb_job_exec', true);
+    COMMIT;
+    LOOP
+        EXIT WHEN v_job.finished;
+        v_job := @extschema@._pdb_job_exec_step(v_job);
+        COMMIT;
+    END LOOP;
+END
+$$;
+
+COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, interval, integer, text[], boolean) IS
+'Run the tasks of a durable job that are not done yet, committing as they end: the caller holds back neither vacuum nor CONCURRENTLY index builds';
+
+/*
  * pdb_job_run(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
  *             fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
  *             retries integer DEFAULT 0, setup text[] DEFAULT NULL,
  *             progress boolean DEFAULT false)
  *     RETURNS SETOF pdb_result
  *
- * Runs, with pdb_run, the tasks of a durable job that are not done yet, and
+ * Runs, as pdb_run does, the tasks of a durable job that are not done yet, and
  * returns their rows (task_id is the task's number in the job). Run it again
  * after a failure, a cancel or a crash: it picks up what is left.
  *
  * Never twice, never lost: an atomic task (see _pdb_classify: plain, no
- * transaction control, no session state) is sent as
- *     SELECT _pdb_job_claim(job, task); <task>
- * one implicit transaction, so the mark "done" commits with the task or not
+ * transaction control, no session state) is claimed in the transaction that
+ * runs it (_pdb_job_begin), so the mark "done" commits with the task or not
  * at all, whatever happens to the caller, the worker or the server. Other
  * tasks (VACUUM, CREATE INDEX CONCURRENTLY, ...) cannot share a transaction:
- * they are marked done after pdb_run returns, so one that finished just
- * before a crash of the caller runs again on the next pdb_job_run.
+ * they are marked done when the run ends, so one that finished just before
+ * a crash of the caller runs again on the next pdb_job_run.
  * The outcome of every task (status, result, error, attempts, timings) is
- * written to pdb_job_task on a connection of its own, committed at once.
+ * written to pdb_job_task (_pdb_job_record) on a connection of its own,
+ * committed at once. The caller's transaction lasts the whole run: for a
+ * long job, CALL pdb_job_exec, which commits as it goes.
  *
  * Errors: 22004 job_id NULL; 42704 no such job (or not the caller's); 55000
  * the job is cancelled; those of pdb_run.
@@ -2701,63 +3317,19 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_cancelled timestamptz;
-    v_ids       integer[];
-    v_texts     text[];
-    v_before    integer[];
-    v_atomic    boolean[];
-    v_sent      text[];
-    v_outcome   jsonb;
+    v_job     @extschema@._pdb_job_run;
+    v_outcome jsonb;
 BEGIN
-    IF job_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
-    END IF;
-    SELECT j.cancelled_at INTO v_cancelled FROM @extschema@.pdb_job AS j WHERE j.job_id = pdb_job_run.job_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
-    END IF;
-    IF v_cancelled IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
-            MESSAGE = format('job %s is cancelled', job_id),
-            DETAIL  = format('It was cancelled at %s.', v_cancelled);
-    END IF;
-
-    SELECT coalesce(array_agg(t.task_id ORDER BY t.task_id), '{}'), coalesce(array_agg(t.task ORDER BY t.task_id), '{}'),
-           coalesce(array_agg(t.attempts ORDER BY t.task_id), '{}')
-      INTO v_ids, v_texts, v_before
-      FROM @extschema@.pdb_job_task AS t
-     WHERE t.job_id = pdb_job_run.job_id AND t.status <> 'done';
-    IF cardinality(v_ids) = 0 THEN
+    v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup, progress,
+                                        'pdb_job_run', false);
+    IF v_job.finished THEN
         RETURN;
     END IF;
-    SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
-    v_sent := ARRAY(SELECT CASE WHEN u.a THEN format(E'SELECT %s._pdb_job_claim(%s, %s);\n%s',
-                                                     '@extschema@', job_id, u.i, u.t)
-                                ELSE u.t END
-                      FROM unnest(v_ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
-                     ORDER BY u.o);
-
-    SELECT jsonb_agg(jsonb_build_object(
-               'task_id', v_ids[r.task_id], 'status', r.status, 'result', r.result, 'sqlstate', r.sqlstate,
-               'error', r.error, 'detail', r.detail, 'hint', r.hint, 'started_at', r.started_at,
-               'finished_at', r.finished_at, 'conn_name', r.conn_name,
-               'attempts', v_before[r.task_id] + r.attempts) ORDER BY r.task_id)
-      INTO v_outcome
-      FROM @extschema@.pdb_run(v_sent, max_conns, connstr, 1, fail_fast, task_timeout, retries, setup,
-                               progress) AS r;
-
-    -- record the outcomes at once; never turn a task done (by this run's claim,
-    -- or by another runner) back into something else
-    PERFORM @extschema@._pdb_autonomous(format(
-        'UPDATE %1$s.pdb_job_task AS t
-            SET status = CASE v.status WHEN ''ok'' THEN ''done'' ELSE v.status END,
-                result = v.result, sqlstate = v.sqlstate, error = v.error, detail = v.detail, hint = v.hint,
-                started_at = coalesce(v.started_at, t.started_at), finished_at = v.finished_at,
-                attempts = v.attempts
-           FROM jsonb_populate_recordset(NULL::%1$s.pdb_result, %3$L::jsonb) AS v
-          WHERE t.job_id = %2$s AND t.task_id = v.task_id AND NOT (t.status = ''done'' AND v.status <> ''ok'')',
-        '@extschema@', job_id, v_outcome), connstr);
-
+    v_job.st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
+    v_outcome := @extschema@._pdb_job_outcomes(v_job);
+    -- recorded at once, on a connection of its own
+    PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@', job_id, v_outcome),
+                                        connstr);
     RETURN QUERY
         SELECT * FROM jsonb_populate_recordset(NULL::@extschema@.pdb_result, v_outcome) AS v ORDER BY v.task_id;
 END
@@ -2818,10 +3390,11 @@ AS $$
 BEGIN
     -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
     -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-    RETURN QUERY SELECT * FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
-                                                   ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
-                                                   same_snapshot, false, false, 'pdb_query',
-                                                   true, row_type);
+    RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+        @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
+                               ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
+                               same_snapshot, false, false, 'pdb_query', true, false),
+        NULL, row_type);
 END
 $$;
 
@@ -2840,7 +3413,7 @@ COMMENT ON FUNCTION @extschema@.pdb_query(anyelement, text[], integer, text, int
  * A target that cannot be reached fails the call with its connection error.
  * Workers of other servers cannot be seen in this server's pg_stat_activity,
  * so their large results are read at the pace of the coordinator's polls
- * (see _pdb_run).
+ * (see _pdb_step).
  * Errors: those of pdb_query, and of pdb_run_at's targets.
  */
 CREATE FUNCTION @extschema@.pdb_query_at(row_type anyelement,
@@ -2858,10 +3431,11 @@ AS $$
 BEGIN
     -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
     -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-    RETURN QUERY SELECT * FROM @extschema@._pdb_run(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
-                                                   @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
-                                                   retries, setup, false, false, false, false, 'pdb_query_at',
-                                                   true, row_type);
+    RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+        @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
+                               @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
+                               retries, setup, false, false, false, false, 'pdb_query_at', true, false),
+        NULL, row_type);
 END
 $$;
 
@@ -3094,9 +3668,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
            r.detail, r.hint, r.conn_name, r.attempts
-      FROM @extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast, task_timeout, retries,
-                                setup, progress, same_snapshot, atomic, false, 'pdb_run',
-                                false, NULL::@extschema@.pdb_target_result) AS r
+      FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast,
+                                                      task_timeout, retries, setup, progress, same_snapshot, atomic,
+                                                      false, 'pdb_run')) AS r
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS
@@ -3142,9 +3716,9 @@ LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM @extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns, batch_size,
-                                       fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
-                                       'pdb_run_at', false, NULL::@extschema@.pdb_target_result)
+    SELECT * FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns,
+                                                             batch_size, fail_fast, task_timeout, retries, setup,
+                                                             progress, false, atomic, true, 'pdb_run_at'))
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) IS

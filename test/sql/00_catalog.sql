@@ -1,7 +1,7 @@
 \unset ECHO
 \i test/setup.sql
 
-SELECT plan(36);
+SELECT plan(40);
 
 SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) exists');
 SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'setof pdb_result', 'pdb_run returns a set of pdb_result');
@@ -18,17 +18,31 @@ SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'b
 
 -- every member function of the extension
 CREATE TEMP VIEW ext_functions AS
-SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname
+SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname, p.prokind
   FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
   JOIN pg_language l ON l.oid = p.prolang;
 
-SELECT is((SELECT count(*) FROM ext_functions), 52::bigint, 'the extension has 52 functions');
+SELECT is((SELECT count(*) FROM ext_functions), 62::bigint, 'the extension has 62 functions and procedures');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM ext_functions
-                   WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
+                   WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false) AND prokind <> 'p'$$,
                 'every function pins search_path = pg_catalog, pg_temp');
+-- PostgreSQL refuses COMMIT in a procedure with a SET clause: the one procedure pins nothing, and its
+-- body calls only the extension's own functions, schema-qualified (they pin search_path themselves)
+SELECT is(ARRAY(SELECT fn::text FROM ext_functions WHERE prokind = 'p'),
+          ARRAY['pdb_job_exec(bigint,integer,text,boolean,interval,integer,text[],boolean)'],
+          'pdb_job_exec is the one procedure');
+SELECT is((SELECT proconfig FROM pg_proc WHERE proname = 'pdb_job_exec'), NULL, 'it has no SET clause (it commits)');
+SELECT is(ARRAY(SELECT DISTINCT m[1] FROM pg_proc AS p,
+                       regexp_matches(p.prosrc, '(\m[[:alnum:]_."]+)\s*\(', 'g') AS m
+                 WHERE p.proname = 'pdb_job_exec' ORDER BY 1),
+          ARRAY['public._pdb_job_begin', 'public._pdb_job_exec_step'],
+          'its body calls the extension''s functions by their schema, and nothing else');
+SELECT is((SELECT proargnames FROM pg_proc WHERE proname = 'pdb_job_exec'),
+          ARRAY['job_id', 'max_conns', 'connstr', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress'],
+          'pdb_job_exec has the documented parameter names');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE lanname NOT IN ('plpgsql', 'sql')$$,
                 'every function is SQL or PL/pgSQL');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE obj_description(fn, 'pg_proc') IS NULL$$,

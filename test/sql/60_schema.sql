@@ -22,7 +22,7 @@ SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'pdbx'::re
           'the install binds every dblink call of the sources');
 SELECT ok((SELECT prosrc LIKE '%public.dblink_is_busy(%' AND prosrc LIKE '%public.dblink_send_query(%'
                    AND prosrc LIKE '%public.dblink_get_result(%'
-             FROM pg_proc WHERE oid = 'pdbx._pdb_run'::regproc),
+             FROM pg_proc WHERE oid = 'pdbx._pdb_step'::regproc),
           'to the schema dblink is in');
 
 CREATE SCHEMA dbl;
@@ -43,7 +43,7 @@ CREATE SCHEMA "dbl x";
 ALTER EXTENSION dblink SET SCHEMA "dbl x";
 CREATE EXTENSION parallel_dblink SCHEMA pdbx;
 SET LOCAL search_path = pdbx, public;
-SELECT ok((SELECT prosrc LIKE '%"dbl x".dblink_is_busy(%' FROM pg_proc WHERE oid = 'pdbx._pdb_run'::regproc),
+SELECT ok((SELECT prosrc LIKE '%"dbl x".dblink_is_busy(%' FROM pg_proc WHERE oid = 'pdbx._pdb_step'::regproc),
           'a new install binds to where dblink is now');
 SELECT results_eq($$SELECT status, sqlstate, result FROM pdb_run(ARRAY['SELECT 1', 'SELECT 1/0', 'SELECT 3', 'SELECT 4'],
                                                                   2, batch_size => 2) ORDER BY task_id$$,

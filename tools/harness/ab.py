@@ -28,6 +28,8 @@ WORKLOADS = [
     ("tiny 10000, batch_size 50", ["SELECT 1"] * 10000, 2, "batch_size => 50"),
     ("writes 2000", [f"INSERT INTO ab_t VALUES ({i})" for i in range(2000)], 2, "batch_size => 1"),
     ("sleeps 40 x 50 ms", ["SELECT pg_sleep(0.05)"] * 40, 2, "batch_size => 1"),
+    # rows back: pdb_query reads one task's 200,000 rows
+    ("rows 200000 (pdb_query)", ["SELECT i, repeat('x', 20) FROM generate_series(1, 200000) AS i"], 1, "rows"),
 ]
 
 
@@ -42,11 +44,17 @@ def one_call(conn, schema, w):
     pid = conn.info.backend_pid
     cpu = backend_cpu(pid)
     start = time.perf_counter()
-    rows = conn.execute(f"SELECT status, count(*) FROM {schema}.pdb_run(%s, %s, {options}) GROUP BY 1",
-                        (tasks, conns)).fetchall()
+    if options == "rows":
+        rows = conn.execute(f"SELECT 'ok', count(*) FROM {schema}.pdb_query(NULL::ab_row, %s, %s)",
+                            (tasks, conns)).fetchall()
+        want = [("ok", 200000)]
+    else:
+        rows = conn.execute(f"SELECT status, count(*) FROM {schema}.pdb_run(%s, %s, {options}) GROUP BY 1",
+                            (tasks, conns)).fetchall()
+        want = [("ok", len(tasks))]
     seconds = time.perf_counter() - start
     cpu = backend_cpu(pid) - cpu
-    if rows != [("ok", len(tasks))]:
+    if rows != want:
         raise RuntimeError(f"{schema}: {name}: not every task ok: {rows}")
     return seconds, cpu
 
@@ -58,6 +66,7 @@ def main(base, reps=7):
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION dblink")
             conn.execute("CREATE TABLE ab_t (i int)")
+            conn.execute("CREATE TYPE ab_row AS (i int, t text)")
             conn.execute("SET check_function_bodies = off")  # (functions refer to later ones, as in an install)
             for schema, script in scripts.items():
                 conn.execute(f"CREATE SCHEMA {schema}")

@@ -10,7 +10,8 @@ cluster, and compares what they create. The update script then:
   - creates the new types and tables from their source files (sql/types/, sql/tables/); a type or
     table that exists in both but changed is not written: it stops with an error, as such a change
     needs a migration written by hand;
-  - creates the new functions and views from their files (sql/functions/<name>.sql, sql/views/),
+  - creates the new functions (and procedures) and views from their files (sql/functions/<name>.sql,
+    sql/views/),
     and replaces (CREATE OR REPLACE) those whose body, settings, volatility or comment changed;
   - ends with sql/bind_dblink.sql, which binds the dblink calls again.
 The test command checks the result against a fresh install (tools/harness/updates.py).
@@ -115,7 +116,7 @@ def read(path, replace=False):
     with open(path) as f:
         text = f.read()
     if replace:
-        text = re.sub(r"^CREATE (FUNCTION|VIEW) ", r"CREATE OR REPLACE \1 ", text, flags=re.M)
+        text = re.sub(r"^CREATE (FUNCTION|PROCEDURE|VIEW) ", r"CREATE OR REPLACE \1 ", text, flags=re.M)
     return text
 
 
@@ -130,7 +131,7 @@ def plan(old, new):
               [f"DROP VIEW @extschema@.{v};" for v in views_again]),
              ("-- views and functions that are gone, or whose signature or result type changed",
               [f"DROP VIEW @extschema@.{v};" for v in sorted(set(old["views"]) - set(new["views"]))]
-              + [f"DROP FUNCTION @extschema@.{n}({a});" for n, a in sorted(dropped)])]
+              + [f"DROP ROUTINE @extschema@.{n}({a});" for n, a in sorted(dropped)])]
     for kind in ("types", "tables"):
         changed = sorted(k for k in set(old[kind]) & set(new[kind]) if old[kind][k] != new[kind][k])
         if changed:

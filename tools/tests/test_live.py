@@ -1,7 +1,7 @@
 """Chunked writes on a live table: pgbench (PostgreSQL's own client) writes to pgbench_accounts
-while pdb_run updates the same table in key chunks, and while a durable job of chunks is interrupted
-and resumed, and a chunk job on a server that crashes and restarts. Every row is changed exactly once,
-and pgbench's TPC-B invariant holds afterwards. pdb_query reads the same tables in parallel while
+while pdb_run updates the same table in key chunks, while a durable job of chunks is interrupted and
+resumed (by pdb_job_run, and by CALL pdb_job_exec), and a chunk job on a server that crashes and
+restarts. Every row is changed exactly once, and pgbench's TPC-B invariant holds afterwards. pdb_query reads the same tables in parallel while
 pgbench writes, and its rows are those of the caller's snapshot.
 Each test is bounded: pgbench runs for a fixed time, every wait has a limit."""
 import os
@@ -77,10 +77,15 @@ def touched(conn):
     return conn.execute("SELECT array_agg(DISTINCT touched), count(*) FROM pgbench_accounts").fetchone()
 
 
-def resume_until_done(conn, job, tries=5):
-    """pdb_job_run again until the job is done (each run does what is left), at most tries times."""
+RUN_JOB = "SELECT count(*) FROM pdb_job_run(%s, 2, retries => 3)"
+EXEC_JOB = "CALL pdb_job_exec(%s, 2, retries => 3)"
+
+
+def resume_until_done(conn, job, runner=RUN_JOB, tries=5):
+    """Run the job again (pdb_job_run, or runner) until it is done (each run does what is left), at most
+    tries times."""
     for _ in range(tries):
-        conn.execute("SELECT count(*) FROM pdb_job_run(%s, 2, retries => 3)", (job,))
+        conn.execute(runner, (job,))
         if conn.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done":
             return
 
@@ -100,7 +105,9 @@ def test_chunked_update_under_pgbench(bank, conn):
     assert a == b == t == h and n > 0, out
 
 
-def test_chunk_job_interrupted_and_resumed_under_pgbench(bank, conn):
+@pytest.mark.parametrize("runner", [RUN_JOB, EXEC_JOB])
+def test_chunk_job_interrupted_and_resumed_under_pgbench(bank, conn, runner):
+    """Run by pdb_job_run, or by CALL pdb_job_exec, which commits as it goes."""
     tasks = conn.execute("SELECT pdb_tasks('UPDATE pgbench_accounts SET touched = touched + 1, "
                          "abalance = abalance WHERE {chunk}', 'pgbench_accounts', %s)", (CHUNKS * 2,)).fetchone()[0]
     assert not any("SNAPSHOT" in t for t in tasks)
@@ -110,10 +117,10 @@ def test_chunk_job_interrupted_and_resumed_under_pgbench(bank, conn):
     # interrupted: the caller's statement_timeout cancels the run part way
     conn.execute("SET statement_timeout = '150ms'")
     with pytest.raises(errors.QueryCanceled):
-        conn.execute("SELECT count(*) FROM pdb_job_run(%s, 2)", (job,))
+        conn.execute(runner, (job,))
     conn.execute("RESET statement_timeout")
     done_first = conn.execute("SELECT done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0]
-    resume_until_done(conn, job)
+    resume_until_done(conn, job, runner)
     assert traffic.running(), "pgbench ended before the job did: the test proves nothing"
     out = traffic.finish()
     assert done_first < CHUNKS * 2, "the interruption came too late to interrupt anything"
@@ -152,9 +159,10 @@ def test_maintenance_and_atomic_calls_under_pgbench(bank, conn):
     assert a == b == t == h and n > 0, out
 
 
-def test_chunk_job_survives_a_server_restart():
+@pytest.mark.parametrize("runner", [RUN_JOB, EXEC_JOB])
+def test_chunk_job_survives_a_server_restart(runner):
     """A durable job of key chunks on a cluster of its own, crashed (immediate stop) while the job
-    runs, restarted, resumed: every row changed exactly once."""
+    runs (by pdb_job_run, or by CALL pdb_job_exec), restarted, resumed: every row changed exactly once."""
     with Cluster("pdb-live") as cluster:
         dsn = cluster.dsn()
         subprocess.run([pgbench(), "-i", "-q", "-s", "1", "-d", dsn], check=True,
@@ -165,7 +173,7 @@ def test_chunk_job_survives_a_server_restart():
             c.execute("ANALYZE pgbench_accounts")
             job = c.execute("SELECT pdb_job_submit(pdb_tasks('UPDATE pgbench_accounts SET touched = touched + 1 "
                             "WHERE {chunk}; SELECT pg_sleep(0.3)', 'pgbench_accounts', 20), 'restart')").fetchone()[0]
-        caller = subprocess.Popen(["psql", "-X", "-q", "-d", dsn, "-c", f"SELECT count(*) FROM pdb_job_run({job}, 2)"],
+        caller = subprocess.Popen(["psql", "-X", "-q", "-d", dsn, "-c", runner % job],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             time.sleep(1.2)  # some chunks are done, two are running
@@ -177,7 +185,7 @@ def test_chunk_job_survives_a_server_restart():
         cluster.restart()
         with psycopg.connect(dsn, autocommit=True) as c:
             done_before = c.execute("SELECT done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0]
-            resume_until_done(c, job)
+            resume_until_done(c, job, runner)
             assert 0 < done_before < 20, f"the crash came at {done_before} of 20 chunks done"
             assert c.execute("SELECT status FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone()[0] == "done"
             assert touched(c) == ([1], 100000), "a row was changed other than once"

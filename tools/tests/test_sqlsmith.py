@@ -59,7 +59,7 @@ def outcomes(conn, tasks, batch_size):
 
 
 def whole_batches(tags, size):
-    """How many units pdb_run makes of batchable tasks with these tags (see _pdb_run): a unit holds
+    """How many units pdb_run makes of batchable tasks with these tags (see _pdb_step): a unit holds
     up to size tasks; one that starts with a tag (it goes through _pdb_batch) ends before a task
     without one (WITH ..., RETURNING: sent as a query string)."""
     units, i = 0, 0

@@ -1,0 +1,43 @@
+/*
+ * _pdb_job_exec_step(job _pdb_job_run) RETURNS _pdb_job_run
+ *
+ * One step of pdb_job_exec: the engine's step of half a second at most
+ * (_pdb_step; the connections stay open after it), then the outcome of every
+ * task settled in it is written to pdb_job_task in the caller's transaction,
+ * which pdb_job_exec commits next. Its first step closes what a run of this
+ * session interrupted between two steps left open (a cancel during a COMMIT:
+ * a CALL runs at top level, so no other call of the engine runs in this
+ * session). Returns job advanced, finished when every task is settled.
+ */
+CREATE FUNCTION @extschema@._pdb_job_exec_step(job @extschema@._pdb_job_run)
+RETURNS @extschema@._pdb_job_run
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_step    CONSTANT interval := interval '500 milliseconds';
+    v_dbl     name;
+    v_outcome jsonb;
+BEGIN
+    IF (job.st).s_conn IS NULL THEN
+        v_dbl := @extschema@._pdb_dblink_schema();
+        PERFORM @extschema@._pdb_close(v_dbl,
+            ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
+                   WHERE starts_with(c, format('pdb_%s_', pg_backend_pid()))), true);
+    END IF;
+    job.st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
+    v_outcome := @extschema@._pdb_job_outcomes(job);
+    IF jsonb_array_length(v_outcome) > 0 THEN
+        PERFORM @extschema@._pdb_job_record(job.job_id, v_outcome);
+        -- every task settled is now recorded
+        job.recorded := ARRAY(SELECT (job.st).r_done[p] FROM unnest((job.st).plan.pos) WITH ORDINALITY AS x(p, o)
+                               ORDER BY x.o);
+    END IF;
+    job.finished := (job.st).finished;
+    RETURN job;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_exec_step(@extschema@._pdb_job_run) IS
+'internal: a step of pdb_job_exec: half a second of the engine, then the outcomes of the tasks settled, written';

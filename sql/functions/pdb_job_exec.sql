@@ -1,0 +1,57 @@
+/*
+ * CALL pdb_job_exec(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
+ *                   fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
+ *                   retries integer DEFAULT 0, setup text[] DEFAULT NULL,
+ *                   progress boolean DEFAULT false)
+ *
+ * Runs the tasks of a durable job that are not done yet, as pdb_job_run
+ * does (the same options, each atomic task claimed in the transaction that
+ * runs it), but commits as it goes: the engine advances in steps of half a
+ * second (_pdb_job_exec_step), the dblink connections and the running tasks
+ * staying open across a COMMIT after each step. So the caller never holds a
+ * snapshot or a transaction id for longer than that: vacuum goes on while a
+ * long job runs, and CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY
+ * tasks on the caller's own database do not wait for the caller. Each
+ * task's outcome is written to pdb_job_task by the commit after it ends
+ * (see pdb_job_tasks). Interrupted (a cancel, statement_timeout, a killed
+ * worker or caller, a restart), the same CALL resumes what is left.
+ *
+ * A procedure that commits must be called at top level: not inside a
+ * transaction block, nor from a function.
+ *
+ * It has no SET search_path, unlike every function of the extension:
+ * PostgreSQL refuses COMMIT in a procedure that has a SET clause. Its body
+ * only calls functions of the extension, schema-qualified, each pinning
+ * search_path itself, and commits.
+ *
+ * Errors: 25001 in a transaction block (when it can tell: a block that
+ * already wrote, or began more than a second before the CALL); 2D000
+ * (invalid transaction termination) at its first COMMIT, before anything
+ * runs, where it cannot tell; those of pdb_job_run.
+ */
+CREATE PROCEDURE @extschema@.pdb_job_exec(job_id bigint,
+                                          max_conns integer DEFAULT 4,
+                                          connstr text DEFAULT NULL,
+                                          fail_fast boolean DEFAULT false,
+                                          task_timeout interval DEFAULT NULL,
+                                          retries integer DEFAULT 0,
+                                          setup text[] DEFAULT NULL,
+                                          progress boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_job @extschema@._pdb_job_run;
+BEGIN
+    v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup,
+                                        progress, 'pdb_job_exec', true);
+    COMMIT;
+    LOOP
+        EXIT WHEN v_job.finished;
+        v_job := @extschema@._pdb_job_exec_step(v_job);
+        COMMIT;
+    END LOOP;
+END
+$$;
+
+COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, interval, integer, text[], boolean) IS
+'Run the tasks of a durable job that are not done yet, committing as they end: the caller holds back neither vacuum nor CONCURRENTLY index builds';
