@@ -195,13 +195,22 @@ def test_here():
     return results
 
 
+# the one routine without SET search_path: PostgreSQL refuses COMMIT in a procedure with a SET clause;
+# its body calls only schema-qualified functions of the extension (test/sql/00_catalog.sql checks it)
+NO_SEARCH_PATH = ("extschema.pdb_job_exec(job_id bigint,max_conns integer,connstr text,fail_fast boolean,"
+                  "task_timeout interval,retries integer,setup text[],progress boolean,strict boolean)")
+
+
 def pgspot():
-    """pgspot over the built install script: no error, no warning, nothing it cannot read."""
+    """pgspot over the built install script: no error, no warning, nothing it cannot read, no PL/pgSQL
+    variable it cannot follow (at the first, it reads no further: the rest of the script goes unchecked)."""
     script = os.path.join(ROOT, "sql", f"parallel_dblink--{env_version()}.sql")
-    out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "pgspot"), script],
+    out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "pgspot"),
+                          "--proc-without-search-path", NO_SEARCH_PATH, script],
                          capture_output=True, text=True)
     sys.stdout.write(out.stdout + out.stderr)
-    return out.returncode == 0 and re.search(r"Errors: 0 Warnings: 0 Unknown: 0", out.stdout) is not None
+    return (out.returncode == 0 and re.search(r"Errors: 0 Warnings: 0 Unknown: 0", out.stdout) is not None
+            and "is not a known variable" not in out.stdout + out.stderr)
 
 
 def cmd_demo(args):

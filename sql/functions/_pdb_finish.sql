@@ -2,16 +2,17 @@
  * _pdb_finish(st _pdb_state) RETURNS _pdb_state
  *
  * The last phase of a call of the engine, once every task is settled: closes
- * the pool; in query mode raises the error of the task that failed first,
- * naming it (a query returns all its rows or fails); with atomic records the
- * decision to commit durably when every task prepared, then commits or rolls
- * back every prepared transaction (_pdb_atomic_finish; the results of tasks
- * rolled back are cleared); releases the budget's locks. Returns st with the
- * final outcomes. On an error it cleans up by the atomic phase reached
- * (_pdb_abort: a decision to commit is carried out as far as it can be,
- * pdb_recover settles the rest) and raises it again.
- * Errors: the failed task's, in query mode; 08007 the record of an atomic
- * call is missing or already decided.
+ * the pool; with atomic records the decision to commit durably when every
+ * task prepared, then commits or rolls back every prepared transaction
+ * (_pdb_atomic_finish; the results of tasks rolled back are cleared);
+ * releases the budget's locks; then in query mode (a query returns all its
+ * rows or fails) and with strict raises the error of the task that failed
+ * first, naming it (_pdb_failed). Returns st with the final outcomes. On
+ * an error it cleans up by the atomic phase reached (_pdb_abort: a decision
+ * to commit is carried out as far as it can be, pdb_recover settles the
+ * rest) and raises it again.
+ * Errors: the failed task's, in query mode and with strict; 08007 the
+ * record of an atomic call is missing or already decided.
  */
 CREATE FUNCTION @extschema@._pdb_finish(st @extschema@._pdb_state)
 RETURNS @extschema@._pdb_state
@@ -22,25 +23,12 @@ AS $$
 DECLARE
     c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     v_commit boolean;
-    v_p      integer;
-    v_o      @extschema@._pdb_outcome;
+    v_out    @extschema@._pdb_outcome[];
+    v_result text[];
 BEGIN
     BEGIN
         PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
                                                       WHERE st.s_state[i] <> 'dead'), false);
-        IF st.query THEN
-            -- a query returns all its rows or fails: the task that failed first, raised
-            v_p := (SELECT x.p FROM generate_series(1, cardinality(st.r_out)) AS x(p)
-                     WHERE (st.r_out[x.p]).status NOT IN ('ok', 'cancelled', 'skipped')
-                     ORDER BY st.r_end[x.p] NULLS LAST, x.p LIMIT 1);
-            IF v_p IS NOT NULL THEN
-                v_o := st.r_out[v_p];
-                -- (the engine's handler leaves out an empty detail or hint)
-                RAISE EXCEPTION USING ERRCODE = coalesce(v_o.sqlstate, 'XX000'),
-                    MESSAGE = format('%s task %s: %s', st.caller, (st.plan).task_no[v_p], v_o.error),
-                    DETAIL = coalesce(v_o.detail, ''), HINT = coalesce(v_o.hint, '');
-            END IF;
-        END IF;
         IF st.atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
             v_commit := NOT EXISTS (SELECT FROM unnest(st.r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');
@@ -57,20 +45,27 @@ BEGIN
             END IF;
             st.phase := CASE WHEN v_commit THEN 'commit' ELSE 'rollback' END;
             -- (on a connection of its own to each target: pool connections may still be draining a reset)
-            st.r_out := @extschema@._pdb_atomic_finish(st.dbl, st.run, st.d_sent, v_commit, st.plan, st.r_out, st.caller);
-            FOR v_t IN 1..cardinality(st.r_out) LOOP
-                IF (st.r_out[v_t]).status = 'rolled back' THEN
-                    st.r_result[v_t] := NULL;  -- (its work did not take effect)
+            v_out    := @extschema@._pdb_atomic_finish(st.dbl, st.run, st.d_sent, v_commit, st.plan, st.r_out, st.caller);
+            v_result := st.r_result;
+            FOR v_t IN 1..cardinality(v_out) LOOP
+                IF (v_out[v_t]).status = 'rolled back' THEN
+                    v_result[v_t] := NULL;  -- (its work did not take effect)
                 END IF;
             END LOOP;
+            -- (whole fields: plpgsql_check 1.15 crashes the server on an element of a field assigned)
+            st.r_out    := v_out;
+            st.r_result := v_result;
             st.phase := NULL;
             st.run   := NULL;  -- (its lock is released)
         END IF;
         PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks) AS l;
         st.locks    := ARRAY[]::integer[];
         st.finished := true;
+        IF st.query OR st.strict_call THEN
+            PERFORM @extschema@._pdb_failed(st, st.strict_call, NULL);
+        END IF;
     EXCEPTION WHEN query_canceled OR others THEN
-        PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call), st.phase, st.run,
+        PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase, st.run,
                                        st.d_sent, st.locks);
         RAISE;
     END;

@@ -26,7 +26,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_cancelled timestamptz;
-    v_job       @extschema@._pdb_job_run;
+    v_ids       integer[];
+    v_before    integer[];
+    v_st        @extschema@._pdb_state;
     v_texts     text[];
     v_atomic    boolean[];
 BEGIN
@@ -54,26 +56,23 @@ BEGIN
             DETAIL  = format('It was cancelled at %s.', v_cancelled);
     END IF;
 
-    v_job.job_id := job_id;
     SELECT coalesce(array_agg(t.task_id ORDER BY t.task_id), '{}'), coalesce(array_agg(t.task ORDER BY t.task_id), '{}'),
            coalesce(array_agg(t.attempts ORDER BY t.task_id), '{}')
-      INTO v_job.ids, v_texts, v_job.before
+      INTO v_ids, v_texts, v_before
       FROM @extschema@.pdb_job_task AS t
      WHERE t.job_id = _pdb_job_begin.job_id AND t.status <> 'done';
-    v_job.recorded := array_fill(false, ARRAY[cardinality(v_job.ids)]);
-    v_job.finished := cardinality(v_job.ids) = 0;
-    IF v_job.finished THEN
-        RETURN v_job;
+    IF cardinality(v_ids) > 0 THEN
+        SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
+        v_st := @extschema@._pdb_start(
+            ARRAY(SELECT CASE WHEN u.a THEN format(E'SELECT %s._pdb_job_claim(%s, %s);\n%s', '@extschema@', job_id, u.i, u.t)
+                              ELSE u.t END
+                    FROM unnest(v_ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
+                   ORDER BY u.o),
+            ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, false, false,
+            caller, false, false, commits);
     END IF;
-    SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
-    v_job.st := @extschema@._pdb_start(
-        ARRAY(SELECT CASE WHEN u.a THEN format(E'SELECT %s._pdb_job_claim(%s, %s);\n%s', '@extschema@', job_id, u.i, u.t)
-                          ELSE u.t END
-                FROM unnest(v_job.ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
-               ORDER BY u.o),
-        ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, false, false,
-        caller, false, commits);
-    RETURN v_job;
+    RETURN ROW(job_id, v_ids, v_texts, v_before, array_fill(false, ARRAY[cardinality(v_ids)]), v_st,
+               cardinality(v_ids) = 0)::@extschema@._pdb_job_run;
 END
 $$;
 

@@ -18,6 +18,7 @@ AS $$
 DECLARE
     c_step    CONSTANT interval := interval '500 milliseconds';
     v_dbl     name;
+    v_st      @extschema@._pdb_state;
     v_outcome jsonb;
 BEGIN
     IF (job.st).s_conn IS NULL THEN
@@ -26,16 +27,15 @@ BEGIN
             ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
                    WHERE starts_with(c, format('pdb_%s_', pg_backend_pid()))), true);
     END IF;
-    job.st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
-    v_outcome := @extschema@._pdb_job_outcomes(job);
+    v_st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
+    v_outcome := @extschema@._pdb_job_outcomes(job, v_st);
     IF jsonb_array_length(v_outcome) > 0 THEN
         PERFORM @extschema@._pdb_job_record(job.job_id, v_outcome);
-        -- every task settled is now recorded
-        job.recorded := ARRAY(SELECT (job.st).r_done[p] FROM unnest((job.st).plan.pos) WITH ORDINALITY AS x(p, o)
-                               ORDER BY x.o);
     END IF;
-    job.finished := (job.st).finished;
-    RETURN job;
+    -- every task settled is now recorded
+    RETURN ROW(job.job_id, job.ids, job.tasks, job.before,
+               ARRAY(SELECT v_st.r_done[p] FROM unnest((v_st.plan).pos) WITH ORDINALITY AS x(p, o) ORDER BY x.o),
+               v_st, v_st.finished)::@extschema@._pdb_job_run;
 END
 $$;
 

@@ -17,7 +17,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
-    v_prefix text := format('pdb_%s_%s_', pg_backend_pid(), st.call);
+    v_prefix text := format('pdb_%s_%s_', pg_backend_pid(), st.call_id);
     v_budget record;
     v_pool   @extschema@._pdb_pool;
     v_ns     integer;
@@ -26,7 +26,7 @@ BEGIN
     v_budget := @extschema@._pdb_budget((st.plan).wanted, st.caller);
     st.locks := v_budget.locks;
     BEGIN
-        v_pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_budget.granted, st.setup, st.call, v_prefix,
+        v_pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_budget.granted, st.setup, st.call_id, v_prefix,
                                              st.isolate_targets, st.caller);
         v_ns := cardinality(v_pool.conn);
         st.s_conn    := v_pool.conn;

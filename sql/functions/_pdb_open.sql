@@ -7,11 +7,14 @@
  * _pdb_prepare, records it in pg_temp._pdb_conns and returns the worker's
  * backend pid when the worker is a backend of this server, else NULL (pdb_run
  * watches local workers for lock waits on its caller).
- * Errors: those of dblink_connect (08001, 2F003 "password is required", ...),
- * with every password masked (_pdb_mask), a 2F003 with a HINT that says how a
- * role without superuser connects; 53300 when the server refused the
- * connection for want of a free slot (recognised by libpq's English message);
- * those of _pdb_prepare. The caller closes what is left open.
+ * Errors: 42704 connstr has no "=", is no URI and names no foreign server (a
+ * misspelt server name); those of dblink_connect (08001, 2F003 "password is
+ * required", ...), with every password masked (_pdb_mask), a 2F003 with a
+ * HINT that says how a role without superuser connects (with a password;
+ * and, when the server did not ask for it, the pg_hba.conf line that makes
+ * it ask); 53300 when the server refused the connection for want of a free
+ * slot (recognised by libpq's English message); those of _pdb_prepare. The
+ * caller closes what is left open.
  */
 CREATE FUNCTION @extschema@._pdb_open(dblink_schema name, conn text, connstr text, setup text[],
                                       call_id bigint, slot integer)
@@ -26,7 +29,20 @@ DECLARE
     ex_message text;
     ex_detail  text;
     ex_hint    text;
+    v_advice   text;
 BEGIN
+    -- a target without '=' that is no URI names a foreign server: dblink would take a misspelt name for a
+    -- connection string ('missing "=" after ...')
+    IF strpos(connstr, '=') = 0 AND connstr !~* '^\s*postgres(ql)?://'
+       AND NOT EXISTS (SELECT FROM pg_foreign_server WHERE srvname = connstr) THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('foreign server "%s" does not exist', connstr),
+            DETAIL  = 'A target without "=" that is not a postgresql:// URI names a dblink_fdw foreign server.',
+            HINT    = CASE WHEN connstr = current_setting('parallel_dblink.loopback', true)
+                           THEN 'It is the value of parallel_dblink.loopback: correct that setting. '
+                           ELSE '' END
+                      || 'Foreign servers are listed by \des in psql; a connection string reads like ''dbname=app''.';
+    END IF;
     BEGIN
         EXECUTE format('SELECT %I.dblink_connect($1, $2)', dblink_schema) USING conn, connstr;
     EXCEPTION WHEN others THEN
@@ -34,16 +50,22 @@ BEGIN
                                 ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
         IF ex_detail ~ '(too many clients|too many connections for|remaining connection slots are reserved)' THEN
             ex_state := '53300';
+        ELSIF ex_state = '2F003' AND ex_detail ~ 'does not request a password' THEN
+            -- a password was given, but the server let the role in without asking for it
+            v_advice := 'The server let the role in without asking for its password (trust or peer in '
+                        'pg_hba.conf), which dblink refuses to a role without superuser: add a scram-sha-256 '
+                        '(or md5) line to pg_hba.conf for this role and the address the connection uses '
+                        '(host for TCP, local for a socket) above the trust line, and reload.';
         ELSIF ex_state = '2F003' THEN
-            ex_hint := concat_ws(' ', nullif(ex_hint, ''),
-                                 'A role without superuser must connect with a password: give connstr with '
-                                 'password=..., or name a dblink_fdw foreign server with a user mapping for the '
-                                 'role that has one; for the default connection to this database, set '
-                                 'parallel_dblink.loopback to either.');
+            v_advice := 'A role without superuser must connect with a password: give connstr with '
+                        'password=..., or name a dblink_fdw foreign server with a user mapping for the '
+                        'role that has one; for the default connection to this database, set '
+                        'parallel_dblink.loopback to either.';
         END IF;
+        -- (what the server said masked; the advice is ours, and its words are no password)
         PERFORM @extschema@._pdb_raise(ex_state, @extschema@._pdb_mask(ex_message, connstr),
                                        @extschema@._pdb_mask(ex_detail, connstr),
-                                       @extschema@._pdb_mask(ex_hint, connstr));
+                                       concat_ws(' ', nullif(@extschema@._pdb_mask(ex_hint, connstr), ''), v_advice));
     END;
     v_worker := @extschema@._pdb_prepare(dblink_schema, conn, setup);
     EXECUTE 'INSERT INTO pg_temp._pdb_conns (call_id, slot, conn_name, worker_pid, opened_at)

@@ -176,8 +176,7 @@ DECLARE
     v_tag       text[];
     -- per target
     d_connstr   text[];
-    d_first     integer[];     -- its positions: d_first..d_last
-    d_last      integer[];
+    d_last      integer[];     -- its last position
     d_next      integer[];     -- its next new position
     d_slots     integer[];     -- live connections
     d_sent      text[];        -- its connection string once a task was sent to it (what to settle when atomic)
@@ -211,7 +210,7 @@ DECLARE
     r_attempts  integer[];
     r_done      boolean[];     -- settled
 BEGIN
-    IF st.call IS NULL THEN
+    IF st.call_id IS NULL THEN
         RETURN;  -- no task
     END IF;
     -- dblink_send_query reports "another command is already in progress" as a
@@ -246,16 +245,19 @@ BEGIN
         v_stateful  := v_plan.stateful;
         v_batchable := v_plan.batchable;
         v_single    := v_plan.single;
+        IF v_query THEN
+            -- a query's rows come after the results to skip (skip 0: a single query)
+            v_single := ARRAY(SELECT k = 0 FROM unnest(st.skip) WITH ORDINALITY AS x(k, o) ORDER BY x.o);
+        END IF;
         v_tag       := v_plan.tag;
         d_connstr   := v_plan.connstr;
-        d_first     := v_plan.first_pos;
         d_last      := v_plan.last_pos;
         v_n         := cardinality(v_tasks);
         v_nt        := cardinality(d_connstr);
         v_skip      := st.skip;
         v_snapshot  := st.snapshot;
         v_dbl       := st.dbl;
-        v_call      := st.call;
+        v_call      := st.call_id;
         v_started   := st.started;
         v_report_at := st.report_at;
         v_run       := st.run;
@@ -848,9 +850,9 @@ BEGIN
                                 format('Task %s waited on worker backend %s, which the caller blocks until pdb_run '
                                        'returns; pdb_run cancelled it.', v_task_no[v_task], s_pid[v_blocked]),
                                 'Tasks do not share the caller''s locks or snapshot: commit the caller''s changes '
-                                'first. CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY wait for every older '
-                                'transaction of their database: call pdb_run from another database with connstr '
-                                'naming this one.')::@extschema@._pdb_outcome;
+                                'first. A statement that waits for every older transaction of its database '
+                                '(CONCURRENTLY) waits for the caller: run it as a job with CALL pdb_job_exec, or '
+                                'call pdb_run from another database with connstr naming this one.')::@extschema@._pdb_outcome;
                         END IF;
                         EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_blocked];
                     END LOOP;
@@ -996,7 +998,7 @@ BEGIN
         GET STACKED DIAGNOSTICS ex_sqlstate = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
                                 ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
         IF NOT v_finishing THEN  -- (_pdb_finish cleaned up by the atomic phase it reached)
-            PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call), st.phase,
+            PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase,
                                            st.run, coalesce(d_sent, st.d_sent), st.locks);
         END IF;
         PERFORM set_config('client_min_messages', v_cmm, true);

@@ -2,15 +2,16 @@
  * pdb_broadcast(task text, targets text[], fail_fast boolean DEFAULT false,
  *               task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *               setup text[] DEFAULT NULL, progress boolean DEFAULT false,
- *               atomic boolean DEFAULT false)
+ *               atomic boolean DEFAULT false, strict boolean DEFAULT false)
  *     RETURNS SETOF pdb_target_result
  *
- * Runs the same statement on every target at once: pdb_run_at with task
+ * Runs the same statement on every target at once: as pdb_run_at with task
  * repeated, one row per target (task_id = the target's position in targets).
  * With atomic, it commits on every target or on none: a schema change or a
  * reference-table update that all shards must get together.
  *
- * Errors: 22004 task or targets is NULL; the others of pdb_run_at.
+ * Errors: 22004 task or targets is NULL; the others of pdb_run_at (the
+ * messages name pdb_broadcast).
  */
 CREATE FUNCTION @extschema@.pdb_broadcast(task text,
                                           targets text[],
@@ -19,15 +20,19 @@ CREATE FUNCTION @extschema@.pdb_broadcast(task text,
                                           retries integer DEFAULT 0,
                                           setup text[] DEFAULT NULL,
                                           progress boolean DEFAULT false,
-                                          atomic boolean DEFAULT false)
+                                          atomic boolean DEFAULT false,
+                                          strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM @extschema@.pdb_run_at(@extschema@._pdb_repeat(task, targets), targets,
-                                         1, 1, fail_fast, task_timeout, retries, setup, progress, atomic)
+    SELECT * FROM @extschema@._pdb_rows(
+        @extschema@._pdb_run(@extschema@._pdb_repeat(task, targets),
+                             @extschema@._pdb_targets(@extschema@._pdb_repeat(task, targets), targets),
+                             1, 1, fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
+                             'pdb_broadcast', strict))
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean, boolean) IS
 'Run one statement on every target in parallel, optionally all or nothing; one row per target';

@@ -2,7 +2,7 @@
  * CALL pdb_job_exec(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
  *                   fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
  *                   retries integer DEFAULT 0, setup text[] DEFAULT NULL,
- *                   progress boolean DEFAULT false)
+ *                   progress boolean DEFAULT false, strict boolean DEFAULT false)
  *
  * Runs the tasks of a durable job that are not done yet, as pdb_job_run
  * does (the same options, each atomic task claimed in the transaction that
@@ -15,6 +15,8 @@
  * task's outcome is written to pdb_job_task by the commit after it ends
  * (see pdb_job_tasks). Interrupted (a cancel, statement_timeout, a killed
  * worker or caller, a restart), the same CALL resumes what is left.
+ * strict: once every outcome is committed, the first failure of this run is
+ * raised, naming the job's task (see pdb_run).
  *
  * A procedure that commits must be called at top level: not inside a
  * transaction block, nor from a function.
@@ -36,7 +38,8 @@ CREATE PROCEDURE @extschema@.pdb_job_exec(job_id bigint,
                                           task_timeout interval DEFAULT NULL,
                                           retries integer DEFAULT 0,
                                           setup text[] DEFAULT NULL,
-                                          progress boolean DEFAULT false)
+                                          progress boolean DEFAULT false,
+                                          strict boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -50,8 +53,11 @@ BEGIN
         v_job := @extschema@._pdb_job_exec_step(v_job);
         COMMIT;
     END LOOP;
+    IF strict THEN  -- (once every outcome is committed)
+        PERFORM @extschema@._pdb_failed(v_job.st, true, v_job.ids);
+    END IF;
 END
 $$;
 
-COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, interval, integer, text[], boolean) IS
+COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, interval, integer, text[], boolean, boolean) IS
 'Run the tasks of a durable job that are not done yet, committing as they end: the caller holds back neither vacuum nor CONCURRENTLY index builds';

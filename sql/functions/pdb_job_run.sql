@@ -2,7 +2,7 @@
  * pdb_job_run(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
  *             fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
  *             retries integer DEFAULT 0, setup text[] DEFAULT NULL,
- *             progress boolean DEFAULT false)
+ *             progress boolean DEFAULT false, strict boolean DEFAULT false)
  *     RETURNS SETOF pdb_result
  *
  * Runs, as pdb_run does, the tasks of a durable job that are not done yet, and
@@ -21,6 +21,9 @@
  * committed at once. The caller's transaction lasts the whole run: for a
  * long job, CALL pdb_job_exec, which commits as it goes.
  *
+ * strict: once the outcomes are recorded, the first failure is raised,
+ * naming the job's task (see pdb_run).
+ *
  * Errors: 22004 job_id NULL; 42704 no such job (or not the caller's); 55000
  * the job is cancelled; those of pdb_run.
  */
@@ -31,7 +34,8 @@ CREATE FUNCTION @extschema@.pdb_job_run(job_id bigint,
                                         task_timeout interval DEFAULT NULL,
                                         retries integer DEFAULT 0,
                                         setup text[] DEFAULT NULL,
-                                        progress boolean DEFAULT false)
+                                        progress boolean DEFAULT false,
+                                        strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_result
 LANGUAGE plpgsql
 VOLATILE
@@ -39,6 +43,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_job     @extschema@._pdb_job_run;
+    v_st      @extschema@._pdb_state;
     v_outcome jsonb;
 BEGIN
     v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup, progress,
@@ -46,15 +51,18 @@ BEGIN
     IF v_job.finished THEN
         RETURN;
     END IF;
-    v_job.st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
-    v_outcome := @extschema@._pdb_job_outcomes(v_job);
+    v_st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
+    v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);
     -- recorded at once, on a connection of its own
     PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@', job_id, v_outcome),
                                         connstr);
+    IF strict THEN
+        PERFORM @extschema@._pdb_failed(v_st, true, v_job.ids);
+    END IF;
     RETURN QUERY
         SELECT * FROM jsonb_populate_recordset(NULL::@extschema@.pdb_result, v_outcome) AS v ORDER BY v.task_id;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean) IS
+COMMENT ON FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean, boolean) IS
 'Run the tasks of a durable job that are not done yet; each atomic task is marked done in its own transaction';

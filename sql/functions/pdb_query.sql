@@ -53,7 +53,7 @@ BEGIN
     RETURN QUERY SELECT * FROM @extschema@._pdb_step(
         @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
                                ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
-                               same_snapshot, false, false, 'pdb_query', true, false),
+                               same_snapshot, false, false, 'pdb_query', true, false, false),
         NULL, row_type);
 END
 $$;

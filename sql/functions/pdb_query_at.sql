@@ -31,7 +31,7 @@ BEGIN
     RETURN QUERY SELECT * FROM @extschema@._pdb_step(
         @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
                                @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
-                               retries, setup, false, false, false, false, 'pdb_query_at', true, false),
+                               retries, setup, false, false, false, false, 'pdb_query_at', true, false, false),
         NULL, row_type);
 END
 $$;

@@ -3,9 +3,10 @@
  *         batch_size integer DEFAULT 1, fail_fast boolean DEFAULT false,
  *         task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *         setup text[] DEFAULT NULL, progress boolean DEFAULT false,
- *         same_snapshot boolean DEFAULT false, atomic boolean DEFAULT false)
+ *         same_snapshot boolean DEFAULT false, atomic boolean DEFAULT false,
+ *         strict boolean DEFAULT false)
  *     RETURNS SETOF pdb_result (task_id, status, result, sqlstate, error, started_at,
- *                               finished_at, detail, hint, conn_name, attempts)
+ *                               finished_at, detail, hint, conn_name, attempts, task)
  *
  * Runs every statement of tasks on a pool of at most max_conns dblink
  * connections (never more than there are tasks) and returns one row per task,
@@ -45,7 +46,12 @@
  * committed; otherwise all are rolled back ('rolled back', 40000). The first
  * failure stops the call as with fail_fast, and tasks are never batched. A
  * crash between the two phases leaves prepared transactions that
- * pdb_recover() settles.
+ * pdb_recover() settles. strict: every task runs as without it (this is not
+ * fail_fast), then, if any failed, the call raises the error of the task
+ * that failed first, with its SQLSTATE, detail and hint, the message naming
+ * it and how many failed ('pdb_run: 2 of 5 tasks failed; task 3: ...'): a
+ * scheduler (pg_cron) or a procedure sees the failure. What the tasks
+ * committed stays committed.
  *
  * Workers are labelled application_name = 'pdb_run:<caller pid>', and each
  * unit's query string starts with the comment '/* pdb_run:<caller pid>:<first
@@ -62,6 +68,7 @@
  *   sqlstate, error, detail, hint   the remote error, when status = 'error'
  *   conn_name   the dblink connection the task ran on
  *   attempts    how many times the task ran (1 + its retries; 0 if skipped)
+ *   task        the task, as given
  *
  * connstr is a libpq connection string or a dblink_fdw foreign server name;
  * NULL means a loopback connection to this database as the current user.
@@ -73,7 +80,7 @@
  * disconnects and re-raises the original error. A task blocked by a lock of
  * the caller is cancelled and reported as 40P01.
  *
- * Errors: 25001 same_snapshot in a subtransaction (pg_export_snapshot), or
+ * Errors: with strict, the failed task's (see above); 25001 same_snapshot in a subtransaction (pg_export_snapshot), or
  * atomic with a task that cannot run in a transaction block; 55000 atomic
  * on a server whose max_prepared_transactions is lower than the tasks it
  * runs there;
@@ -94,18 +101,19 @@ CREATE FUNCTION @extschema@.pdb_run(tasks text[],
                                     setup text[] DEFAULT NULL,
                                     progress boolean DEFAULT false,
                                     same_snapshot boolean DEFAULT false,
-                                    atomic boolean DEFAULT false)
+                                    atomic boolean DEFAULT false,
+                                    strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_result
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
-           r.detail, r.hint, r.conn_name, r.attempts
+           r.detail, r.hint, r.conn_name, r.attempts, r.task
       FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast,
                                                       task_timeout, retries, setup, progress, same_snapshot, atomic,
-                                                      false, 'pdb_run')) AS r
+                                                      false, 'pdb_run', strict)) AS r
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean) IS
 'Run each statement of tasks in parallel on at most max_conns dblink connections, optionally batch_size tasks per round trip or all or nothing; one row per task';

@@ -3,7 +3,7 @@
  *            batch_size integer DEFAULT 1, fail_fast boolean DEFAULT false,
  *            task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *            setup text[] DEFAULT NULL, progress boolean DEFAULT false,
- *            atomic boolean DEFAULT false)
+ *            atomic boolean DEFAULT false, strict boolean DEFAULT false)
  *     RETURNS SETOF pdb_target_result (the columns of pdb_run, then target)
  *
  * Like pdb_run, but tasks[i] runs on targets[i]: a libpq connection string,
@@ -32,7 +32,8 @@ CREATE FUNCTION @extschema@.pdb_run_at(tasks text[],
                                        retries integer DEFAULT 0,
                                        setup text[] DEFAULT NULL,
                                        progress boolean DEFAULT false,
-                                       atomic boolean DEFAULT false)
+                                       atomic boolean DEFAULT false,
+                                       strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
 LANGUAGE sql
 VOLATILE
@@ -40,8 +41,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT * FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns,
                                                              batch_size, fail_fast, task_timeout, retries, setup,
-                                                             progress, false, atomic, true, 'pdb_run_at'))
+                                                             progress, false, atomic, true, 'pdb_run_at',
+                                                             strict))
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS
 'Run tasks[i] on targets[i] (connection strings or dblink_fdw servers), in parallel with a pool of at most max_conns connections per target; one row per task';

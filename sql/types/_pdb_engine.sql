@@ -77,12 +77,14 @@ CREATE TYPE @extschema@._pdb_state AS (
     isolate_targets boolean,
     caller          text,
     query           boolean,
+    strict_call     boolean,      -- strict: raise the first failure once every task has run
     commits         boolean,      -- the caller commits between steps: it holds no lock or snapshot for long
     plan            @extschema@._pdb_plan,
+    given           text[],       -- task number -> the task as given (the outcome rows' task)
     skip            integer[],    -- position -> results before the task's rows (query mode)
     snapshot        text,         -- same_snapshot: the caller's exported snapshot
     dbl             name,         -- dblink's schema
-    call            bigint,       -- the call's number in this session (_pdb_session_init)
+    call_id         bigint,       -- the call's number in this session (_pdb_session_init)
     started         timestamptz,
     report_at       timestamptz,  -- progress: the next NOTICE
     locks           integer[],    -- the budget's advisory locks held
@@ -141,6 +143,7 @@ CREATE TYPE @extschema@._pdb_state AS (
 CREATE TYPE @extschema@._pdb_job_run AS (
     job_id   bigint,
     ids      integer[],               -- task number in this run -> task_id in the job
+    tasks    text[],                  -- task number -> the job's task (not the claim sent with it)
     before   integer[],               -- task number -> attempts of earlier runs
     recorded boolean[],               -- task number -> its outcome is written to pdb_job_task
     st       @extschema@._pdb_state,  -- NULL: nothing to run

@@ -13,6 +13,7 @@
  *   started_at, finished_at         when the task was sent, and finished
  *   conn_name    the dblink connection it ran on
  *   attempts     how many times it ran
+ *   task         the statement as given (in a job: the job's task)
  *   target       where it ran (pdb_target_result), passwords masked; NULL =
  *                this database
  */
@@ -27,7 +28,8 @@ CREATE TYPE @extschema@.pdb_result AS (
     detail      text,
     hint        text,
     conn_name   text,
-    attempts    integer
+    attempts    integer,
+    task        text
 );
 
 CREATE TYPE @extschema@.pdb_target_result AS (
@@ -42,6 +44,7 @@ CREATE TYPE @extschema@.pdb_target_result AS (
     hint        text,
     conn_name   text,
     attempts    integer,
+    task        text,
     target      text
 );
 

@@ -90,12 +90,14 @@ CREATE TYPE @extschema@._pdb_state AS (
     isolate_targets boolean,
     caller          text,
     query           boolean,
+    strict_call     boolean,      -- strict: raise the first failure once every task has run
     commits         boolean,      -- the caller commits between steps: it holds no lock or snapshot for long
     plan            @extschema@._pdb_plan,
+    given           text[],       -- task number -> the task as given (the outcome rows' task)
     skip            integer[],    -- position -> results before the task's rows (query mode)
     snapshot        text,         -- same_snapshot: the caller's exported snapshot
     dbl             name,         -- dblink's schema
-    call            bigint,       -- the call's number in this session (_pdb_session_init)
+    call_id         bigint,       -- the call's number in this session (_pdb_session_init)
     started         timestamptz,
     report_at       timestamptz,  -- progress: the next NOTICE
     locks           integer[],    -- the budget's advisory locks held
@@ -154,6 +156,7 @@ CREATE TYPE @extschema@._pdb_state AS (
 CREATE TYPE @extschema@._pdb_job_run AS (
     job_id   bigint,
     ids      integer[],               -- task number in this run -> task_id in the job
+    tasks    text[],                  -- task number -> the job's task (not the claim sent with it)
     before   integer[],               -- task number -> attempts of earlier runs
     recorded boolean[],               -- task number -> its outcome is written to pdb_job_task
     st       @extschema@._pdb_state,  -- NULL: nothing to run
@@ -175,6 +178,7 @@ CREATE TYPE @extschema@._pdb_job_run AS (
  *   started_at, finished_at         when the task was sent, and finished
  *   conn_name    the dblink connection it ran on
  *   attempts     how many times it ran
+ *   task         the statement as given (in a job: the job's task)
  *   target       where it ran (pdb_target_result), passwords masked; NULL =
  *                this database
  */
@@ -189,7 +193,8 @@ CREATE TYPE @extschema@.pdb_result AS (
     detail      text,
     hint        text,
     conn_name   text,
-    attempts    integer
+    attempts    integer,
+    task        text
 );
 
 CREATE TYPE @extschema@.pdb_target_result AS (
@@ -204,6 +209,7 @@ CREATE TYPE @extschema@.pdb_target_result AS (
     hint        text,
     conn_name   text,
     attempts    integer,
+    task        text,
     target      text
 );
 
@@ -961,6 +967,33 @@ COMMENT ON FUNCTION @extschema@._pdb_columns(regtype, text) IS
 'internal: the column definition list pdb_query reads rows of row_type with';
 
 /*
+ * _pdb_concurrently(tasks text[]) RETURNS integer
+ *
+ * The number of the first task that builds, drops or rebuilds an index
+ * CONCURRENTLY (CREATE [UNIQUE] INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY,
+ * REINDEX ... CONCURRENTLY), or NULL; NULL tasks are skipped. Such a
+ * statement waits for every older transaction of its database: run by a
+ * call of this database that holds its transaction open, it waits for its
+ * own caller. String literals, dollar-quoted bodies and comments are skipped
+ * (_pdb_code).
+ */
+CREATE FUNCTION @extschema@._pdb_concurrently(tasks text[])
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT min(u.o)::integer
+      FROM unnest($1) WITH ORDINALITY AS u(t, o)
+     WHERE strpos(lower(u.t), 'concurrently') > 0
+       AND @extschema@._pdb_code(u.t) ~* (E'(^|;)\\s*((create(\\s+unique)?|drop)\\s+index\\s+concurrently' ||
+                                          E'|reindex\\M[^;]*\\mconcurrently)(?![[:alnum:]_])')
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_concurrently(text[]) IS
+'internal: the first task that builds, drops or rebuilds an index CONCURRENTLY, or NULL';
+
+/*
  * _pdb_connstr(target text) RETURNS text
  *
  * The connection string a target means. NULL: this database as the current
@@ -991,19 +1024,66 @@ COMMENT ON FUNCTION @extschema@._pdb_connstr(text) IS
 'internal: the connection string a target means (NULL and a string without a host: this server)';
 
 /*
+ * _pdb_failed(st _pdb_state, counted boolean, task_ids integer[]) RETURNS void
+ *
+ * Raises the error of the task of a finished call that failed first (by
+ * the time it ended; tasks cancelled, skipped or rolled back because of
+ * another's failure do not count as first) with its SQLSTATE, detail and
+ * hint, the message naming the task: '<caller> task 3: division by zero'
+ * (pdb_query), or with counted '<caller>: 2 of 5 tasks failed; task 3:
+ * division by zero' (strict). task_ids: the tasks' numbers to name, by task
+ * number (a job's task ids); NULL: the task numbers. Returns when no task
+ * failed.
+ */
+CREATE FUNCTION @extschema@._pdb_failed(st @extschema@._pdb_state, counted boolean, task_ids integer[])
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_p      integer;
+    v_o      @extschema@._pdb_outcome;
+    v_no     integer;
+    v_failed integer;
+BEGIN
+    v_p := (SELECT x.p FROM generate_series(1, cardinality(st.r_out)) AS x(p)
+             WHERE (st.r_out[x.p]).status NOT IN ('ok', 'cancelled', 'skipped', 'rolled back')
+             ORDER BY st.r_end[x.p] NULLS LAST, x.p LIMIT 1);
+    IF v_p IS NULL THEN
+        RETURN;
+    END IF;
+    v_o  := st.r_out[v_p];
+    v_no := (st.plan).task_no[v_p];
+    v_no := coalesce(task_ids[v_no], v_no);
+    v_failed := (SELECT count(*)::integer FROM unnest(st.r_out) AS o WHERE o.status <> 'ok');
+    PERFORM @extschema@._pdb_raise(coalesce(v_o.sqlstate, 'XX000'),
+                                   CASE WHEN counted
+                                        THEN format('%s: %s of %s tasks failed; task %s: %s', st.caller, v_failed,
+                                                    cardinality(st.r_out), v_no, v_o.error)
+                                        ELSE format('%s task %s: %s', st.caller, v_no, v_o.error) END,
+                                   v_o.detail, v_o.hint);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_failed(@extschema@._pdb_state, boolean, integer[]) IS
+'internal: raise the error of the task of a finished call that failed first, naming it';
+
+/*
  * _pdb_finish(st _pdb_state) RETURNS _pdb_state
  *
  * The last phase of a call of the engine, once every task is settled: closes
- * the pool; in query mode raises the error of the task that failed first,
- * naming it (a query returns all its rows or fails); with atomic records the
- * decision to commit durably when every task prepared, then commits or rolls
- * back every prepared transaction (_pdb_atomic_finish; the results of tasks
- * rolled back are cleared); releases the budget's locks. Returns st with the
- * final outcomes. On an error it cleans up by the atomic phase reached
- * (_pdb_abort: a decision to commit is carried out as far as it can be,
- * pdb_recover settles the rest) and raises it again.
- * Errors: the failed task's, in query mode; 08007 the record of an atomic
- * call is missing or already decided.
+ * the pool; with atomic records the decision to commit durably when every
+ * task prepared, then commits or rolls back every prepared transaction
+ * (_pdb_atomic_finish; the results of tasks rolled back are cleared);
+ * releases the budget's locks; then in query mode (a query returns all its
+ * rows or fails) and with strict raises the error of the task that failed
+ * first, naming it (_pdb_failed). Returns st with the final outcomes. On
+ * an error it cleans up by the atomic phase reached (_pdb_abort: a decision
+ * to commit is carried out as far as it can be, pdb_recover settles the
+ * rest) and raises it again.
+ * Errors: the failed task's, in query mode and with strict; 08007 the
+ * record of an atomic call is missing or already decided.
  */
 CREATE FUNCTION @extschema@._pdb_finish(st @extschema@._pdb_state)
 RETURNS @extschema@._pdb_state
@@ -1014,25 +1094,12 @@ AS $$
 DECLARE
     c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     v_commit boolean;
-    v_p      integer;
-    v_o      @extschema@._pdb_outcome;
+    v_out    @extschema@._pdb_outcome[];
+    v_result text[];
 BEGIN
     BEGIN
         PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
                                                       WHERE st.s_state[i] <> 'dead'), false);
-        IF st.query THEN
-            -- a query returns all its rows or fails: the task that failed first, raised
-            v_p := (SELECT x.p FROM generate_series(1, cardinality(st.r_out)) AS x(p)
-                     WHERE (st.r_out[x.p]).status NOT IN ('ok', 'cancelled', 'skipped')
-                     ORDER BY st.r_end[x.p] NULLS LAST, x.p LIMIT 1);
-            IF v_p IS NOT NULL THEN
-                v_o := st.r_out[v_p];
-                -- (the engine's handler leaves out an empty detail or hint)
-                RAISE EXCEPTION USING ERRCODE = coalesce(v_o.sqlstate, 'XX000'),
-                    MESSAGE = format('%s task %s: %s', st.caller, (st.plan).task_no[v_p], v_o.error),
-                    DETAIL = coalesce(v_o.detail, ''), HINT = coalesce(v_o.hint, '');
-            END IF;
-        END IF;
         IF st.atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
             v_commit := NOT EXISTS (SELECT FROM unnest(st.r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');
@@ -1049,20 +1116,27 @@ BEGIN
             END IF;
             st.phase := CASE WHEN v_commit THEN 'commit' ELSE 'rollback' END;
             -- (on a connection of its own to each target: pool connections may still be draining a reset)
-            st.r_out := @extschema@._pdb_atomic_finish(st.dbl, st.run, st.d_sent, v_commit, st.plan, st.r_out, st.caller);
-            FOR v_t IN 1..cardinality(st.r_out) LOOP
-                IF (st.r_out[v_t]).status = 'rolled back' THEN
-                    st.r_result[v_t] := NULL;  -- (its work did not take effect)
+            v_out    := @extschema@._pdb_atomic_finish(st.dbl, st.run, st.d_sent, v_commit, st.plan, st.r_out, st.caller);
+            v_result := st.r_result;
+            FOR v_t IN 1..cardinality(v_out) LOOP
+                IF (v_out[v_t]).status = 'rolled back' THEN
+                    v_result[v_t] := NULL;  -- (its work did not take effect)
                 END IF;
             END LOOP;
+            -- (whole fields: plpgsql_check 1.15 crashes the server on an element of a field assigned)
+            st.r_out    := v_out;
+            st.r_result := v_result;
             st.phase := NULL;
             st.run   := NULL;  -- (its lock is released)
         END IF;
         PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks) AS l;
         st.locks    := ARRAY[]::integer[];
         st.finished := true;
+        IF st.query OR st.strict_call THEN
+            PERFORM @extschema@._pdb_failed(st, st.strict_call, NULL);
+        END IF;
     EXCEPTION WHEN query_canceled OR others THEN
-        PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call), st.phase, st.run,
+        PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase, st.run,
                                        st.d_sent, st.locks);
         RAISE;
     END;
@@ -1101,7 +1175,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_cancelled timestamptz;
-    v_job       @extschema@._pdb_job_run;
+    v_ids       integer[];
+    v_before    integer[];
+    v_st        @extschema@._pdb_state;
     v_texts     text[];
     v_atomic    boolean[];
 BEGIN
@@ -1129,26 +1205,23 @@ BEGIN
             DETAIL  = format('It was cancelled at %s.', v_cancelled);
     END IF;
 
-    v_job.job_id := job_id;
     SELECT coalesce(array_agg(t.task_id ORDER BY t.task_id), '{}'), coalesce(array_agg(t.task ORDER BY t.task_id), '{}'),
            coalesce(array_agg(t.attempts ORDER BY t.task_id), '{}')
-      INTO v_job.ids, v_texts, v_job.before
+      INTO v_ids, v_texts, v_before
       FROM @extschema@.pdb_job_task AS t
      WHERE t.job_id = _pdb_job_begin.job_id AND t.status <> 'done';
-    v_job.recorded := array_fill(false, ARRAY[cardinality(v_job.ids)]);
-    v_job.finished := cardinality(v_job.ids) = 0;
-    IF v_job.finished THEN
-        RETURN v_job;
+    IF cardinality(v_ids) > 0 THEN
+        SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
+        v_st := @extschema@._pdb_start(
+            ARRAY(SELECT CASE WHEN u.a THEN format(E'SELECT %s._pdb_job_claim(%s, %s);\n%s', '@extschema@', job_id, u.i, u.t)
+                              ELSE u.t END
+                    FROM unnest(v_ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
+                   ORDER BY u.o),
+            ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, false, false,
+            caller, false, false, commits);
     END IF;
-    SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
-    v_job.st := @extschema@._pdb_start(
-        ARRAY(SELECT CASE WHEN u.a THEN format(E'SELECT %s._pdb_job_claim(%s, %s);\n%s', '@extschema@', job_id, u.i, u.t)
-                          ELSE u.t END
-                FROM unnest(v_job.ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
-               ORDER BY u.o),
-        ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, false, false,
-        caller, false, commits);
-    RETURN v_job;
+    RETURN ROW(job_id, v_ids, v_texts, v_before, array_fill(false, ARRAY[cardinality(v_ids)]), v_st,
+               cardinality(v_ids) = 0)::@extschema@._pdb_job_run;
 END
 $$;
 
@@ -1175,6 +1248,7 @@ AS $$
 DECLARE
     c_step    CONSTANT interval := interval '500 milliseconds';
     v_dbl     name;
+    v_st      @extschema@._pdb_state;
     v_outcome jsonb;
 BEGIN
     IF (job.st).s_conn IS NULL THEN
@@ -1183,16 +1257,15 @@ BEGIN
             ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
                    WHERE starts_with(c, format('pdb_%s_', pg_backend_pid()))), true);
     END IF;
-    job.st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
-    v_outcome := @extschema@._pdb_job_outcomes(job);
+    v_st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
+    v_outcome := @extschema@._pdb_job_outcomes(job, v_st);
     IF jsonb_array_length(v_outcome) > 0 THEN
         PERFORM @extschema@._pdb_job_record(job.job_id, v_outcome);
-        -- every task settled is now recorded
-        job.recorded := ARRAY(SELECT (job.st).r_done[p] FROM unnest((job.st).plan.pos) WITH ORDINALITY AS x(p, o)
-                               ORDER BY x.o);
     END IF;
-    job.finished := (job.st).finished;
-    RETURN job;
+    -- every task settled is now recorded
+    RETURN ROW(job.job_id, job.ids, job.tasks, job.before,
+               ARRAY(SELECT v_st.r_done[p] FROM unnest((v_st.plan).pos) WITH ORDINALITY AS x(p, o) ORDER BY x.o),
+               v_st, v_st.finished)::@extschema@._pdb_job_run;
 END
 $$;
 
@@ -1200,14 +1273,14 @@ COMMENT ON FUNCTION @extschema@._pdb_job_exec_step(@extschema@._pdb_job_run) IS
 'internal: a step of pdb_job_exec: half a second of the engine, then the outcomes of the tasks settled, written';
 
 /*
- * _pdb_job_outcomes(job _pdb_job_run) RETURNS jsonb
+ * _pdb_job_outcomes(job _pdb_job_run, st _pdb_state) RETURNS jsonb
  *
- * The outcomes of the tasks of a run of a durable job that are settled and
- * not recorded yet, as a jsonb array of pdb_result objects whose task_id is
+ * The outcomes of the tasks of a run of a durable job that are settled in
+ * st (the engine's state of that run, advanced) and not recorded yet, as a jsonb array of pdb_result objects whose task_id is
  * the task's in the job and attempts count those of earlier runs too (what
  * _pdb_job_record writes and pdb_job_run returns); '[]' when there is none.
  */
-CREATE FUNCTION @extschema@._pdb_job_outcomes(job @extschema@._pdb_job_run)
+CREATE FUNCTION @extschema@._pdb_job_outcomes(job @extschema@._pdb_job_run, st @extschema@._pdb_state)
 RETURNS jsonb
 LANGUAGE sql
 STABLE
@@ -1217,14 +1290,14 @@ AS $$
                'task_id', ($1).ids[r.task_id], 'status', r.status, 'result', r.result, 'sqlstate', r.sqlstate,
                'error', r.error, 'detail', r.detail, 'hint', r.hint, 'started_at', r.started_at,
                'finished_at', r.finished_at, 'conn_name', r.conn_name,
-               'attempts', ($1).before[r.task_id] + r.attempts) ORDER BY r.task_id), '[]')
-      FROM @extschema@._pdb_rows(($1).st,
+               'attempts', ($1).before[r.task_id] + r.attempts, 'task', ($1).tasks[r.task_id]) ORDER BY r.task_id), '[]')
+      FROM @extschema@._pdb_rows($2,
                                  ARRAY(SELECT t FROM generate_series(1, cardinality(($1).ids)) AS t
-                                        WHERE (($1).st).r_done[((($1).st).plan).pos[t]] AND NOT ($1).recorded[t]
+                                        WHERE ($2).r_done[(($2).plan).pos[t]] AND NOT ($1).recorded[t]
                                         ORDER BY t)) AS r
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_job_outcomes(@extschema@._pdb_job_run) IS
+COMMENT ON FUNCTION @extschema@._pdb_job_outcomes(@extschema@._pdb_job_run, @extschema@._pdb_state) IS
 'internal: the outcomes of a durable job''s run not recorded yet, as pdb_result objects of the job''s task ids';
 
 /*
@@ -1272,7 +1345,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
-    v_prefix text := format('pdb_%s_%s_', pg_backend_pid(), st.call);
+    v_prefix text := format('pdb_%s_%s_', pg_backend_pid(), st.call_id);
     v_budget record;
     v_pool   @extschema@._pdb_pool;
     v_ns     integer;
@@ -1281,7 +1354,7 @@ BEGIN
     v_budget := @extschema@._pdb_budget((st.plan).wanted, st.caller);
     st.locks := v_budget.locks;
     BEGIN
-        v_pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_budget.granted, st.setup, st.call, v_prefix,
+        v_pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_budget.granted, st.setup, st.call_id, v_prefix,
                                              st.isolate_targets, st.caller);
         v_ns := cardinality(v_pool.conn);
         st.s_conn    := v_pool.conn;
@@ -1780,10 +1853,10 @@ COMMENT ON FUNCTION @extschema@._pdb_result_error(name, text, text, text) IS
  * _pdb_rows(st _pdb_state, task_ids integer[] DEFAULT NULL) RETURNS SETOF pdb_target_result
  *
  * The outcome of every task of a finished call of the engine, one row per
- * task in task order (the columns of pdb_run's rows, then target: the task's
- * target with passwords masked, NULL for this database); with task_ids, of
- * those tasks (by number), in that order. No rows for a NULL state (a call
- * without tasks).
+ * task in task order (the columns of pdb_run's rows, then target: the
+ * task's target with passwords masked, NULL for this database); with
+ * task_ids, of those tasks (by number), in that order. No rows for a NULL
+ * state (a call without tasks).
  */
 CREATE FUNCTION @extschema@._pdb_rows(st @extschema@._pdb_state, task_ids integer[] DEFAULT NULL)
 RETURNS SETOF @extschema@.pdb_target_result
@@ -1801,6 +1874,7 @@ DECLARE
     v_end    timestamptz[] := st.r_end;
     v_conn   text[] := st.r_conn;
     v_tries  integer[] := st.r_attempts;
+    v_given  text[] := st.given;
     v_id     integer;
     v_p      integer;
     v_o      @extschema@._pdb_outcome;
@@ -1814,7 +1888,7 @@ BEGIN
         v_o := v_out[v_p];
         -- one assignment, then RETURN NEXT of the variable (pgspot cannot parse RETURN NEXT ROW(...))
         v_row := ROW(v_id, v_o.status, v_result[v_p], v_o.sqlstate, v_o.error, v_start[v_p], v_end[v_p],
-                     v_o.detail, v_o.hint, v_conn[v_p], v_tries[v_p], v_masked[v_tgt[v_p]]
+                     v_o.detail, v_o.hint, v_conn[v_p], v_tries[v_p], v_given[v_id], v_masked[v_tgt[v_p]]
                     )::@extschema@.pdb_target_result;
         RETURN NEXT v_row;
     END LOOP;
@@ -1828,7 +1902,7 @@ COMMENT ON FUNCTION @extschema@._pdb_rows(@extschema@._pdb_state, integer[]) IS
  * _pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
  *          fail_fast boolean, task_timeout interval, retries integer,
  *          setup text[], progress boolean, same_snapshot boolean,
- *          atomic boolean, isolate_targets boolean, caller text)
+ *          atomic boolean, isolate_targets boolean, caller text, strict boolean)
  *     RETURNS _pdb_state
  *
  * A whole call of the engine in one statement, for pdb_run, pdb_run_at and
@@ -1843,7 +1917,7 @@ COMMENT ON FUNCTION @extschema@._pdb_rows(@extschema@._pdb_state, integer[]) IS
 CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
                                      fail_fast boolean, task_timeout interval, retries integer,
                                      setup text[], progress boolean, same_snapshot boolean,
-                                     atomic boolean, isolate_targets boolean, caller text)
+                                     atomic boolean, isolate_targets boolean, caller text, strict boolean)
 RETURNS @extschema@._pdb_state
 LANGUAGE sql
 VOLATILE
@@ -1852,11 +1926,11 @@ AS $$
     SELECT s FROM @extschema@._pdb_step(@extschema@._pdb_start(tasks, targets, max_conns, batch_size, fail_fast,
                                                                 task_timeout, retries, setup, progress,
                                                                 same_snapshot, atomic, isolate_targets, caller,
-                                                                false, false),
+                                                                false, strict, false),
                                         NULL, NULL::@extschema@._pdb_state) AS s
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean) IS
 'internal: a whole call of the engine in one step: the final state of pdb_run, pdb_run_at and pdb_broadcast';
 
 /*
@@ -1913,7 +1987,7 @@ COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
  *            fail_fast boolean, task_timeout interval, retries integer,
  *            setup text[], progress boolean, same_snapshot boolean,
  *            atomic boolean, isolate_targets boolean, caller text,
- *            query boolean, commits boolean)
+ *            query boolean, strict boolean, commits boolean)
  *     RETURNS _pdb_state
  *
  * The first phase of a call of the engine: checks the arguments
@@ -1928,18 +2002,21 @@ COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
  * pdb_broadcast); without it the connection error is raised (pdb_run).
  * caller names the function in messages. query: the rows of every task are
  * wanted as row_type (pdb_query), each task one query (_pdb_queries).
+ * strict: once every task has run, the first failure is raised (pdb_run).
  * commits: the caller commits between steps (pdb_job_exec), so no task can
  * be blocked by it for long. The behaviour of every option is documented on
  * pdb_run.
  *
- * Errors: those of _pdb_check and _pdb_plan; 25001 same_snapshot in a
- * subtransaction (pg_export_snapshot).
+ * Errors: those of _pdb_check and _pdb_plan; 0A000 a task that builds, drops
+ * or rebuilds an index CONCURRENTLY on this database, unless commits
+ * (_pdb_concurrently: it would wait for the caller); 25001 same_snapshot in
+ * a subtransaction (pg_export_snapshot).
  */
 CREATE FUNCTION @extschema@._pdb_start(tasks text[], targets text[], max_conns integer, batch_size integer,
                                        fail_fast boolean, task_timeout interval, retries integer,
                                        setup text[], progress boolean, same_snapshot boolean,
                                        atomic boolean, isolate_targets boolean, caller text,
-                                       query boolean, commits boolean)
+                                       query boolean, strict boolean, commits boolean)
 RETURNS @extschema@._pdb_state
 LANGUAGE plpgsql
 VOLATILE
@@ -1953,6 +2030,7 @@ DECLARE
     v_plan  @extschema@._pdb_plan;
     v_skip  integer[];
     v_none  timestamptz[];
+    v_bad   integer;
 BEGIN
     v_tasks := @extschema@._pdb_check(tasks, max_conns, batch_size, retries, task_timeout, setup,
                                       same_snapshot, progress, fail_fast, atomic);
@@ -1961,18 +2039,35 @@ BEGIN
         RETURN NULL;
     END IF;
     v_plan := @extschema@._pdb_plan(v_tasks, targets, max_conns, same_snapshot OR atomic);
+    -- CONCURRENTLY on this database waits for the caller's transaction, which lasts until the call
+    -- returns: it would be cancelled (see _pdb_step's check) and leave an invalid index behind
+    v_bad := CASE WHEN NOT coalesce(commits, false) THEN @extschema@._pdb_concurrently(v_tasks) END;
+    IF v_bad IS NOT NULL THEN
+        v_bad := @extschema@._pdb_concurrently(
+            ARRAY(SELECT CASE WHEN v_plan.masked[v_plan.tgt[v_plan.pos[i]]] IS NULL THEN v_tasks[i] END
+                    FROM generate_series(1, v_n) AS i ORDER BY i));
+    END IF;
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+            MESSAGE = format('%s cannot run CONCURRENTLY index commands on the caller''s own database', caller),
+            DETAIL  = format('Task %s builds, drops or rebuilds an index CONCURRENTLY: that waits for every older '
+                             'transaction of this database, the caller''s among them, which lasts until %s '
+                             'returns; it would never end, and leave an invalid index.', v_bad, caller),
+            HINT    = 'Run such tasks as a durable job with CALL pdb_job_exec, which commits as it goes '
+                      '(pdb_job_submit(tasks), then CALL pdb_job_exec(job_id)); or call from another database '
+                      'with connstr => ''dbname=<this one>''; or build the index without CONCURRENTLY.';
+    END IF;
     IF query THEN
         -- _pdb_queries let through single queries, and those that pdb_tasks made to read
         -- under its snapshot (BEGIN ...; SET TRANSACTION SNAPSHOT ...; the query; COMMIT)
         v_skip := ARRAY(SELECT CASE WHEN same_snapshot OR starts_with(t, c_snapshot_begin) THEN 2 ELSE 0 END
                           FROM unnest(v_plan.tasks) WITH ORDINALITY AS x(t, o) ORDER BY x.o);
-        v_plan.single := ARRAY(SELECT k = 0 FROM unnest(v_skip) WITH ORDINALITY AS x(k, o) ORDER BY x.o);
     END IF;
     v_nt   := cardinality(v_plan.connstr);
     v_none := array_fill(NULL::timestamptz, ARRAY[v_n]);
     RETURN ROW(
         batch_size, fail_fast, task_timeout, retries, setup, progress, same_snapshot, atomic, isolate_targets,
-        caller, coalesce(query, false), coalesce(commits, false), v_plan, v_skip,
+        caller, coalesce(query, false), coalesce(strict, false), coalesce(commits, false), v_plan, v_tasks, v_skip,
         CASE WHEN same_snapshot THEN pg_export_snapshot() END,
         @extschema@._pdb_dblink_schema(), @extschema@._pdb_session_init(),
         clock_timestamp(), clock_timestamp() + interval '5 seconds', ARRAY[]::integer[], NULL, NULL, false,
@@ -1991,7 +2086,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_start(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@._pdb_start(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean, boolean, boolean) IS
 'internal: check and plan a call of the engine; the state its steps advance';
 
 /*
@@ -2172,8 +2267,7 @@ DECLARE
     v_tag       text[];
     -- per target
     d_connstr   text[];
-    d_first     integer[];     -- its positions: d_first..d_last
-    d_last      integer[];
+    d_last      integer[];     -- its last position
     d_next      integer[];     -- its next new position
     d_slots     integer[];     -- live connections
     d_sent      text[];        -- its connection string once a task was sent to it (what to settle when atomic)
@@ -2207,7 +2301,7 @@ DECLARE
     r_attempts  integer[];
     r_done      boolean[];     -- settled
 BEGIN
-    IF st.call IS NULL THEN
+    IF st.call_id IS NULL THEN
         RETURN;  -- no task
     END IF;
     -- dblink_send_query reports "another command is already in progress" as a
@@ -2242,16 +2336,19 @@ BEGIN
         v_stateful  := v_plan.stateful;
         v_batchable := v_plan.batchable;
         v_single    := v_plan.single;
+        IF v_query THEN
+            -- a query's rows come after the results to skip (skip 0: a single query)
+            v_single := ARRAY(SELECT k = 0 FROM unnest(st.skip) WITH ORDINALITY AS x(k, o) ORDER BY x.o);
+        END IF;
         v_tag       := v_plan.tag;
         d_connstr   := v_plan.connstr;
-        d_first     := v_plan.first_pos;
         d_last      := v_plan.last_pos;
         v_n         := cardinality(v_tasks);
         v_nt        := cardinality(d_connstr);
         v_skip      := st.skip;
         v_snapshot  := st.snapshot;
         v_dbl       := st.dbl;
-        v_call      := st.call;
+        v_call      := st.call_id;
         v_started   := st.started;
         v_report_at := st.report_at;
         v_run       := st.run;
@@ -2844,9 +2941,9 @@ BEGIN
                                 format('Task %s waited on worker backend %s, which the caller blocks until pdb_run '
                                        'returns; pdb_run cancelled it.', v_task_no[v_task], s_pid[v_blocked]),
                                 'Tasks do not share the caller''s locks or snapshot: commit the caller''s changes '
-                                'first. CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY wait for every older '
-                                'transaction of their database: call pdb_run from another database with connstr '
-                                'naming this one.')::@extschema@._pdb_outcome;
+                                'first. A statement that waits for every older transaction of its database '
+                                '(CONCURRENTLY) waits for the caller: run it as a job with CALL pdb_job_exec, or '
+                                'call pdb_run from another database with connstr naming this one.')::@extschema@._pdb_outcome;
                         END IF;
                         EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_blocked];
                     END LOOP;
@@ -2992,7 +3089,7 @@ BEGIN
         GET STACKED DIAGNOSTICS ex_sqlstate = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
                                 ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
         IF NOT v_finishing THEN  -- (_pdb_finish cleaned up by the atomic phase it reached)
-            PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call), st.phase,
+            PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase,
                                            st.run, coalesce(d_sent, st.d_sent), st.locks);
         END IF;
         PERFORM set_config('client_min_messages', v_cmm, true);
@@ -3189,15 +3286,16 @@ COMMENT ON FUNCTION @extschema@._pdb_try_open(name, text, text, text[], bigint, 
  * pdb_broadcast(task text, targets text[], fail_fast boolean DEFAULT false,
  *               task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *               setup text[] DEFAULT NULL, progress boolean DEFAULT false,
- *               atomic boolean DEFAULT false)
+ *               atomic boolean DEFAULT false, strict boolean DEFAULT false)
  *     RETURNS SETOF pdb_target_result
  *
- * Runs the same statement on every target at once: pdb_run_at with task
+ * Runs the same statement on every target at once: as pdb_run_at with task
  * repeated, one row per target (task_id = the target's position in targets).
  * With atomic, it commits on every target or on none: a schema change or a
  * reference-table update that all shards must get together.
  *
- * Errors: 22004 task or targets is NULL; the others of pdb_run_at.
+ * Errors: 22004 task or targets is NULL; the others of pdb_run_at (the
+ * messages name pdb_broadcast).
  */
 CREATE FUNCTION @extschema@.pdb_broadcast(task text,
                                           targets text[],
@@ -3206,24 +3304,28 @@ CREATE FUNCTION @extschema@.pdb_broadcast(task text,
                                           retries integer DEFAULT 0,
                                           setup text[] DEFAULT NULL,
                                           progress boolean DEFAULT false,
-                                          atomic boolean DEFAULT false)
+                                          atomic boolean DEFAULT false,
+                                          strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM @extschema@.pdb_run_at(@extschema@._pdb_repeat(task, targets), targets,
-                                         1, 1, fail_fast, task_timeout, retries, setup, progress, atomic)
+    SELECT * FROM @extschema@._pdb_rows(
+        @extschema@._pdb_run(@extschema@._pdb_repeat(task, targets),
+                             @extschema@._pdb_targets(@extschema@._pdb_repeat(task, targets), targets),
+                             1, 1, fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
+                             'pdb_broadcast', strict))
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean, boolean) IS
 'Run one statement on every target in parallel, optionally all or nothing; one row per target';
 
 /*
  * CALL pdb_job_exec(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
  *                   fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
  *                   retries integer DEFAULT 0, setup text[] DEFAULT NULL,
- *                   progress boolean DEFAULT false)
+ *                   progress boolean DEFAULT false, strict boolean DEFAULT false)
  *
  * Runs the tasks of a durable job that are not done yet, as pdb_job_run
  * does (the same options, each atomic task claimed in the transaction that
@@ -3236,6 +3338,8 @@ COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, i
  * task's outcome is written to pdb_job_task by the commit after it ends
  * (see pdb_job_tasks). Interrupted (a cancel, statement_timeout, a killed
  * worker or caller, a restart), the same CALL resumes what is left.
+ * strict: once every outcome is committed, the first failure of this run is
+ * raised, naming the job's task (see pdb_run).
  *
  * A procedure that commits must be called at top level: not inside a
  * transaction block, nor from a function.
@@ -3257,7 +3361,8 @@ CREATE PROCEDURE @extschema@.pdb_job_exec(job_id bigint,
                                           task_timeout interval DEFAULT NULL,
                                           retries integer DEFAULT 0,
                                           setup text[] DEFAULT NULL,
-                                          progress boolean DEFAULT false)
+                                          progress boolean DEFAULT false,
+                                          strict boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -3271,17 +3376,20 @@ BEGIN
         v_job := @extschema@._pdb_job_exec_step(v_job);
         COMMIT;
     END LOOP;
+    IF strict THEN  -- (once every outcome is committed)
+        PERFORM @extschema@._pdb_failed(v_job.st, true, v_job.ids);
+    END IF;
 END
 $$;
 
-COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, interval, integer, text[], boolean) IS
+COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, interval, integer, text[], boolean, boolean) IS
 'Run the tasks of a durable job that are not done yet, committing as they end: the caller holds back neither vacuum nor CONCURRENTLY index builds';
 
 /*
  * pdb_job_run(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
  *             fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
  *             retries integer DEFAULT 0, setup text[] DEFAULT NULL,
- *             progress boolean DEFAULT false)
+ *             progress boolean DEFAULT false, strict boolean DEFAULT false)
  *     RETURNS SETOF pdb_result
  *
  * Runs, as pdb_run does, the tasks of a durable job that are not done yet, and
@@ -3300,6 +3408,9 @@ COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, in
  * committed at once. The caller's transaction lasts the whole run: for a
  * long job, CALL pdb_job_exec, which commits as it goes.
  *
+ * strict: once the outcomes are recorded, the first failure is raised,
+ * naming the job's task (see pdb_run).
+ *
  * Errors: 22004 job_id NULL; 42704 no such job (or not the caller's); 55000
  * the job is cancelled; those of pdb_run.
  */
@@ -3310,7 +3421,8 @@ CREATE FUNCTION @extschema@.pdb_job_run(job_id bigint,
                                         task_timeout interval DEFAULT NULL,
                                         retries integer DEFAULT 0,
                                         setup text[] DEFAULT NULL,
-                                        progress boolean DEFAULT false)
+                                        progress boolean DEFAULT false,
+                                        strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_result
 LANGUAGE plpgsql
 VOLATILE
@@ -3318,6 +3430,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_job     @extschema@._pdb_job_run;
+    v_st      @extschema@._pdb_state;
     v_outcome jsonb;
 BEGIN
     v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup, progress,
@@ -3325,17 +3438,20 @@ BEGIN
     IF v_job.finished THEN
         RETURN;
     END IF;
-    v_job.st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
-    v_outcome := @extschema@._pdb_job_outcomes(v_job);
+    v_st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
+    v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);
     -- recorded at once, on a connection of its own
     PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@', job_id, v_outcome),
                                         connstr);
+    IF strict THEN
+        PERFORM @extschema@._pdb_failed(v_st, true, v_job.ids);
+    END IF;
     RETURN QUERY
         SELECT * FROM jsonb_populate_recordset(NULL::@extschema@.pdb_result, v_outcome) AS v ORDER BY v.task_id;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean) IS
+COMMENT ON FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean, boolean) IS
 'Run the tasks of a durable job that are not done yet; each atomic task is marked done in its own transaction';
 
 /*
@@ -3393,7 +3509,7 @@ BEGIN
     RETURN QUERY SELECT * FROM @extschema@._pdb_step(
         @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
                                ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
-                               same_snapshot, false, false, 'pdb_query', true, false),
+                               same_snapshot, false, false, 'pdb_query', true, false, false),
         NULL, row_type);
 END
 $$;
@@ -3434,7 +3550,7 @@ BEGIN
     RETURN QUERY SELECT * FROM @extschema@._pdb_step(
         @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
                                @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
-                               retries, setup, false, false, false, false, 'pdb_query_at', true, false),
+                               retries, setup, false, false, false, false, 'pdb_query_at', true, false, false),
         NULL, row_type);
 END
 $$;
@@ -3569,9 +3685,10 @@ COMMENT ON FUNCTION @extschema@.pdb_recover(text[]) IS
  *         batch_size integer DEFAULT 1, fail_fast boolean DEFAULT false,
  *         task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *         setup text[] DEFAULT NULL, progress boolean DEFAULT false,
- *         same_snapshot boolean DEFAULT false, atomic boolean DEFAULT false)
+ *         same_snapshot boolean DEFAULT false, atomic boolean DEFAULT false,
+ *         strict boolean DEFAULT false)
  *     RETURNS SETOF pdb_result (task_id, status, result, sqlstate, error, started_at,
- *                               finished_at, detail, hint, conn_name, attempts)
+ *                               finished_at, detail, hint, conn_name, attempts, task)
  *
  * Runs every statement of tasks on a pool of at most max_conns dblink
  * connections (never more than there are tasks) and returns one row per task,
@@ -3611,7 +3728,12 @@ COMMENT ON FUNCTION @extschema@.pdb_recover(text[]) IS
  * committed; otherwise all are rolled back ('rolled back', 40000). The first
  * failure stops the call as with fail_fast, and tasks are never batched. A
  * crash between the two phases leaves prepared transactions that
- * pdb_recover() settles.
+ * pdb_recover() settles. strict: every task runs as without it (this is not
+ * fail_fast), then, if any failed, the call raises the error of the task
+ * that failed first, with its SQLSTATE, detail and hint, the message naming
+ * it and how many failed ('pdb_run: 2 of 5 tasks failed; task 3: ...'): a
+ * scheduler (pg_cron) or a procedure sees the failure. What the tasks
+ * committed stays committed.
  *
  * Workers are labelled application_name = 'pdb_run:<caller pid>', and each
  * unit's query string starts with the comment '/* pdb_run:<caller pid>:<first
@@ -3628,6 +3750,7 @@ COMMENT ON FUNCTION @extschema@.pdb_recover(text[]) IS
  *   sqlstate, error, detail, hint   the remote error, when status = 'error'
  *   conn_name   the dblink connection the task ran on
  *   attempts    how many times the task ran (1 + its retries; 0 if skipped)
+ *   task        the task, as given
  *
  * connstr is a libpq connection string or a dblink_fdw foreign server name;
  * NULL means a loopback connection to this database as the current user.
@@ -3639,7 +3762,7 @@ COMMENT ON FUNCTION @extschema@.pdb_recover(text[]) IS
  * disconnects and re-raises the original error. A task blocked by a lock of
  * the caller is cancelled and reported as 40P01.
  *
- * Errors: 25001 same_snapshot in a subtransaction (pg_export_snapshot), or
+ * Errors: with strict, the failed task's (see above); 25001 same_snapshot in a subtransaction (pg_export_snapshot), or
  * atomic with a task that cannot run in a transaction block; 55000 atomic
  * on a server whose max_prepared_transactions is lower than the tasks it
  * runs there;
@@ -3660,20 +3783,21 @@ CREATE FUNCTION @extschema@.pdb_run(tasks text[],
                                     setup text[] DEFAULT NULL,
                                     progress boolean DEFAULT false,
                                     same_snapshot boolean DEFAULT false,
-                                    atomic boolean DEFAULT false)
+                                    atomic boolean DEFAULT false,
+                                    strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_result
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
-           r.detail, r.hint, r.conn_name, r.attempts
+           r.detail, r.hint, r.conn_name, r.attempts, r.task
       FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast,
                                                       task_timeout, retries, setup, progress, same_snapshot, atomic,
-                                                      false, 'pdb_run')) AS r
+                                                      false, 'pdb_run', strict)) AS r
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean) IS
 'Run each statement of tasks in parallel on at most max_conns dblink connections, optionally batch_size tasks per round trip or all or nothing; one row per task';
 
 /*
@@ -3681,7 +3805,7 @@ COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean,
  *            batch_size integer DEFAULT 1, fail_fast boolean DEFAULT false,
  *            task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *            setup text[] DEFAULT NULL, progress boolean DEFAULT false,
- *            atomic boolean DEFAULT false)
+ *            atomic boolean DEFAULT false, strict boolean DEFAULT false)
  *     RETURNS SETOF pdb_target_result (the columns of pdb_run, then target)
  *
  * Like pdb_run, but tasks[i] runs on targets[i]: a libpq connection string,
@@ -3710,7 +3834,8 @@ CREATE FUNCTION @extschema@.pdb_run_at(tasks text[],
                                        retries integer DEFAULT 0,
                                        setup text[] DEFAULT NULL,
                                        progress boolean DEFAULT false,
-                                       atomic boolean DEFAULT false)
+                                       atomic boolean DEFAULT false,
+                                       strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
 LANGUAGE sql
 VOLATILE
@@ -3718,10 +3843,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT * FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns,
                                                              batch_size, fail_fast, task_timeout, retries, setup,
-                                                             progress, false, atomic, true, 'pdb_run_at'))
+                                                             progress, false, atomic, true, 'pdb_run_at',
+                                                             strict))
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS
 'Run tasks[i] on targets[i] (connection strings or dblink_fdw servers), in parallel with a pool of at most max_conns connections per target; one row per task';
 
 -- functions whose body, settings or comment changed
@@ -3890,11 +4016,14 @@ COMMENT ON FUNCTION @extschema@._pdb_free_slots(name, text) IS
  * _pdb_prepare, records it in pg_temp._pdb_conns and returns the worker's
  * backend pid when the worker is a backend of this server, else NULL (pdb_run
  * watches local workers for lock waits on its caller).
- * Errors: those of dblink_connect (08001, 2F003 "password is required", ...),
- * with every password masked (_pdb_mask), a 2F003 with a HINT that says how a
- * role without superuser connects; 53300 when the server refused the
- * connection for want of a free slot (recognised by libpq's English message);
- * those of _pdb_prepare. The caller closes what is left open.
+ * Errors: 42704 connstr has no "=", is no URI and names no foreign server (a
+ * misspelt server name); those of dblink_connect (08001, 2F003 "password is
+ * required", ...), with every password masked (_pdb_mask), a 2F003 with a
+ * HINT that says how a role without superuser connects (with a password;
+ * and, when the server did not ask for it, the pg_hba.conf line that makes
+ * it ask); 53300 when the server refused the connection for want of a free
+ * slot (recognised by libpq's English message); those of _pdb_prepare. The
+ * caller closes what is left open.
  */
 CREATE OR REPLACE FUNCTION @extschema@._pdb_open(dblink_schema name, conn text, connstr text, setup text[],
                                       call_id bigint, slot integer)
@@ -3909,7 +4038,20 @@ DECLARE
     ex_message text;
     ex_detail  text;
     ex_hint    text;
+    v_advice   text;
 BEGIN
+    -- a target without '=' that is no URI names a foreign server: dblink would take a misspelt name for a
+    -- connection string ('missing "=" after ...')
+    IF strpos(connstr, '=') = 0 AND connstr !~* '^\s*postgres(ql)?://'
+       AND NOT EXISTS (SELECT FROM pg_foreign_server WHERE srvname = connstr) THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('foreign server "%s" does not exist', connstr),
+            DETAIL  = 'A target without "=" that is not a postgresql:// URI names a dblink_fdw foreign server.',
+            HINT    = CASE WHEN connstr = current_setting('parallel_dblink.loopback', true)
+                           THEN 'It is the value of parallel_dblink.loopback: correct that setting. '
+                           ELSE '' END
+                      || 'Foreign servers are listed by \des in psql; a connection string reads like ''dbname=app''.';
+    END IF;
     BEGIN
         EXECUTE format('SELECT %I.dblink_connect($1, $2)', dblink_schema) USING conn, connstr;
     EXCEPTION WHEN others THEN
@@ -3917,16 +4059,22 @@ BEGIN
                                 ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
         IF ex_detail ~ '(too many clients|too many connections for|remaining connection slots are reserved)' THEN
             ex_state := '53300';
+        ELSIF ex_state = '2F003' AND ex_detail ~ 'does not request a password' THEN
+            -- a password was given, but the server let the role in without asking for it
+            v_advice := 'The server let the role in without asking for its password (trust or peer in '
+                        'pg_hba.conf), which dblink refuses to a role without superuser: add a scram-sha-256 '
+                        '(or md5) line to pg_hba.conf for this role and the address the connection uses '
+                        '(host for TCP, local for a socket) above the trust line, and reload.';
         ELSIF ex_state = '2F003' THEN
-            ex_hint := concat_ws(' ', nullif(ex_hint, ''),
-                                 'A role without superuser must connect with a password: give connstr with '
-                                 'password=..., or name a dblink_fdw foreign server with a user mapping for the '
-                                 'role that has one; for the default connection to this database, set '
-                                 'parallel_dblink.loopback to either.');
+            v_advice := 'A role without superuser must connect with a password: give connstr with '
+                        'password=..., or name a dblink_fdw foreign server with a user mapping for the '
+                        'role that has one; for the default connection to this database, set '
+                        'parallel_dblink.loopback to either.';
         END IF;
+        -- (what the server said masked; the advice is ours, and its words are no password)
         PERFORM @extschema@._pdb_raise(ex_state, @extschema@._pdb_mask(ex_message, connstr),
                                        @extschema@._pdb_mask(ex_detail, connstr),
-                                       @extschema@._pdb_mask(ex_hint, connstr));
+                                       concat_ws(' ', nullif(@extschema@._pdb_mask(ex_hint, connstr), ''), v_advice));
     END;
     v_worker := @extschema@._pdb_prepare(dblink_schema, conn, setup);
     EXECUTE 'INSERT INTO pg_temp._pdb_conns (call_id, slot, conn_name, worker_pid, opened_at)

@@ -3,18 +3,18 @@
 
 SELECT plan(40);
 
-SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean) exists');
-SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'setof pdb_result', 'pdb_run returns a set of pdb_result');
-SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean)'::regprocedure),
-          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'same_snapshot', 'atomic'],
+SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean) exists');
+SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean', 'boolean'], 'setof pdb_result', 'pdb_run returns a set of pdb_result');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean)'::regprocedure),
+          ARRAY['tasks', 'max_conns', 'connstr', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'same_snapshot', 'atomic', 'strict'],
           'pdb_run has the documented parameter names');
 SELECT is(ARRAY(SELECT attname::text FROM pg_attribute WHERE attrelid = 'pdb_result'::regclass AND attnum > 0 ORDER BY attnum),
-          ARRAY['task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts'],
+          ARRAY['task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts', 'task'],
           'pdb_result has the documented columns');
 SELECT is(ARRAY(SELECT attname::text FROM pg_attribute WHERE attrelid = 'pdb_target_result'::regclass AND attnum > 0 ORDER BY attnum),
-          ARRAY['task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts', 'target'],
+          ARRAY['task_id', 'status', 'result', 'sqlstate', 'error', 'started_at', 'finished_at', 'detail', 'hint', 'conn_name', 'attempts', 'task', 'target'],
           'pdb_target_result has them, then target');
-SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'volatile', 'pdb_run is volatile');
+SELECT volatility_is('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean', 'boolean'], 'volatile', 'pdb_run is volatile');
 
 -- every member function of the extension
 CREATE TEMP VIEW ext_functions AS
@@ -24,7 +24,7 @@ SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname, p.prokind
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
   JOIN pg_language l ON l.oid = p.prolang;
 
-SELECT is((SELECT count(*) FROM ext_functions), 62::bigint, 'the extension has 62 functions and procedures');
+SELECT is((SELECT count(*) FROM ext_functions), 64::bigint, 'the extension has 64 functions and procedures');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM ext_functions
                    WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false) AND prokind <> 'p'$$,
@@ -32,16 +32,16 @@ SELECT is_empty($$SELECT fn FROM ext_functions
 -- PostgreSQL refuses COMMIT in a procedure with a SET clause: the one procedure pins nothing, and its
 -- body calls only the extension's own functions, schema-qualified (they pin search_path themselves)
 SELECT is(ARRAY(SELECT fn::text FROM ext_functions WHERE prokind = 'p'),
-          ARRAY['pdb_job_exec(bigint,integer,text,boolean,interval,integer,text[],boolean)'],
+          ARRAY['pdb_job_exec(bigint,integer,text,boolean,interval,integer,text[],boolean,boolean)'],
           'pdb_job_exec is the one procedure');
 SELECT is((SELECT proconfig FROM pg_proc WHERE proname = 'pdb_job_exec'), NULL, 'it has no SET clause (it commits)');
 SELECT is(ARRAY(SELECT DISTINCT m[1] FROM pg_proc AS p,
                        regexp_matches(p.prosrc, '(\m[[:alnum:]_."]+)\s*\(', 'g') AS m
                  WHERE p.proname = 'pdb_job_exec' ORDER BY 1),
-          ARRAY['public._pdb_job_begin', 'public._pdb_job_exec_step'],
+          ARRAY['public._pdb_failed', 'public._pdb_job_begin', 'public._pdb_job_exec_step'],
           'its body calls the extension''s functions by their schema, and nothing else');
 SELECT is((SELECT proargnames FROM pg_proc WHERE proname = 'pdb_job_exec'),
-          ARRAY['job_id', 'max_conns', 'connstr', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress'],
+          ARRAY['job_id', 'max_conns', 'connstr', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'strict'],
           'pdb_job_exec has the documented parameter names');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE lanname NOT IN ('plpgsql', 'sql')$$,
                 'every function is SQL or PL/pgSQL');
@@ -65,27 +65,27 @@ SELECT has_view('pdb_activity', 'the view pdb_activity exists');
 SELECT has_view('pdb_jobs', 'the view pdb_jobs exists');
 SELECT has_view('pdb_job_tasks', 'the view pdb_job_tasks exists');
 SELECT has_function('pdb_job_submit', ARRAY['text[]', 'text', 'text'], 'pdb_job_submit(text[], text, text) exists');
-SELECT has_function('pdb_job_run', ARRAY['bigint', 'integer', 'text', 'boolean', 'interval', 'integer', 'text[]', 'boolean'],
+SELECT has_function('pdb_job_run', ARRAY['bigint', 'integer', 'text', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
                     'pdb_job_run(bigint, ...) exists');
 SELECT has_function('pdb_job_cancel', ARRAY['bigint', 'text'], 'pdb_job_cancel(bigint, text) exists');
 SELECT has_function('pdb_chunks', ARRAY['regclass', 'integer', 'name'], 'pdb_chunks(regclass, integer, name) exists');
 SELECT has_function('pdb_tasks', ARRAY['text', 'regclass', 'integer', 'name'],
                     'pdb_tasks(text, regclass, integer, name) exists');
-SELECT has_function('pdb_run_at', ARRAY['text[]', 'text[]', 'integer', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
-                    'pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean) exists');
+SELECT has_function('pdb_run_at', ARRAY['text[]', 'text[]', 'integer', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'],
+                    'pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean) exists');
 SELECT is((SELECT proargnames FROM pg_proc
-            WHERE oid = 'pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean)'::regprocedure),
-          ARRAY['tasks', 'targets', 'max_conns', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic'],
+            WHERE oid = 'pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean)'::regprocedure),
+          ARRAY['tasks', 'targets', 'max_conns', 'batch_size', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic', 'strict'],
           'pdb_run_at has the documented parameter names');
-SELECT function_returns('pdb_run_at', ARRAY['text[]', 'text[]', 'integer', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
+SELECT function_returns('pdb_run_at', ARRAY['text[]', 'text[]', 'integer', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'],
                         'setof pdb_target_result', 'pdb_run_at returns a set of pdb_target_result');
-SELECT has_function('pdb_broadcast', ARRAY['text', 'text[]', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
-                    'pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean) exists');
+SELECT has_function('pdb_broadcast', ARRAY['text', 'text[]', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'],
+                    'pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean, boolean) exists');
 SELECT is((SELECT proargnames FROM pg_proc
-            WHERE oid = 'pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean)'::regprocedure),
-          ARRAY['task', 'targets', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic'],
+            WHERE oid = 'pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean, boolean)'::regprocedure),
+          ARRAY['task', 'targets', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'atomic', 'strict'],
           'pdb_broadcast has the documented parameter names');
-SELECT function_returns('pdb_job_run', ARRAY['bigint', 'integer', 'text', 'boolean', 'interval', 'integer', 'text[]', 'boolean'],
+SELECT function_returns('pdb_job_run', ARRAY['bigint', 'integer', 'text', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
                         'setof pdb_result', 'pdb_job_run returns a set of pdb_result');
 SELECT has_function('pdb_recover', ARRAY['text[]'], 'pdb_recover(text[]) exists');
 SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'pdb_recover(text[])'::regprocedure),

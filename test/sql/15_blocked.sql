@@ -2,8 +2,10 @@
 \i test/setup.sql
 
 -- Tasks that wait for the caller: a lock it holds, or its snapshot (CREATE
--- INDEX CONCURRENTLY). They could never finish; pdb_run fails them with 40P01.
--- From another database, CREATE INDEX CONCURRENTLY works.
+-- INDEX CONCURRENTLY). They could never finish: pdb_run fails the first with
+-- 40P01, and refuses the second before anything runs (0A000). From another
+-- database, CREATE INDEX CONCURRENTLY works (and by CALL pdb_job_exec:
+-- 79_job_exec).
 CREATE SCHEMA t15;
 CREATE TABLE t15.locked (id int);
 CREATE TABLE t15.cic (id int);
@@ -25,20 +27,25 @@ SELECT format('host=%s port=%s dbname=pdb_t15_other',
               btrim(split_part(current_setting('unix_socket_directories'), ',', 1)),
               current_setting('port')) AS connstr;
 
-SELECT plan(9);
+SELECT plan(11);
 
 SELECT is(ARRAY(SELECT t15.lock_then_run()), ARRAY['error:40P01', 'ok:'],
           'a task waiting for a lock of the caller fails with 40P01, the others finish');
 
 CREATE TABLE t15.r AS
-SELECT * FROM pdb_run(ARRAY['CREATE INDEX CONCURRENTLY cic_id ON t15.cic (id)']);
-SELECT is((SELECT status || ':' || sqlstate FROM t15.r), 'error:40P01',
-          'CREATE INDEX CONCURRENTLY in the caller''s database fails with 40P01 instead of hanging');
-SELECT is((SELECT error FROM t15.r), 'task waits for a lock held by the transaction that called pdb_run',
-          'with a message that says why');
-SELECT matches((SELECT hint FROM t15.r), 'call pdb_run from another database', 'and a hint that says what to do');
-DROP INDEX IF EXISTS t15.cic_id;
-SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'the cancelled worker is gone');
+SELECT pg_temp.error_of(NULL, $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1',
+                                                                 'CREATE INDEX CONCURRENTLY cic_id ON t15.cic (id)'])$$) AS e;
+SELECT is((SELECT e[1] || ': ' || e[2] FROM t15.r),
+          '0A000: pdb_run cannot run CONCURRENTLY index commands on the caller''s own database',
+          'CREATE INDEX CONCURRENTLY in the caller''s database is refused before anything runs');
+SELECT matches((SELECT e[3] FROM t15.r), '^Task 2 builds, drops or rebuilds an index CONCURRENTLY', 'naming the task');
+SELECT matches((SELECT e[4] FROM t15.r), 'CALL pdb_job_exec.*another database',
+               'and a hint that says what works: a job run by CALL, or another database');
+SELECT is((SELECT count(*) FROM pg_class WHERE relname = 'cic_id'), 0::bigint, 'no index, not even an invalid one');
+SELECT is((pg_temp.error_of(NULL, $$SELECT count(*) FROM pdb_run_at(ARRAY['REINDEX TABLE CONCURRENTLY t15.cic'],
+                                                                     ARRAY[NULL])$$))[1],
+          '0A000', 'so is REINDEX CONCURRENTLY by pdb_run_at, with this database as its target');
+SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker is left');
 
 SELECT is(ARRAY(SELECT status || ':' || result
                   FROM pdb_run(ARRAY['CREATE TABLE cic (id int)',

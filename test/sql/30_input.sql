@@ -33,8 +33,9 @@ SELECT is(ARRAY(SELECT task_id || '=' || result FROM pdb_run('[0:1]={"SELECT 10"
 
 SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], 2, 'host=/nonexistent/socket/dir port=1')$$, '08001',
                  NULL, 'an unreachable server: 08001 before any task runs');
-SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], 2, 'no_such_server_or_connstr')$$, '08001',
-                 NULL, 'neither a connection string nor a foreign server: 08001');
+SELECT throws_ok($$SELECT * FROM pdb_run(ARRAY['SELECT 1'], 2, 'no_such_server_or_connstr')$$, '42704',
+                 'foreign server "no_such_server_or_connstr" does not exist',
+                 'neither a connection string nor a foreign server: taken for a misspelt server name, 42704');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'failed connections leave nothing open');
 
 -- COPY from or to the client: refused before anything runs, alone, in a multi-statement task,

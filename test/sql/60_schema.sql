@@ -11,8 +11,8 @@ SELECT plan(13);
 DROP EXTENSION parallel_dblink;
 CREATE SCHEMA pdbx;
 CREATE EXTENSION parallel_dblink SCHEMA pdbx;
-SELECT has_function('pdbx', 'pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'pdb_run is installed in schema pdbx');
-SELECT hasnt_function('public', 'pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'], 'and not in public');
+SELECT has_function('pdbx', 'pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean', 'boolean'], 'pdb_run is installed in schema pdbx');
+SELECT hasnt_function('public', 'pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean', 'boolean'], 'and not in public');
 
 SET LOCAL search_path = pdbx, public;
 SELECT is((SELECT status || ':' || result FROM pdb_run(ARRAY['SELECT 1 + 1'])), 'ok:2',

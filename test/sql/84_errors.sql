@@ -51,12 +51,12 @@ SELECT is((SELECT e[4] FROM e84t), '', 'and no hint of the engine''s');
 -- the engine called directly with targets that fit neither one connection string nor one per task
 -- (no public function passes such, and the engine used to wait for ever for a target of no slot)
 SELECT throws_ok($$SELECT count(*) FROM _pdb_rows(_pdb_run(ARRAY['SELECT 1', 'SELECT 2'], NULL, 2, 1, false, NULL, 0,
-                                                          NULL, false, false, false, false, 'pdb_run'))$$,
+                                                          NULL, false, false, false, false, 'pdb_run', false))$$,
                  '22023', 'the engine needs one target, or one per task: 0 targets for 2 tasks',
                  'the engine without targets: 22023 at once');
 SELECT throws_ok($$SELECT count(*) FROM _pdb_rows(_pdb_run(ARRAY['SELECT 1', 'SELECT 2'], ARRAY[NULL, NULL, NULL], 2,
                                                           1, false, NULL, 0, NULL, false, false, false, false,
-                                                          'pdb_run'))$$,
+                                                          'pdb_run', false))$$,
                  '22023', 'the engine needs one target, or one per task: 3 targets for 2 tasks',
                  'the engine with more targets than tasks: 22023');
 

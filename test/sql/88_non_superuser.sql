@@ -25,13 +25,23 @@ CREATE SERVER t88_srv FOREIGN DATA WRAPPER dblink_fdw
     OPTIONS (host '127.0.0.1', port :'PORT', dbname :'DBNAME');
 CREATE USER MAPPING FOR pdb_alice SERVER t88_srv OPTIONS (user 'pdb_alice', password 'alice-pw');
 GRANT USAGE ON FOREIGN SERVER t88_srv TO pdb_alice;
+-- the same over the socket, where this cluster trusts every role: the password is never asked for
+DO $$
+BEGIN
+    EXECUTE format('CREATE SERVER t88_sock FOREIGN DATA WRAPPER dblink_fdw OPTIONS (host %L, port %L, dbname %L)',
+                   btrim(split_part(current_setting('unix_socket_directories'), ',', 1)), current_setting('port'),
+                   current_database());
+END
+$$;
+CREATE USER MAPPING FOR pdb_alice SERVER t88_sock OPTIONS (user 'pdb_alice', password 'alice-pw');
+GRANT USAGE ON FOREIGN SERVER t88_sock TO pdb_alice;
 
 CREATE FUNCTION t88.connstr(role text, password text) RETURNS text LANGUAGE sql AS $$
     SELECT format('host=127.0.0.1 port=%s dbname=%s user=%s password=%s',
                   current_setting('port'), current_database(), role, password)
 $$;
 
-SELECT plan(22);
+SELECT plan(28);
 
 -- the session's temp state is created by the superuser: the role must be able to use it
 CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
@@ -41,6 +51,23 @@ SELECT is(pg_temp.as_role('pdb_alice', $$SELECT status FROM pdb_run(ARRAY['SELEC
 SELECT matches((pg_temp.error_of('pdb_alice', $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'])$$))[4],
                'password=.*dblink_fdw foreign server with a user mapping.*parallel_dblink\.loopback',
                'its HINT says how: a password in connstr, a dblink_fdw server, parallel_dblink.loopback');
+SELECT unalike((pg_temp.error_of('pdb_alice', $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'])$$))[4], '%****%',
+               'and none of its words is masked as a password');
+SELECT is((pg_temp.error_of('pdb_alice', $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'], 1, 't88_sock')$$))[1],
+          '2F003', 'a server that lets the role in without its password: 2F003, though the mapping has one');
+SELECT matches((pg_temp.error_of('pdb_alice', $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'], 1, 't88_sock')$$))[4],
+               'without asking for its password.*scram-sha-256.*pg_hba\.conf|pg_hba\.conf.*scram-sha-256',
+               'its HINT names the pg_hba.conf line to add, not the advice already followed');
+SELECT is((pg_temp.error_of('pdb_alice', $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'], 1, 't88_srvv')$$))[1:2],
+          ARRAY['42704', 'foreign server "t88_srvv" does not exist'], 'a misspelt server name: 42704, naming it');
+SET parallel_dblink.loopback = 't88_srvv';
+SELECT matches((pg_temp.error_of('pdb_alice', $$SELECT count(*) FROM pdb_run(ARRAY['SELECT 1'])$$))[4],
+               '^It is the value of parallel_dblink\.loopback', 'in parallel_dblink.loopback, the HINT says so');
+RESET parallel_dblink.loopback;
+SELECT is(pg_temp.as_role('pdb_alice', format($$SELECT string_agg(status || ':' || coalesce(sqlstate, ''), ',' ORDER BY task_id)
+                                             FROM pdb_run_at(ARRAY['SELECT 1', 'SELECT 2'], ARRAY['t88_srvv', %L])$$,
+                                           t88.connstr('pdb_alice', 'alice-pw'))),
+          'ok:error:42704,ok:', 'pdb_run_at: a misspelt server fails its own tasks only');
 SELECT is(pg_temp.as_role('pdb_alice', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
                                            replace(t88.connstr(current_user, 'x'), ' password=x', ''))),
           'error:2F003', 'a superuser''s connection string without a password is refused');
@@ -113,6 +140,8 @@ SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left runn
 SELECT * FROM finish();
 DROP USER MAPPING FOR pdb_alice SERVER t88_srv;
 DROP SERVER t88_srv;
+DROP USER MAPPING FOR pdb_alice SERVER t88_sock;
+DROP SERVER t88_sock;
 DROP SCHEMA t88 CASCADE;
 DROP ROLE pdb_alice;
 DROP ROLE pdb_bob;
