@@ -13,7 +13,7 @@
 CREATE FUNCTION @extschema@._pdb_failed(st @extschema@._pdb_state, counted boolean, task_ids integer[])
 RETURNS void
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -1038,7 +1038,7 @@ COMMENT ON FUNCTION @extschema@._pdb_connstr(text) IS
 CREATE FUNCTION @extschema@._pdb_failed(st @extschema@._pdb_state, counted boolean, task_ids integer[])
 RETURNS void
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -4020,8 +4020,9 @@ COMMENT ON FUNCTION @extschema@._pdb_free_slots(name, text) IS
  * misspelt server name); those of dblink_connect (08001, 2F003 "password is
  * required", ...), with every password masked (_pdb_mask), a 2F003 with a
  * HINT that says how a role without superuser connects (with a password;
- * and, when the server did not ask for it, the pg_hba.conf line that makes
- * it ask); 53300 when the server refused the connection for want of a free
+ * when the server did not ask for it, the pg_hba.conf line that makes it
+ * ask; for a server with use_scram_passthrough, PostgreSQL 18, a SCRAM login
+ * of this session); 53300 when the server refused the connection for want of a free
  * slot (recognised by libpq's English message); those of _pdb_prepare. The
  * caller closes what is left open.
  */
@@ -4059,12 +4060,21 @@ BEGIN
                                 ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
         IF ex_detail ~ '(too many clients|too many connections for|remaining connection slots are reserved)' THEN
             ex_state := '53300';
-        ELSIF ex_state = '2F003' AND ex_detail ~ 'does not request a password' THEN
-            -- a password was given, but the server let the role in without asking for it
+        ELSIF ex_state = '2F003' AND ex_detail ~ '(does not request a password|may only connect using credentials they provide)' THEN
+            -- a password was given, but the server let the role in without asking for it (the detail
+            -- of dblink before 16, and of 16 and later)
             v_advice := 'The server let the role in without asking for its password (trust or peer in '
                         'pg_hba.conf), which dblink refuses to a role without superuser: add a scram-sha-256 '
                         '(or md5) line to pg_hba.conf for this role and the address the connection uses '
                         '(host for TCP, local for a socket) above the trust line, and reload.';
+        ELSIF ex_state = '2F003' AND EXISTS (SELECT FROM pg_foreign_server
+                                              WHERE srvname = connstr
+                                                AND srvoptions::text ~* 'use_scram_passthrough=(true|on|yes|1|t)\M') THEN
+            -- (PostgreSQL 18) the server would pass on the caller's SCRAM login, and there is none
+            v_advice := 'The foreign server passes on the SCRAM login of this session (use_scram_passthrough), '
+                        'and this session did not log in with a SCRAM password: log in over a connection that '
+                        'pg_hba.conf authenticates with scram-sha-256 (not trust or peer, nor SET ROLE in another '
+                        'role''s session), the role having the same password on both servers.';
         ELSIF ex_state = '2F003' THEN
             v_advice := 'A role without superuser must connect with a password: give connstr with '
                         'password=..., or name a dblink_fdw foreign server with a user mapping for the '

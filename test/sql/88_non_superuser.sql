@@ -35,13 +35,40 @@ END
 $$;
 CREATE USER MAPPING FOR pdb_alice SERVER t88_sock OPTIONS (user 'pdb_alice', password 'alice-pw');
 GRANT USAGE ON FOREIGN SERVER t88_sock TO pdb_alice;
-
 CREATE FUNCTION t88.connstr(role text, password text) RETURNS text LANGUAGE sql AS $$
     SELECT format('host=127.0.0.1 port=%s dbname=%s user=%s password=%s',
                   current_setting('port'), current_database(), role, password)
 $$;
 
-SELECT plan(28);
+-- PostgreSQL 18: no password stored anywhere, dblink passes the caller's own SCRAM login on
+-- (use_scram_passthrough; before 18, dblink_fdw refuses the option)
+CREATE TABLE t88.pass (made boolean, sqlstate text);
+DO $$
+BEGIN
+    EXECUTE format('CREATE SERVER t88_pass FOREIGN DATA WRAPPER dblink_fdw '
+                   'OPTIONS (host %L, port %L, dbname %L, use_scram_passthrough %L)',
+                   '127.0.0.1', current_setting('port'), current_database(), 'true');
+    CREATE USER MAPPING FOR pdb_alice SERVER t88_pass OPTIONS (user 'pdb_alice');
+    GRANT USAGE ON FOREIGN SERVER t88_pass TO pdb_alice;
+    INSERT INTO t88.pass VALUES (true, NULL);
+EXCEPTION WHEN others THEN
+    INSERT INTO t88.pass VALUES (false, SQLSTATE);
+END
+$$;
+-- pdb_run through it as pdb_alice logged in without SCRAM (over the socket: trust), then with it (TCP)
+CREATE TABLE t88.pass_runs AS
+SELECT 'trust' AS login, pg_temp.error_of(NULL, format($q$SELECT * FROM dblink(%L, %L) AS r(v text)$q$,
+           format('host=%s port=%s dbname=%s user=pdb_alice', btrim(split_part(current_setting('unix_socket_directories'), ',', 1)),
+                  current_setting('port'), current_database()),
+           'SELECT count(*)::text FROM pdb_run(ARRAY[''SELECT 1''], 1, ''t88_pass'')')) AS e,
+       (SELECT made FROM t88.pass) AND current_setting('server_version_num')::int >= 180000 AS applies;
+CREATE TABLE t88.pass_ok AS
+SELECT v FROM dblink(t88.connstr('pdb_alice', 'alice-pw'),
+                     CASE WHEN (SELECT made FROM t88.pass)
+                          THEN 'SELECT string_agg(status || '':'' || coalesce(result, sqlstate), '','') FROM pdb_run(ARRAY[''SELECT current_user::text'', ''SELECT 2''], 2, ''t88_pass'')'
+                          ELSE 'SELECT NULL::text' END) AS r(v text);
+
+SELECT plan(31);
 
 -- the session's temp state is created by the superuser: the role must be able to use it
 CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
@@ -133,6 +160,14 @@ SELECT is(pg_temp.as_role('pdb_bob', $$SELECT split_part(_pdb_default_connstr(),
           'ok:' || split_part(_pdb_default_connstr(), ' ', 1),
           'a member of pg_read_all_settings gets the socket directory, as a superuser does');
 REVOKE pg_read_all_settings FROM pdb_bob;
+SELECT is((SELECT made OR sqlstate = 'HV00J' FROM t88.pass) AND (SELECT made FROM t88.pass) = (current_setting('server_version_num')::int >= 180000),
+          true, 'a dblink_fdw server with use_scram_passthrough: made on PostgreSQL 18 and later, refused before (HV00J)');
+SELECT is((SELECT CASE WHEN made THEN (SELECT v FROM t88.pass_ok) ELSE 'ok:pdb_alice,ok:2' END FROM t88.pass),
+          'ok:pdb_alice,ok:2', 'PostgreSQL 18: a role logged in with SCRAM runs tasks through it with no password stored');
+SELECT matches((SELECT CASE WHEN applies THEN e[4] ELSE 'did not log in with a SCRAM password' END
+                  FROM t88.pass_runs WHERE login = 'trust'),
+               'did not log in with a SCRAM password',
+               'PostgreSQL 18: a session that did not log in with SCRAM gets a HINT that says so');
 SELECT is((SELECT count(*) FROM t88.secret), 1::bigint, 'the table the role may not change is unchanged');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'nothing is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
@@ -142,6 +177,7 @@ DROP USER MAPPING FOR pdb_alice SERVER t88_srv;
 DROP SERVER t88_srv;
 DROP USER MAPPING FOR pdb_alice SERVER t88_sock;
 DROP SERVER t88_sock;
+DROP SERVER IF EXISTS t88_pass CASCADE;
 DROP SCHEMA t88 CASCADE;
 DROP ROLE pdb_alice;
 DROP ROLE pdb_bob;
