@@ -555,7 +555,8 @@ BEGIN
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN
                                 r_out[v_task]   := ROW('error', ex_sqlstate, ex_message, ex_detail, ex_hint)::@extschema@._pdb_outcome;
-                                s_again[v_slot] := ex_sqlstate IN ('40001', '40P01') AND r_attempts[v_task] <= v_retries;
+                                s_again[v_slot] := ex_sqlstate IN ('40001', '40P01', '55P03')
+                                                   AND r_attempts[v_task] <= v_retries;
                             ELSIF s_reason[v_slot] = 'timeout' THEN
                                 r_out[v_task] := ROW('timeout', '57014',
                                                      format('task ran longer than task_timeout (%s)', v_task_timeout),
@@ -718,10 +719,13 @@ BEGIN
                     IF v_sent = 1 OR s_state[v_slot] = 'ended' THEN
                         r_end[v_task] := s_since[v_slot];
                         IF s_again[v_slot] THEN
-                            -- 40001 or 40P01 with retries left: again after a backoff
+                            -- 40001, 40P01 or 55P03 with retries left: again after a backoff that doubles
+                            -- up to 1 s, each wait drawn between half and all of it (tasks that failed
+                            -- together do not come back together)
                             v_later    := v_later || v_task;
                             v_later_at := v_later_at || (clock_timestamp() + least(interval '1 second',
-                                              interval '10 milliseconds' * 2 ^ (r_attempts[v_task] - 1)));
+                                              interval '10 milliseconds' * 2 ^ (r_attempts[v_task] - 1))
+                                                                             * (0.5 + random() / 2));
                             r_attempts[v_task] := r_attempts[v_task] + 1;
                         ELSE
                             IF (r_out[v_task]).status IS NULL THEN

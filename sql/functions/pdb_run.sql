@@ -32,8 +32,9 @@
  * tasks are cancelled ('cancelled') and the others never start ('skipped').
  * task_timeout: a task (or a batch) running longer is cancelled on the server:
  * status 'timeout', SQLSTATE 57014; a batch that times out runs again task by
- * task. retries: a task failing with 40001 or 40P01 runs again, up to that
- * many times, after 10 ms, 20 ms, 40 ms ... (at most 1 s). setup: statements
+ * task. retries: a task failing with 40001, 40P01 or 55P03 (lock_timeout)
+ * runs again, up to that many times, after 10 ms, 20 ms, 40 ms ... (at most
+ * 1 s; each wait drawn between half and all of that). setup: statements
  * run on every new connection before its first task. progress: a NOTICE
  * every 5 seconds and at the end with the counts of done, failed and running
  * tasks. same_snapshot: every task runs read-only in a REPEATABLE READ

@@ -2646,7 +2646,8 @@ BEGIN
                             r_result[v_task] := NULL;
                             IF s_reason[v_slot] IS NULL THEN
                                 r_out[v_task]   := ROW('error', ex_sqlstate, ex_message, ex_detail, ex_hint)::@extschema@._pdb_outcome;
-                                s_again[v_slot] := ex_sqlstate IN ('40001', '40P01') AND r_attempts[v_task] <= v_retries;
+                                s_again[v_slot] := ex_sqlstate IN ('40001', '40P01', '55P03')
+                                                   AND r_attempts[v_task] <= v_retries;
                             ELSIF s_reason[v_slot] = 'timeout' THEN
                                 r_out[v_task] := ROW('timeout', '57014',
                                                      format('task ran longer than task_timeout (%s)', v_task_timeout),
@@ -2809,10 +2810,13 @@ BEGIN
                     IF v_sent = 1 OR s_state[v_slot] = 'ended' THEN
                         r_end[v_task] := s_since[v_slot];
                         IF s_again[v_slot] THEN
-                            -- 40001 or 40P01 with retries left: again after a backoff
+                            -- 40001, 40P01 or 55P03 with retries left: again after a backoff that doubles
+                            -- up to 1 s, each wait drawn between half and all of it (tasks that failed
+                            -- together do not come back together)
                             v_later    := v_later || v_task;
                             v_later_at := v_later_at || (clock_timestamp() + least(interval '1 second',
-                                              interval '10 milliseconds' * 2 ^ (r_attempts[v_task] - 1)));
+                                              interval '10 milliseconds' * 2 ^ (r_attempts[v_task] - 1))
+                                                                             * (0.5 + random() / 2));
                             r_attempts[v_task] := r_attempts[v_task] + 1;
                         ELSE
                             IF (r_out[v_task]).status IS NULL THEN
@@ -3714,8 +3718,9 @@ COMMENT ON FUNCTION @extschema@.pdb_recover(text[]) IS
  * tasks are cancelled ('cancelled') and the others never start ('skipped').
  * task_timeout: a task (or a batch) running longer is cancelled on the server:
  * status 'timeout', SQLSTATE 57014; a batch that times out runs again task by
- * task. retries: a task failing with 40001 or 40P01 runs again, up to that
- * many times, after 10 ms, 20 ms, 40 ms ... (at most 1 s). setup: statements
+ * task. retries: a task failing with 40001, 40P01 or 55P03 (lock_timeout)
+ * runs again, up to that many times, after 10 ms, 20 ms, 40 ms ... (at most
+ * 1 s; each wait drawn between half and all of that). setup: statements
  * run on every new connection before its first task. progress: a NOTICE
  * every 5 seconds and at the end with the counts of done, failed and running
  * tasks. same_snapshot: every task runs read-only in a REPEATABLE READ

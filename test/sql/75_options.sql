@@ -15,7 +15,26 @@ BEGIN
 END
 $$;
 
-SELECT plan(21);
+-- fails with lock_not_available on two calls out of three
+CREATE FUNCTION t75.locked() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF nextval('t75.calls') % 3 <> 0 THEN
+        RAISE EXCEPTION USING ERRCODE = '55P03', MESSAGE = 'canceling statement due to lock timeout';
+    END IF;
+    RETURN 'locked';
+END
+$$;
+CREATE TABLE t75.hot (id int);
+CREATE FUNCTION t75.alter_while_locked() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE t75.hot IN ACCESS SHARE MODE;  -- (as a reader would: the ALTER waits for it)
+    RETURN (SELECT status || ':' || sqlstate || ':' || attempts
+              FROM pdb_run(ARRAY['ALTER TABLE t75.hot ADD COLUMN note text'], 1, retries => 2,
+                           setup => ARRAY['SET lock_timeout = ''50ms''']));
+END
+$$;
+
+SELECT plan(24);
 
 -- fail_fast
 CREATE TABLE t75.ff AS
@@ -49,6 +68,13 @@ SELECT is((SELECT status || ':' || sqlstate || ':' || attempts FROM pdb_run(ARRA
           'error:40001:2', 'retries exhausted: the last error, and the attempts');
 SELECT is((SELECT status || ':' || sqlstate || ':' || attempts FROM pdb_run(ARRAY['SELECT 1/0'], 1, retries => 5)),
           'error:22012:1', 'other errors are not retried');
+SELECT setval('t75.calls', 1, false) IS NOT NULL AS reset \gset
+SELECT is((SELECT status || ':' || result || ':' || attempts FROM pdb_run(ARRAY['SELECT t75.locked()'], 1, retries => 3)),
+          'ok:locked:3', 'retries: 55P03 (lock_not_available) twice, then success on the third attempt');
+SELECT is(t75.alter_while_locked(), 'error:55P03:3',
+          'an ALTER behind a lock, with lock_timeout: each attempt gives up after lock_timeout, and is retried');
+SELECT is((SELECT count(*) FROM pg_attribute WHERE attrelid = 't75.hot'::regclass AND attname = 'note'), 0::bigint,
+          'and never took effect while the lock was held');
 
 -- setup
 SELECT is(ARRAY(SELECT result FROM pdb_run(ARRAY['SHOW work_mem', 'SHOW application_name'], 2,
