@@ -1,14 +1,17 @@
 /*
  * _pdb_open_pool(dblink_schema name, plan _pdb_plan, granted integer[],
  *                setup text[], call_id bigint, prefix text, isolate boolean,
- *                caller text) RETURNS _pdb_pool
+ *                caller text, leave_conns text) RETURNS _pdb_pool
  *
  * Opens the pool of each target of plan: up to granted[d] connections (see
  * _pdb_budget), fewer when the target server has fewer free connection slots
- * than that once c_margin are left to other sessions (WARNING). Free slots are
- * counted on this server before the loopback's first connection, elsewhere
- * through the first connection. Connections are named prefix || slot, set up
- * with setup (_pdb_open) and numbered slot by slot, target by target.
+ * than that once leave_conns are left to other sessions (WARNING; see
+ * _pdb_free_slots), or when the server refuses one for want of a slot
+ * (53300: other sessions took them meanwhile; WARNING, the call goes on with
+ * what it has). Free slots are counted on this server before the loopback's
+ * first connection, elsewhere through the first connection. Connections are
+ * named prefix || slot, set up with setup (_pdb_open) and numbered slot by
+ * slot, target by target.
  * isolate false (pdb_run): a target without a free slot (53300) or a failure
  * to connect is raised. isolate true (pdb_run_at, pdb_broadcast): it is the
  * target's failure (its remaining tasks fail with it), and the other targets
@@ -17,14 +20,13 @@
  */
 CREATE FUNCTION @extschema@._pdb_open_pool(dblink_schema name, plan @extschema@._pdb_plan, granted integer[],
                                            setup text[], call_id bigint, prefix text, isolate boolean,
-                                           caller text)
+                                           caller text, leave_conns text)
 RETURNS @extschema@._pdb_pool
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_margin CONSTANT integer := 2;  -- connection slots always left to other sessions
     v_pool   @extschema@._pdb_pool;
     v_conn   text[] := ARRAY[]::text[];
     v_tgt    integer[] := ARRAY[]::integer[];
@@ -37,7 +39,12 @@ DECLARE
     v_free   integer;
     v_k      integer;
     v_open   @extschema@._pdb_opened;
+    v_none   @extschema@._pdb_outcome;  -- no slot free on the target
 BEGIN
+    v_none := ROW('error', '53300', 'no connection slot is free on the target server',
+                  format('%s leaves %s of the server''s connections to other sessions (parallel_dblink.leave_conns).',
+                         caller, leave_conns),
+                  'Try again later, or lower parallel_dblink.leave_conns, or raise max_connections.')::@extschema@._pdb_outcome;
     FOR v_tg IN 1..cardinality(granted) LOOP
         v_want := granted[v_tg];
         v_free := NULL;  -- (counted again for each target)
@@ -45,28 +52,22 @@ BEGIN
         WHILE v_k < v_want LOOP
             v_k := v_k + 1;
             IF v_k = 1 AND plan.masked[v_tg] IS NULL THEN  -- (the loopback)
-                v_free := @extschema@._pdb_free_slots(dblink_schema, NULL) - c_margin;
+                v_free := @extschema@._pdb_free_slots(dblink_schema, NULL, leave_conns);
             ELSIF v_k = 2 AND plan.masked[v_tg] IS NOT NULL THEN
-                v_free := @extschema@._pdb_free_slots(dblink_schema, v_conn[v_slot]) - c_margin + 1;  -- + the one held
+                v_free := @extschema@._pdb_free_slots(dblink_schema, v_conn[v_slot], leave_conns) + 1;  -- + the one held
             END IF;
             IF v_k <= 2 AND v_free < v_want THEN
                 IF v_free < 1 AND NOT isolate THEN
-                    RAISE EXCEPTION USING ERRCODE = 'too_many_connections',
-                        MESSAGE = 'no connection slot is free on the target server',
-                        DETAIL  = format('%s leaves %s slots to other sessions.', caller, c_margin),
-                        HINT    = 'Try again later, or raise max_connections or the connection limits.';
+                    PERFORM @extschema@._pdb_raise(v_none.sqlstate, v_none.error, v_none.detail, v_none.hint);
                 ELSIF v_free < 1 AND v_k = 1 THEN
-                    v_fail[v_tg] := ROW('error', '53300', 'no connection slot is free on the target server',
-                                                format('%s leaves %s slots to other sessions.', caller, c_margin),
-                                                NULL)::@extschema@._pdb_outcome;
+                    v_fail[v_tg] := v_none;
                     EXIT;
                 END IF;
                 v_free := greatest(v_free, 1);
-                RAISE WARNING USING
-                    MESSAGE = format('%s uses %s connections instead of %s%s', caller, v_free, v_want,
-                                     CASE WHEN isolate THEN ' on target ' || coalesce(plan.masked[v_tg], 'NULL (this database)') END),
-                    DETAIL  = format('Only %s connection slots are free on the target server once %s are left '
-                                     'to other sessions.', v_free, c_margin);
+                PERFORM @extschema@._pdb_fewer(caller, v_free, v_want, isolate, plan.masked[v_tg],
+                                               format('Only %s connection slots are free on the target server once '
+                                                      '%s are left to other sessions (parallel_dblink.leave_conns).',
+                                                      v_free, leave_conns));
                 v_want := v_free;
             END IF;
             EXIT WHEN v_k > v_want;
@@ -74,9 +75,21 @@ BEGIN
             v_conn[v_slot] := prefix || v_slot;
             v_tgt[v_slot]  := v_tg;
             v_open := @extschema@._pdb_try_open(dblink_schema, v_conn[v_slot], plan.connstr[v_tg], setup,
-                                                call_id, v_slot, NOT isolate);
+                                                call_id, v_slot, false);
             v_pid[v_slot] := v_open.pid;
-            IF (v_open.failure).status IS NOT NULL THEN  -- (a composite IS NOT NULL only when every field is)
+            IF (v_open.failure).sqlstate = '53300' AND v_slots[v_tg] > 0 THEN
+                -- other sessions took the slots counted free: go on with the connections opened
+                PERFORM @extschema@._pdb_fewer(caller, v_slots[v_tg], v_want, isolate, plan.masked[v_tg],
+                                               'The server refused a connection for want of a free slot.');
+                v_conn  := v_conn[:v_slot - 1];
+                v_tgt   := v_tgt[:v_slot - 1];
+                v_pid   := v_pid[:v_slot - 1];
+                v_slot  := v_slot - 1;
+                EXIT;
+            ELSIF (v_open.failure).status IS NOT NULL AND NOT isolate THEN
+                v_none := v_open.failure;
+                PERFORM @extschema@._pdb_raise(v_none.sqlstate, v_none.error, v_none.detail, v_none.hint);
+            ELSIF (v_open.failure).status IS NOT NULL THEN  -- (a composite IS NOT NULL only when every field is)
                 v_state[v_slot] := 'dead';
                 v_fail[v_tg]    := coalesce(v_fail[v_tg], v_open.failure);
                 EXIT;
@@ -90,5 +103,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, integer[], text[], bigint, text, boolean, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, integer[], text[], bigint, text, boolean, text, text) IS
 'internal: open the connections of each target of a plan, within its budget and the servers'' free slots';

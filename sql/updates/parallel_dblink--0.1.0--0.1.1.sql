@@ -6,6 +6,7 @@
 -- views and functions that are gone, or whose signature or result type changed
 DROP ROUTINE @extschema@._pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[], OUT atomic boolean[], OUT batchable boolean[]);
 DROP ROUTINE @extschema@._pdb_fetch(dblink_schema name, conn text, OUT kind text, OUT value text, OUT err_sqlstate text, OUT err_message text, OUT err_detail text, OUT err_hint text);
+DROP ROUTINE @extschema@._pdb_free_slots(dblink_schema name, conn text);
 DROP ROUTINE @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[]);
 DROP ROUTINE @extschema@.pdb_job_run(job_id bigint, max_conns integer, connstr text, fail_fast boolean, task_timeout interval, retries integer, setup text[], progress boolean);
 DROP ROUTINE @extschema@.pdb_run(tasks text[], max_conns integer, connstr text, batch_size integer, fail_fast boolean, task_timeout interval, retries integer, setup text[], progress boolean, same_snapshot boolean);
@@ -994,6 +995,50 @@ COMMENT ON FUNCTION @extschema@._pdb_concurrently(text[]) IS
 'internal: the first task that builds, drops or rebuilds an index CONCURRENTLY, or NULL';
 
 /*
+ * _pdb_conns_settings(OUT leave_conns text, OUT conns_wait interval)
+ *
+ * The settings of how calls share the server's connections, checked:
+ * parallel_dblink.leave_conns, the connection slots a call leaves free to
+ * the application on each target server: a number, or a percentage of that
+ * server's max_connections ('10%', the default); parallel_dblink.conns_wait,
+ * how long a call that can get no connection waits its turn before it fails
+ * with 53300 ('30s' by default; 0: no wait).
+ * Errors: 22023 a value that is not of that form, naming the setting.
+ */
+CREATE FUNCTION @extschema@._pdb_conns_settings(OUT leave_conns text, OUT conns_wait interval)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_wait text := coalesce(nullif(current_setting('parallel_dblink.conns_wait', true), ''), '30s');
+BEGIN
+    leave_conns := replace(coalesce(nullif(current_setting('parallel_dblink.leave_conns', true), ''), '10%'), ' ', '');
+    IF leave_conns !~ '^[0-9]{1,6}%?$' OR (leave_conns ~ '%$' AND rtrim(leave_conns, '%')::integer > 100) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'parallel_dblink.leave_conns must be a number of connections or a percentage',
+            DETAIL  = format('It is "%s".', current_setting('parallel_dblink.leave_conns', true)),
+            HINT    = 'For example ''10%'' of max_connections, or ''5''.';
+    END IF;
+    BEGIN
+        conns_wait := CASE WHEN v_wait ~ '^\s*[0-9]+(\.[0-9]+)?\s*$' THEN make_interval(secs => v_wait::double precision)
+                           ELSE v_wait::interval END;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_parameter_value THEN
+        conns_wait := NULL;
+    END;
+    IF conns_wait IS NULL OR conns_wait < interval '0' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'parallel_dblink.conns_wait must be a time, zero or more',
+            DETAIL  = format('It is "%s".', v_wait),
+            HINT    = 'For example ''30s'', or 0 to fail at once.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_conns_settings() IS
+'internal: parallel_dblink.leave_conns and parallel_dblink.conns_wait, checked';
+
+/*
  * _pdb_connstr(target text) RETURNS text
  *
  * The connection string a target means. NULL: this database as the current
@@ -1068,6 +1113,32 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_failed(@extschema@._pdb_state, boolean, integer[]) IS
 'internal: raise the error of the task of a finished call that failed first, naming it';
+
+/*
+ * _pdb_fewer(caller text, have integer, wanted integer, per_target boolean,
+ *            target text, detail text) RETURNS void
+ *
+ * The WARNING of a pool smaller than wanted: '<caller> uses <have>
+ * connections instead of <wanted>', naming the target when per_target
+ * (pdb_run_at, pdb_broadcast; target NULL: this database), with detail.
+ */
+CREATE FUNCTION @extschema@._pdb_fewer(caller text, have integer, wanted integer, per_target boolean,
+                                       target text, detail text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE WARNING USING
+        MESSAGE = format('%s uses %s connections instead of %s%s', caller, have, wanted,
+                         CASE WHEN per_target THEN ' on target ' || coalesce(target, 'NULL (this database)') END),
+        DETAIL  = detail;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_fewer(text, integer, integer, boolean, text, text) IS
+'internal: warn that a pool is smaller than wanted';
 
 /*
  * _pdb_finish(st _pdb_state) RETURNS _pdb_state
@@ -1146,6 +1217,66 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_finish(@extschema@._pdb_state) IS
 'internal: the last phase of a call of the engine: close, raise a query''s failure, settle atomic, release';
+
+/*
+ * _pdb_free_slots(dblink_schema name, conn text, leave_conns text) RETURNS integer
+ *
+ * How many more connections the role may open to the database right now, as
+ * seen by the server at the other end of conn (NULL conn: this server, for
+ * this role and database), leaving leave_conns to other sessions (a number,
+ * or a percentage of that server's max_connections, as
+ * parallel_dblink.leave_conns; checked by _pdb_conns_settings): the smallest of
+ *   max_connections - client backends - the reserved slots the role may not
+ *     use (superuser_reserved_connections, and reserved_connections on 16+,
+ *     unless the role is a superuser) - the share left,
+ *   the role's CONNECTION LIMIT - its backends (no limit: -1),
+ *   the database's CONNECTION LIMIT - its backends (no limit: -1),
+ * the two limits not counting for a superuser, as in PostgreSQL.
+ * A snapshot: other sessions may take slots a moment later.
+ */
+CREATE FUNCTION @extschema@._pdb_free_slots(dblink_schema name, conn text, leave_conns text)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- pg_stat_get_activity rather than the pg_stat_activity view: a third of the planning
+    c_sql CONSTANT text := $q$
+        SELECT least(
+                   current_setting('max_connections')::integer - a.used
+                   - CASE WHEN r.rolsuper THEN 0
+                          ELSE current_setting('superuser_reserved_connections')::integer
+                               + coalesce(nullif(current_setting('reserved_connections', true), '')::integer, 0)
+                     END
+                   - CASE WHEN %1$L LIKE '%%\%%'
+                          THEN ceil(current_setting('max_connections')::integer * rtrim(%1$L, '%%')::numeric / 100)
+                          ELSE rtrim(%1$L, '%%')::numeric END::integer,
+                   CASE WHEN r.rolsuper OR r.rolconnlimit < 0 THEN 2147483647 ELSE r.rolconnlimit - a.by_role END,
+                   CASE WHEN r.rolsuper OR d.datconnlimit < 0 THEN 2147483647 ELSE d.datconnlimit - a.in_db END)::integer
+          FROM pg_catalog.pg_roles AS r, pg_catalog.pg_database AS d,
+               LATERAL (SELECT count(*) AS used,
+                               count(*) FILTER (WHERE s.usesysid = r.oid) AS by_role,
+                               count(*) FILTER (WHERE s.datid = d.oid) AS in_db
+                          FROM pg_catalog.pg_stat_get_activity(NULL) AS s
+                         WHERE s.backend_type = 'client backend') AS a
+         WHERE r.rolname = session_user AND d.datname = current_database()
+    $q$;
+    v_free integer;
+BEGIN
+    -- (the same text runs here and through dblink)
+    IF conn IS NULL THEN
+        EXECUTE format(c_sql, leave_conns) INTO v_free;
+    ELSE
+        EXECUTE format('SELECT f.n FROM %I.dblink($1, $2) AS f(n integer)', dblink_schema)
+            INTO v_free USING conn, format(c_sql, leave_conns);
+    END IF;
+    RETURN v_free;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_free_slots(name, text, text) IS
+'internal: connection slots the role may still open on the target server, leaving a share to others';
 
 /*
  * _pdb_job_begin(job_id bigint, max_conns integer, connstr text, fail_fast boolean,
@@ -1329,13 +1460,17 @@ COMMENT ON FUNCTION @extschema@._pdb_job_record(bigint, jsonb) IS
 /*
  * _pdb_launch(st _pdb_state) RETURNS _pdb_state
  *
- * The engine's first step begins here: takes the connection budget
- * (_pdb_budget), opens the pool (_pdb_open_pool), gives back the budget's
- * locks beyond the connections opened, and with atomic records the run
- * (_pdb_atomic_begin). Returns st with its slots (s_*), targets' live
- * connections and failures, locks, and atomic run and phase filled in.
- * On an error it closes what it opened and releases its locks, then raises
- * it again (the caller, _pdb_step, cleans up the rest and reports it).
+ * The engine's first step begins here: takes the connection budget, opens
+ * the pool and with atomic records the run (_pdb_open_all). A call that gets
+ * no connection at all (53300: no slot free on the server once
+ * parallel_dblink.leave_conns are left, or the whole max_total_conns budget
+ * taken) waits its turn, first come, first served, behind the calls that
+ * waited before it (_pdb_wait_turn), and tries again every 100 ms, for
+ * parallel_dblink.conns_wait at most (_pdb_conns_settings), then fails with
+ * 53300. Returns st with its slots (s_*), targets' live connections and
+ * failures, locks, and atomic run and phase filled in. On an error, what it
+ * took is closed and released, and the error raised again (the caller,
+ * _pdb_step, cleans up the rest and reports it).
  */
 CREATE FUNCTION @extschema@._pdb_launch(st @extschema@._pdb_state)
 RETURNS @extschema@._pdb_state
@@ -1344,51 +1479,59 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
-    v_prefix text := format('pdb_%s_%s_', pg_backend_pid(), st.call_id);
-    v_budget record;
-    v_pool   @extschema@._pdb_pool;
-    v_ns     integer;
-    v_held   integer;
+    c_turn_space CONSTANT integer := 1885627492;  -- advisory lock key1 of the calls waiting for connections (_pdb_wait_turn)
+    v_prefix   text := format('pdb_%s_%s_', pg_backend_pid(), st.call_id);
+    v_settings record;
+    v_deadline timestamptz;
+    v_turn     boolean := false;  -- this call holds the turn of the waiting calls
+    ex_message text;
+    ex_detail  text;
 BEGIN
-    v_budget := @extschema@._pdb_budget((st.plan).wanted, st.caller);
-    st.locks := v_budget.locks;
+    v_settings := @extschema@._pdb_conns_settings();
+    v_deadline := clock_timestamp() + v_settings.conns_wait;
     BEGIN
-        v_pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_budget.granted, st.setup, st.call_id, v_prefix,
-                                             st.isolate_targets, st.caller);
-        v_ns := cardinality(v_pool.conn);
-        st.s_conn    := v_pool.conn;
-        st.s_tgt     := v_pool.tgt;
-        st.s_pid     := v_pool.pid;
-        st.s_state   := v_pool.state;
-        st.d_slots   := v_pool.slots;
-        st.d_failure := v_pool.failure;
-        st.s_task    := array_fill(0, ARRAY[v_ns]);
-        st.s_gen     := st.s_task;
-        st.s_zero    := st.s_task;
-        st.s_nres    := st.s_task;
-        st.s_first   := array_fill(NULL::integer, ARRAY[v_ns]);
-        st.s_last    := st.s_first;
-        st.s_exec    := array_fill(false, ARRAY[v_ns]);
-        st.s_again   := st.s_exec;
-        st.s_failed  := st.s_exec;
-        st.s_reason  := array_fill(NULL::text, ARRAY[v_ns]);
-        st.s_since   := array_fill(NULL::timestamptz, ARRAY[v_ns]);
-        st.s_started := st.s_since;
-        st.s_look    := st.s_since;
-        st.s_gap     := array_fill(NULL::interval, ARRAY[v_ns]);
-        -- locks beyond the connections opened go back
-        v_held := (SELECT sum(k)::integer FROM unnest(st.d_slots) AS k);
-        IF cardinality(st.locks) > v_held THEN
-            PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks[v_held + 1:]) AS l;
-            st.locks := st.locks[:v_held];
+        -- calls already waiting for connections go first (first come, first served)
+        IF v_settings.conns_wait > interval '0' THEN
+            IF pg_try_advisory_lock(c_turn_space, 0) THEN
+                PERFORM pg_advisory_unlock(c_turn_space, 0);  -- (nobody waits)
+            ELSE
+                PERFORM @extschema@._pdb_wait_turn(v_deadline, st.caller);
+                v_turn := true;
+            END IF;
         END IF;
-        IF st.atomic THEN
-            st.run   := @extschema@._pdb_atomic_begin(st.dbl, st.plan, v_pool);
-            st.phase := 'run';
+        LOOP
+            BEGIN
+                st := @extschema@._pdb_open_all(st, v_prefix, v_settings.leave_conns);
+                EXIT;
+            EXCEPTION WHEN too_many_connections THEN
+                -- (_pdb_open_all closed what it opened and released its locks)
+                GET STACKED DIAGNOSTICS ex_message = MESSAGE_TEXT, ex_detail = PG_EXCEPTION_DETAIL;
+                IF clock_timestamp() >= v_deadline THEN
+                    RAISE EXCEPTION USING ERRCODE = 'too_many_connections', MESSAGE = ex_message,
+                        DETAIL = concat_ws(' ', nullif(ex_detail, ''),
+                                           CASE WHEN v_settings.conns_wait > interval '0' THEN
+                                                format('%s waited parallel_dblink.conns_wait (%s) for it.',
+                                                       st.caller, v_settings.conns_wait) END),
+                        HINT   = 'Try again later, raise parallel_dblink.conns_wait, lower max_conns or '
+                                 'parallel_dblink.leave_conns, or raise max_connections or max_total_conns.';
+                END IF;
+                IF NOT v_turn THEN
+                    PERFORM @extschema@._pdb_wait_turn(v_deadline, st.caller);
+                    v_turn := true;
+                ELSE
+                    PERFORM pg_sleep(0.1);
+                END IF;
+                -- (the sessions a transaction sees in pg_stat_activity are read once: count them again)
+                PERFORM pg_stat_clear_snapshot();
+            END;
+        END LOOP;
+        IF v_turn THEN
+            PERFORM pg_advisory_unlock(c_turn_space, 0);
         END IF;
     EXCEPTION WHEN query_canceled OR others THEN
-        PERFORM @extschema@._pdb_abort(st.dbl, v_prefix, NULL, NULL, NULL, st.locks);
+        IF v_turn THEN
+            PERFORM pg_advisory_unlock(c_turn_space, 0);
+        END IF;
         RAISE;
     END;
     RETURN st;
@@ -1433,16 +1576,92 @@ COMMENT ON FUNCTION @extschema@._pdb_no_transaction_block(text[]) IS
 'internal: the first task that cannot run inside a transaction block, or NULL';
 
 /*
+ * _pdb_open_all(st _pdb_state, prefix text, leave_conns text) RETURNS _pdb_state
+ *
+ * One try at what a call needs before its tasks run: the connection budget
+ * (_pdb_budget), the pool (_pdb_open_pool, connections named prefix || slot,
+ * leave_conns left to other sessions), the budget's locks beyond the
+ * connections opened given back, and with atomic the record of the run
+ * (_pdb_atomic_begin). Returns st with its slots (s_*), targets' live
+ * connections and failures, locks, and atomic run and phase filled in.
+ * On an error it closes what it opened and releases its locks, then raises
+ * it again (53300 when no connection could be had: _pdb_launch may try
+ * again).
+ */
+CREATE FUNCTION @extschema@._pdb_open_all(st @extschema@._pdb_state, prefix text, leave_conns text)
+RETURNS @extschema@._pdb_state
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
+    v_budget record;
+    v_pool   @extschema@._pdb_pool;
+    v_ns     integer;
+    v_held   integer;
+BEGIN
+    v_budget := @extschema@._pdb_budget((st.plan).wanted, st.caller);
+    st.locks := v_budget.locks;
+    BEGIN
+        v_pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_budget.granted, st.setup, st.call_id, prefix,
+                                             st.isolate_targets, st.caller, leave_conns);
+        v_ns := cardinality(v_pool.conn);
+        st.s_conn    := v_pool.conn;
+        st.s_tgt     := v_pool.tgt;
+        st.s_pid     := v_pool.pid;
+        st.s_state   := v_pool.state;
+        st.d_slots   := v_pool.slots;
+        st.d_failure := v_pool.failure;
+        st.s_task    := array_fill(0, ARRAY[v_ns]);
+        st.s_gen     := st.s_task;
+        st.s_zero    := st.s_task;
+        st.s_nres    := st.s_task;
+        st.s_first   := array_fill(NULL::integer, ARRAY[v_ns]);
+        st.s_last    := st.s_first;
+        st.s_exec    := array_fill(false, ARRAY[v_ns]);
+        st.s_again   := st.s_exec;
+        st.s_failed  := st.s_exec;
+        st.s_reason  := array_fill(NULL::text, ARRAY[v_ns]);
+        st.s_since   := array_fill(NULL::timestamptz, ARRAY[v_ns]);
+        st.s_started := st.s_since;
+        st.s_look    := st.s_since;
+        st.s_gap     := array_fill(NULL::interval, ARRAY[v_ns]);
+        -- locks beyond the connections opened go back
+        v_held := (SELECT sum(k)::integer FROM unnest(st.d_slots) AS k);
+        IF cardinality(st.locks) > v_held THEN
+            PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks[v_held + 1:]) AS l;
+            st.locks := st.locks[:v_held];
+        END IF;
+        IF st.atomic THEN
+            st.run   := @extschema@._pdb_atomic_begin(st.dbl, st.plan, v_pool);
+            st.phase := 'run';
+        END IF;
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM @extschema@._pdb_abort(st.dbl, prefix, NULL, NULL, NULL, st.locks);
+        RAISE;
+    END;
+    RETURN st;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_open_all(@extschema@._pdb_state, text, text) IS
+'internal: one try at the budget, the pool and the atomic record of a call';
+
+/*
  * _pdb_open_pool(dblink_schema name, plan _pdb_plan, granted integer[],
  *                setup text[], call_id bigint, prefix text, isolate boolean,
- *                caller text) RETURNS _pdb_pool
+ *                caller text, leave_conns text) RETURNS _pdb_pool
  *
  * Opens the pool of each target of plan: up to granted[d] connections (see
  * _pdb_budget), fewer when the target server has fewer free connection slots
- * than that once c_margin are left to other sessions (WARNING). Free slots are
- * counted on this server before the loopback's first connection, elsewhere
- * through the first connection. Connections are named prefix || slot, set up
- * with setup (_pdb_open) and numbered slot by slot, target by target.
+ * than that once leave_conns are left to other sessions (WARNING; see
+ * _pdb_free_slots), or when the server refuses one for want of a slot
+ * (53300: other sessions took them meanwhile; WARNING, the call goes on with
+ * what it has). Free slots are counted on this server before the loopback's
+ * first connection, elsewhere through the first connection. Connections are
+ * named prefix || slot, set up with setup (_pdb_open) and numbered slot by
+ * slot, target by target.
  * isolate false (pdb_run): a target without a free slot (53300) or a failure
  * to connect is raised. isolate true (pdb_run_at, pdb_broadcast): it is the
  * target's failure (its remaining tasks fail with it), and the other targets
@@ -1451,14 +1670,13 @@ COMMENT ON FUNCTION @extschema@._pdb_no_transaction_block(text[]) IS
  */
 CREATE FUNCTION @extschema@._pdb_open_pool(dblink_schema name, plan @extschema@._pdb_plan, granted integer[],
                                            setup text[], call_id bigint, prefix text, isolate boolean,
-                                           caller text)
+                                           caller text, leave_conns text)
 RETURNS @extschema@._pdb_pool
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_margin CONSTANT integer := 2;  -- connection slots always left to other sessions
     v_pool   @extschema@._pdb_pool;
     v_conn   text[] := ARRAY[]::text[];
     v_tgt    integer[] := ARRAY[]::integer[];
@@ -1471,7 +1689,12 @@ DECLARE
     v_free   integer;
     v_k      integer;
     v_open   @extschema@._pdb_opened;
+    v_none   @extschema@._pdb_outcome;  -- no slot free on the target
 BEGIN
+    v_none := ROW('error', '53300', 'no connection slot is free on the target server',
+                  format('%s leaves %s of the server''s connections to other sessions (parallel_dblink.leave_conns).',
+                         caller, leave_conns),
+                  'Try again later, or lower parallel_dblink.leave_conns, or raise max_connections.')::@extschema@._pdb_outcome;
     FOR v_tg IN 1..cardinality(granted) LOOP
         v_want := granted[v_tg];
         v_free := NULL;  -- (counted again for each target)
@@ -1479,28 +1702,22 @@ BEGIN
         WHILE v_k < v_want LOOP
             v_k := v_k + 1;
             IF v_k = 1 AND plan.masked[v_tg] IS NULL THEN  -- (the loopback)
-                v_free := @extschema@._pdb_free_slots(dblink_schema, NULL) - c_margin;
+                v_free := @extschema@._pdb_free_slots(dblink_schema, NULL, leave_conns);
             ELSIF v_k = 2 AND plan.masked[v_tg] IS NOT NULL THEN
-                v_free := @extschema@._pdb_free_slots(dblink_schema, v_conn[v_slot]) - c_margin + 1;  -- + the one held
+                v_free := @extschema@._pdb_free_slots(dblink_schema, v_conn[v_slot], leave_conns) + 1;  -- + the one held
             END IF;
             IF v_k <= 2 AND v_free < v_want THEN
                 IF v_free < 1 AND NOT isolate THEN
-                    RAISE EXCEPTION USING ERRCODE = 'too_many_connections',
-                        MESSAGE = 'no connection slot is free on the target server',
-                        DETAIL  = format('%s leaves %s slots to other sessions.', caller, c_margin),
-                        HINT    = 'Try again later, or raise max_connections or the connection limits.';
+                    PERFORM @extschema@._pdb_raise(v_none.sqlstate, v_none.error, v_none.detail, v_none.hint);
                 ELSIF v_free < 1 AND v_k = 1 THEN
-                    v_fail[v_tg] := ROW('error', '53300', 'no connection slot is free on the target server',
-                                                format('%s leaves %s slots to other sessions.', caller, c_margin),
-                                                NULL)::@extschema@._pdb_outcome;
+                    v_fail[v_tg] := v_none;
                     EXIT;
                 END IF;
                 v_free := greatest(v_free, 1);
-                RAISE WARNING USING
-                    MESSAGE = format('%s uses %s connections instead of %s%s', caller, v_free, v_want,
-                                     CASE WHEN isolate THEN ' on target ' || coalesce(plan.masked[v_tg], 'NULL (this database)') END),
-                    DETAIL  = format('Only %s connection slots are free on the target server once %s are left '
-                                     'to other sessions.', v_free, c_margin);
+                PERFORM @extschema@._pdb_fewer(caller, v_free, v_want, isolate, plan.masked[v_tg],
+                                               format('Only %s connection slots are free on the target server once '
+                                                      '%s are left to other sessions (parallel_dblink.leave_conns).',
+                                                      v_free, leave_conns));
                 v_want := v_free;
             END IF;
             EXIT WHEN v_k > v_want;
@@ -1508,9 +1725,21 @@ BEGIN
             v_conn[v_slot] := prefix || v_slot;
             v_tgt[v_slot]  := v_tg;
             v_open := @extschema@._pdb_try_open(dblink_schema, v_conn[v_slot], plan.connstr[v_tg], setup,
-                                                call_id, v_slot, NOT isolate);
+                                                call_id, v_slot, false);
             v_pid[v_slot] := v_open.pid;
-            IF (v_open.failure).status IS NOT NULL THEN  -- (a composite IS NOT NULL only when every field is)
+            IF (v_open.failure).sqlstate = '53300' AND v_slots[v_tg] > 0 THEN
+                -- other sessions took the slots counted free: go on with the connections opened
+                PERFORM @extschema@._pdb_fewer(caller, v_slots[v_tg], v_want, isolate, plan.masked[v_tg],
+                                               'The server refused a connection for want of a free slot.');
+                v_conn  := v_conn[:v_slot - 1];
+                v_tgt   := v_tgt[:v_slot - 1];
+                v_pid   := v_pid[:v_slot - 1];
+                v_slot  := v_slot - 1;
+                EXIT;
+            ELSIF (v_open.failure).status IS NOT NULL AND NOT isolate THEN
+                v_none := v_open.failure;
+                PERFORM @extschema@._pdb_raise(v_none.sqlstate, v_none.error, v_none.detail, v_none.hint);
+            ELSIF (v_open.failure).status IS NOT NULL THEN  -- (a composite IS NOT NULL only when every field is)
                 v_state[v_slot] := 'dead';
                 v_fail[v_tg]    := coalesce(v_fail[v_tg], v_open.failure);
                 EXIT;
@@ -1524,7 +1753,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, integer[], text[], bigint, text, boolean, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, integer[], text[], bigint, text, boolean, text, text) IS
 'internal: open the connections of each target of a plan, within its budget and the servers'' free slots';
 
 /*
@@ -3287,6 +3516,47 @@ COMMENT ON FUNCTION @extschema@._pdb_try_open(name, text, text, text[], bigint, 
 'internal: open a pool connection, raising its error or returning it';
 
 /*
+ * _pdb_wait_turn(deadline timestamptz, caller text) RETURNS void
+ *
+ * Waits in line for the turn of the calls that wait for connections
+ * (parallel_dblink.conns_wait): a session advisory lock (key1 1885627492,
+ * key2 0) that PostgreSQL grants to its waiters in the order they came, so
+ * the call that waited longest tries first. Returns holding it (the caller
+ * releases it); at the deadline, raises 53300.
+ */
+CREATE FUNCTION @extschema@._pdb_wait_turn(deadline timestamptz, caller text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_turn_space CONSTANT integer := 1885627492;
+    v_was        text := current_setting('lock_timeout');
+    v_got        boolean := false;
+BEGIN
+    PERFORM set_config('lock_timeout',
+                       greatest(1, ceil(1000 * date_part('epoch', deadline - clock_timestamp())))::bigint::text, true);
+    BEGIN
+        PERFORM pg_advisory_lock(c_turn_space, 0);
+        v_got := true;
+    EXCEPTION WHEN lock_not_available THEN
+        NULL;
+    END;
+    PERFORM set_config('lock_timeout', v_was, true);
+    IF NOT v_got THEN
+        RAISE EXCEPTION USING ERRCODE = 'too_many_connections',
+            MESSAGE = format('%s found no connection free within parallel_dblink.conns_wait', caller),
+            DETAIL  = 'Other calls waited before it, and none of them got what it needed in time.',
+            HINT    = 'Try again later, raise parallel_dblink.conns_wait, or lower max_conns.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_wait_turn(timestamptz, text) IS
+'internal: wait in line, first come first served, for the turn of the calls that wait for connections';
+
+/*
  * pdb_broadcast(task text, targets text[], fail_fast boolean DEFAULT false,
  *               task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *               setup text[] DEFAULT NULL, progress boolean DEFAULT false,
@@ -3957,60 +4227,6 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
 'internal: loopback connection string to this database as the current user';
-
-/*
- * _pdb_free_slots(dblink_schema name, conn text) RETURNS integer
- *
- * How many more connections the role may open to the database right now, as
- * seen by the server at the other end of conn (NULL conn: this server, for
- * this role and database): the smallest of
- *   max_connections - client backends - the reserved slots the role may not
- *     use (superuser_reserved_connections, and reserved_connections on 16+,
- *     unless the role is a superuser),
- *   the role's CONNECTION LIMIT - its backends (no limit: -1),
- *   the database's CONNECTION LIMIT - its backends (no limit: -1),
- * the two limits not counting for a superuser, as in PostgreSQL.
- * A snapshot: other sessions may take slots a moment later.
- */
-CREATE OR REPLACE FUNCTION @extschema@._pdb_free_slots(dblink_schema name, conn text)
-RETURNS integer
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    -- pg_stat_get_activity rather than the pg_stat_activity view: a third of the planning
-    c_sql CONSTANT text := $q$
-        SELECT least(
-                   current_setting('max_connections')::integer - a.used
-                   - CASE WHEN r.rolsuper THEN 0
-                          ELSE current_setting('superuser_reserved_connections')::integer
-                               + coalesce(nullif(current_setting('reserved_connections', true), '')::integer, 0)
-                     END,
-                   CASE WHEN r.rolsuper OR r.rolconnlimit < 0 THEN 2147483647 ELSE r.rolconnlimit - a.by_role END,
-                   CASE WHEN r.rolsuper OR d.datconnlimit < 0 THEN 2147483647 ELSE d.datconnlimit - a.in_db END)::integer
-          FROM pg_catalog.pg_roles AS r, pg_catalog.pg_database AS d,
-               LATERAL (SELECT count(*) AS used,
-                               count(*) FILTER (WHERE s.usesysid = r.oid) AS by_role,
-                               count(*) FILTER (WHERE s.datid = d.oid) AS in_db
-                          FROM pg_catalog.pg_stat_get_activity(NULL) AS s
-                         WHERE s.backend_type = 'client backend') AS a
-         WHERE r.rolname = session_user AND d.datname = current_database()
-    $q$;
-    v_free integer;
-BEGIN
-    IF conn IS NULL THEN
-        EXECUTE c_sql INTO v_free;
-    ELSE
-        EXECUTE format('SELECT f.n FROM %I.dblink($1, $2) AS f(n integer)', dblink_schema)
-            INTO v_free USING conn, c_sql;
-    END IF;
-    RETURN v_free;
-END
-$$;
-
-COMMENT ON FUNCTION @extschema@._pdb_free_slots(name, text) IS
-'internal: connection slots the role may still open on the target server';
 
 /*
  * _pdb_open(dblink_schema name, conn text, connstr text, setup text[],

@@ -4,6 +4,7 @@ The harness (tools/pdb.py test) starts a throwaway cluster and passes its
 connection string in PDB_TEST_DSN; the database has nothing installed yet.
 """
 import os
+import shutil
 import time
 
 import psycopg
@@ -62,6 +63,13 @@ def active_worker(admin, caller_pid, like):
         "SELECT pid FROM pg_stat_activity WHERE application_name ~ %s AND state = 'active' AND query LIKE %s",
         (label(caller_pid), like)).fetchone())
     return row[0] if row else None
+
+
+def pgbench():
+    """PostgreSQL's own benchmark client, the application of the tests."""
+    found = shutil.which("pgbench")
+    assert found, "pgbench is not installed (it comes with the PostgreSQL server package)"
+    return found
 
 
 def wait_for(predicate, timeout=10.0, step=0.02):

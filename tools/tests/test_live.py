@@ -5,7 +5,6 @@ restarts. Every row is changed exactly once, and pgbench's TPC-B invariant holds
 pgbench writes, and its rows are those of the caller's snapshot.
 Each test is bounded: pgbench runs for a fixed time, every wait has a limit."""
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,8 @@ from psycopg import errors
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from harness.cluster import Cluster  # noqa: E402
+
+from conftest import pgbench  # noqa: E402
 
 SCALE = 2            # 200,000 accounts
 PGBENCH_SECONDS = 12
@@ -34,12 +35,6 @@ def bank(dsn):
     yield dsn
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("DROP TABLE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
-
-
-def pgbench():
-    found = shutil.which("pgbench")
-    assert found, "pgbench is not installed (it comes with the PostgreSQL server package)"
-    return found
 
 
 class Traffic:
