@@ -1,8 +1,10 @@
 /*
- * pdb_tasks(template text, tbl regclass, chunks integer, key name DEFAULT NULL)
+ * pdb_tasks(template text, tbl regclass, chunks integer DEFAULT NULL, key name DEFAULT NULL,
+ *           chunk_rows bigint DEFAULT NULL)
  *     RETURNS text[]
  *
- * One task per chunk of pdb_chunks(tbl, chunks, key): template with every
+ * One task per chunk of pdb_chunks(tbl, chunks, key, chunk_rows) (chunks of
+ * a number, or of about chunk_rows rows each): template with every
  * {chunk} replaced by the chunk's predicate, in parentheses. So
  *   pdb_run(pdb_tasks('UPDATE big SET v = v + 1 WHERE {chunk}', 'big', 16), 4)
  * updates big in 16 pieces, 4 at a time, each row exactly once.
@@ -36,7 +38,8 @@
  * snapshot is needed and this is a subtransaction (pg_export_snapshot cannot
  * export from one); those of pdb_chunks.
  */
-CREATE FUNCTION @extschema@.pdb_tasks(template text, tbl regclass, chunks integer, key name DEFAULT NULL)
+CREATE FUNCTION @extschema@.pdb_tasks(template text, tbl regclass, chunks integer DEFAULT NULL, key name DEFAULT NULL,
+                                      chunk_rows bigint DEFAULT NULL)
 RETURNS text[]
 LANGUAGE plpgsql
 VOLATILE
@@ -73,16 +76,16 @@ BEGIN
        AND v_code !~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
                              regexp_replace(v_key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')) THEN
         RETURN ARRAY(SELECT replace(template, '{chunk}', '(' || c.predicate || ')')
-                       FROM @extschema@.pdb_chunks(tbl, chunks, v_key) AS c
+                       FROM @extschema@.pdb_chunks(tbl, chunks, v_key, chunk_rows) AS c
                       ORDER BY c.chunk_id);
     END IF;
     v_snapshot := pg_export_snapshot();
     RETURN ARRAY(SELECT format(E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT',
                                v_snapshot, replace(template, '{chunk}', '(' || c.predicate || ')'))
-                   FROM @extschema@.pdb_chunks(tbl, chunks, v_key) AS c
+                   FROM @extschema@.pdb_chunks(tbl, chunks, v_key, chunk_rows) AS c
                   ORDER BY c.chunk_id);
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.pdb_tasks(text, regclass, integer, name) IS
+COMMENT ON FUNCTION @extschema@.pdb_tasks(text, regclass, integer, name, bigint) IS
 'One task per chunk of a table: a template with {chunk} replaced by each chunk''s predicate';

@@ -68,9 +68,10 @@ SELECT has_function('pdb_job_submit', ARRAY['text[]', 'text', 'text'], 'pdb_job_
 SELECT has_function('pdb_job_run', ARRAY['bigint', 'integer', 'text', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean'],
                     'pdb_job_run(bigint, ...) exists');
 SELECT has_function('pdb_job_cancel', ARRAY['bigint', 'text'], 'pdb_job_cancel(bigint, text) exists');
-SELECT has_function('pdb_chunks', ARRAY['regclass', 'integer', 'name'], 'pdb_chunks(regclass, integer, name) exists');
-SELECT has_function('pdb_tasks', ARRAY['text', 'regclass', 'integer', 'name'],
-                    'pdb_tasks(text, regclass, integer, name) exists');
+SELECT has_function('pdb_chunks', ARRAY['regclass', 'integer', 'name', 'bigint'],
+                    'pdb_chunks(regclass, integer, name, bigint) exists');
+SELECT has_function('pdb_tasks', ARRAY['text', 'regclass', 'integer', 'name', 'bigint'],
+                    'pdb_tasks(text, regclass, integer, name, bigint) exists');
 SELECT has_function('pdb_run_at', ARRAY['text[]', 'text[]', 'integer', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean'],
                     'pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean) exists');
 SELECT is((SELECT proargnames FROM pg_proc

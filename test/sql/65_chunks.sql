@@ -76,7 +76,35 @@ SELECT * FROM pdb_run(pdb_tasks('UPDATE t65.again SET v = v + 1 WHERE {chunk} AN
 CREATE TABLE t65.keyed_run AS
 SELECT * FROM pdb_run(pdb_tasks('UPDATE t65.keyed SET v = v + 1 WHERE {chunk}', 't65.keyed', 6), 3);
 
-SELECT plan(38);
+-- chunks cut at the real key values, of a number or of a size: evenly spread keys (more chunks than
+-- the histogram has buckets), and keys with gaps
+CREATE TABLE t65.even (id int PRIMARY KEY);
+INSERT INTO t65.even SELECT generate_series(1, 100000);
+CREATE TABLE t65.gappy (id bigint PRIMARY KEY);
+INSERT INTO t65.gappy SELECT generate_series(1, 30000) UNION ALL SELECT generate_series(1000001, 1030000)
+                      UNION ALL SELECT generate_series(5000001, 5040000);
+ANALYZE t65.even, t65.gappy;
+-- the rows of each chunk, in order
+CREATE FUNCTION t65.sizes(tbl regclass, key name, chunks int, chunk_rows bigint) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE
+    v_sizes bigint[] := '{}';
+    v_n bigint;
+    v_pred text;
+BEGIN
+    FOR v_pred IN SELECT predicate FROM pdb_chunks(tbl, chunks, key, chunk_rows) ORDER BY chunk_id LOOP
+        EXECUTE format('SELECT count(*) FROM %s WHERE %s', tbl, v_pred) INTO v_n;
+        v_sizes := v_sizes || v_n;
+    END LOOP;
+    RETURN v_sizes;
+END
+$$;
+CREATE TABLE t65.sized AS
+SELECT 'even 200' AS what, t65.sizes('t65.even', 'id', 200, NULL) AS s
+UNION ALL SELECT 'gappy 100', t65.sizes('t65.gappy', 'id', 100, NULL)
+UNION ALL SELECT 'even 1000 rows', t65.sizes('t65.even', 'id', NULL, 1000)
+UNION ALL SELECT 'gappy 2500 rows', t65.sizes('t65.gappy', 'id', NULL, 2500);
+
+SELECT plan(49);
 
 SELECT is((SELECT count(*) FROM pdb_chunks('t65.big', 7)), 7::bigint, 'exactly the chunks asked for');
 SELECT is(ARRAY(SELECT chunk_id FROM pdb_chunks('t65.big', 3) ORDER BY 1), ARRAY[1, 2, 3], 'numbered from 1');
@@ -135,6 +163,32 @@ SELECT is(t65.kinds(pdb_tasks('UPDATE t65.big SET v = 0 WHERE {chunk}', 't65.big
 SELECT throws_ok($$SELECT pdb_tasks('UPDATE t65.big SET v = 0', 't65.big', 2)$$, '22023',
                  'template must contain {chunk}', 'a template without {chunk}: 22023');
 SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.big', 0)$$, '22023', 'chunks must be at least 1', 'chunks 0: 22023');
+SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.big', 4, chunk_rows => 100)$$, '22023', 'give either chunks or chunk_rows',
+                 'chunks and chunk_rows both: 22023');
+SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.big')$$, '22023', 'give either chunks or chunk_rows',
+                 'neither: 22023');
+SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.big', chunk_rows => 0)$$, '22023', 'chunk_rows must be at least 1',
+                 'chunk_rows 0: 22023');
+
+SELECT is((SELECT cardinality(s) || ':' || (SELECT count(*) FROM unnest(s) AS n WHERE n = 0) FROM t65.sized WHERE what = 'even 200'),
+          '200:0', '200 key chunks of evenly spread keys: none empty (the histogram has 100 buckets)');
+SELECT ok((SELECT min(n) >= 250 AND max(n) <= 1000 FROM t65.sized, unnest(s) AS n WHERE what = 'even 200'),
+          'each within a factor of 2 of 500 rows');
+SELECT ok((SELECT min(n) >= 500 AND max(n) <= 2000 AND cardinality(s) = 100 FROM t65.sized, unnest(s) AS n
+            WHERE what = 'gappy 100' GROUP BY s),
+          'keys with gaps: 100 chunks, each within a factor of 2 of 1000 rows');
+SELECT ok((SELECT cardinality(s) = 100 AND min(n) >= 500 AND max(n) <= 2000 FROM t65.sized, unnest(s) AS n
+            WHERE what = 'even 1000 rows' GROUP BY s),
+          'chunk_rows => 1000 of 100,000 rows: 100 chunks, each within a factor of 2 of 1000 rows');
+SELECT ok((SELECT cardinality(s) = 40 AND min(n) >= 1250 AND max(n) <= 5000 FROM t65.sized, unnest(s) AS n
+            WHERE what = 'gappy 2500 rows' GROUP BY s),
+          'chunk_rows => 2500 with gaps in the keys: 40 chunks, each within a factor of 2');
+SELECT is((SELECT sum(n) FROM t65.sized, unnest(s) AS n WHERE what = 'gappy 100'), 100000::numeric,
+          'and every row in a chunk');
+SELECT is((SELECT count(*) FROM pdb_chunks('t65.unanalyzed', chunk_rows => 5000, key => 'id')), 5::bigint,
+          'a table never analyzed is counted to size the chunks (20,001 rows in chunks of 5,000: 5)');
+SELECT is(cardinality(pdb_tasks('UPDATE t65.even SET id = id WHERE {chunk}', 't65.even', chunk_rows => 25000)), 4,
+          'pdb_tasks takes chunk_rows too');
 SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.big', 2, 'nope')$$, '42703', NULL, 'an unknown key column: 42703');
 SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.big', 2, 'label')$$, '42804', NULL, 'a text key: 42804');
 SELECT throws_ok($$SELECT * FROM pdb_chunks('t65.a_view', 2)$$, '42809', NULL, 'a view: 42809');
