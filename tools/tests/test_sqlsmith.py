@@ -38,8 +38,8 @@ NEAR_LIMIT = 1.0   # seconds, a fifth of task_timeout
 NONDETERMINISTIC = re.compile(r"\b(?:tablesample|random|timeofday|clock_timestamp|now|statement_timestamp|"
                               r"transaction_timestamp|current_timestamp|localtimestamp|current_time|localtime|"
                               r"gen_random_\w+|pg_backend_pid|txid_\w+|pg_current_xact_id\w*|"
-                              r"pg_current_wal_\w+|pg_last_wal_\w+|pdb_activity|pg_stat_\w+|pg_locks|"
-                              r"current_query)\b", re.I)
+                              r"pg_current_wal_\w+|pg_last_wal_\w+|pg_log_standby_snapshot|pg_switch_wal|"
+                              r"uuidv\d|pdb_activity|pg_stat_\w+|pg_locks|current_query)\b", re.I)
 
 
 def generate(dsn):
