@@ -1739,8 +1739,8 @@ BEGIN
                 v_slot  := v_slot - 1;
                 EXIT;
             ELSIF (v_open.failure).status IS NOT NULL AND NOT isolate THEN
-                v_none := v_open.failure;
-                PERFORM @extschema@._pdb_raise(v_none.sqlstate, v_none.error, v_none.detail, v_none.hint);
+                PERFORM @extschema@._pdb_raise((v_open.failure).sqlstate, (v_open.failure).error,
+                                               (v_open.failure).detail, (v_open.failure).hint);
             ELSIF (v_open.failure).status IS NOT NULL THEN  -- (a composite IS NOT NULL only when every field is)
                 v_state[v_slot] := 'dead';
                 v_fail[v_tg]    := coalesce(v_fail[v_tg], v_open.failure);
