@@ -7,7 +7,10 @@
  * which pdb_job_exec commits next. Its first step closes what a run of this
  * session interrupted between two steps left open (a cancel during a COMMIT:
  * a CALL runs at top level, so no other call of the engine runs in this
- * session). Returns job advanced, finished when every task is settled.
+ * session), and takes the runner's hold on the job (_pdb_job_lock), which
+ * the last step, or an error in one, lets go. Returns job advanced,
+ * finished when every task is settled.
+ * Errors: 55006 another session runs the job; those of _pdb_step.
  */
 CREATE FUNCTION @extschema@._pdb_job_exec_step(job @extschema@._pdb_job_run)
 RETURNS @extschema@._pdb_job_run
@@ -26,11 +29,20 @@ BEGIN
         PERFORM @extschema@._pdb_close(v_dbl,
             ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
                    WHERE starts_with(c, format('pdb_%s_', pg_backend_pid()))), true);
+        PERFORM @extschema@._pdb_job_lock(job.job_id, true);  -- (55006: another session runs it)
     END IF;
-    v_st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
+    BEGIN
+        v_st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM @extschema@._pdb_job_lock(job.job_id, false);
+        RAISE;
+    END;
     v_outcome := @extschema@._pdb_job_outcomes(job, v_st);
     IF jsonb_array_length(v_outcome) > 0 THEN
         PERFORM @extschema@._pdb_job_record(job.job_id, v_outcome);
+    END IF;
+    IF v_st.finished THEN
+        PERFORM @extschema@._pdb_job_lock(job.job_id, false);
     END IF;
     -- every task settled is now recorded
     RETURN ROW(job.job_id, job.ids, job.tasks, job.before,

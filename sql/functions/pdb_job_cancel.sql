@@ -3,8 +3,10 @@
  *
  * Cancels a durable job at once (on a connection of its own, committed
  * whatever the caller does): no task of it starts any more, also in a
- * pdb_job_run already running. Returns true, or false if it was cancelled
- * already. Errors: 22004 job_id NULL; 42704 no such job (or not the caller's).
+ * pdb_job_run or pdb_job_exec already running; tasks running go on to their
+ * end. Returns true, or false if it was cancelled already or is done (a
+ * finished job is not relabelled). pdb_job_uncancel undoes it.
+ * Errors: 22004 job_id NULL; 42704 no such job (or not the caller's).
  */
 CREATE FUNCTION @extschema@.pdb_job_cancel(job_id bigint, connstr text DEFAULT NULL)
 RETURNS boolean
@@ -20,7 +22,10 @@ BEGIN
     END IF;
     v_state := @extschema@._pdb_autonomous(format(
         'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = clock_timestamp()
-                     WHERE job_id = %2$s AND cancelled_at IS NULL RETURNING 1)
+                     WHERE job_id = %2$s AND cancelled_at IS NULL
+                       AND EXISTS (SELECT FROM %1$s.pdb_job_task AS t
+                                    WHERE t.job_id = %2$s AND t.status <> ''done'')
+                    RETURNING 1)
          SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''cancelled''
                      WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''already''
                      ELSE ''missing'' END',

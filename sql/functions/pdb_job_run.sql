@@ -24,8 +24,11 @@
  * strict: once the outcomes are recorded, the first failure is raised,
  * naming the job's task (see pdb_run).
  *
+ * One runner at a time: a job that another session runs is refused (55006,
+ * _pdb_job_lock), never run twice over.
+ *
  * Errors: 22004 job_id NULL; 42704 no such job (or not the caller's); 55000
- * the job is cancelled; those of pdb_run.
+ * the job is cancelled; 55006 another session runs it; those of pdb_run.
  */
 CREATE FUNCTION @extschema@.pdb_job_run(job_id bigint,
                                         max_conns integer DEFAULT 4,
@@ -51,11 +54,18 @@ BEGIN
     IF v_job.finished THEN
         RETURN;
     END IF;
-    v_st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
-    v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);
-    -- recorded at once, on a connection of its own
-    PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@', job_id, v_outcome),
-                                        connstr);
+    PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
+    BEGIN
+        v_st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
+        v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);
+        -- recorded at once, on a connection of its own
+        PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@', job_id,
+                                                   v_outcome), connstr);
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM @extschema@._pdb_job_lock(job_id, false);
+        RAISE;
+    END;
+    PERFORM @extschema@._pdb_job_lock(job_id, false);
     IF strict THEN
         PERFORM @extschema@._pdb_failed(v_st, true, v_job.ids);
     END IF;

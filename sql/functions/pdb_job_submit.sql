@@ -6,7 +6,8 @@
  * connection of its own (connstr, NULL for the loopback to this database), so
  * the job exists even if the caller rolls back. Returns the job_id. The job
  * belongs to the role that connects (the current user by default).
- * Errors: those of pdb_run's task checks (22004, 22023, 0A000); 0A000 a task
+ * Errors: those of pdb_run's task checks (22004, 22023, 0A000); 22023 no
+ * task; 0A000 a task
  * imports a snapshot (SET TRANSACTION SNAPSHOT, as pdb_tasks writes for block
  * chunks and reads), which would be gone when the job runs; and those of the
  * connection.
@@ -21,6 +22,11 @@ DECLARE
     v_tasks text[] := @extschema@._pdb_tasks(tasks);
     v_bad   integer;
 BEGIN
+    IF cardinality(v_tasks) = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'a job needs at least one task',
+            DETAIL  = 'tasks is an empty array.';
+    END IF;
     -- a snapshot lives only as long as the transaction that exported it: a
     -- job that runs later, or resumes, could never import it
     SELECT min(u.o)::integer INTO v_bad

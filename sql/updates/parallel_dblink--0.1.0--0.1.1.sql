@@ -1370,7 +1370,10 @@ COMMENT ON FUNCTION @extschema@._pdb_job_begin(bigint, integer, text, boolean, i
  * which pdb_job_exec commits next. Its first step closes what a run of this
  * session interrupted between two steps left open (a cancel during a COMMIT:
  * a CALL runs at top level, so no other call of the engine runs in this
- * session). Returns job advanced, finished when every task is settled.
+ * session), and takes the runner's hold on the job (_pdb_job_lock), which
+ * the last step, or an error in one, lets go. Returns job advanced,
+ * finished when every task is settled.
+ * Errors: 55006 another session runs the job; those of _pdb_step.
  */
 CREATE FUNCTION @extschema@._pdb_job_exec_step(job @extschema@._pdb_job_run)
 RETURNS @extschema@._pdb_job_run
@@ -1389,11 +1392,20 @@ BEGIN
         PERFORM @extschema@._pdb_close(v_dbl,
             ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
                    WHERE starts_with(c, format('pdb_%s_', pg_backend_pid()))), true);
+        PERFORM @extschema@._pdb_job_lock(job.job_id, true);  -- (55006: another session runs it)
     END IF;
-    v_st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
+    BEGIN
+        v_st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM @extschema@._pdb_job_lock(job.job_id, false);
+        RAISE;
+    END;
     v_outcome := @extschema@._pdb_job_outcomes(job, v_st);
     IF jsonb_array_length(v_outcome) > 0 THEN
         PERFORM @extschema@._pdb_job_record(job.job_id, v_outcome);
+    END IF;
+    IF v_st.finished THEN
+        PERFORM @extschema@._pdb_job_lock(job.job_id, false);
     END IF;
     -- every task settled is now recorded
     RETURN ROW(job.job_id, job.ids, job.tasks, job.before,
@@ -1404,6 +1416,56 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_job_exec_step(@extschema@._pdb_job_run) IS
 'internal: a step of pdb_job_exec: half a second of the engine, then the outcomes of the tasks settled, written';
+
+/*
+ * _pdb_job_lock(job_id bigint, take boolean) RETURNS void
+ *
+ * The runner's hold on a durable job: a session advisory lock (key1
+ * 1885627493, key2 the job id modulo 2^31 - 1), so that a second runner of
+ * a job that is running is refused at once rather than meeting the first
+ * one's claims (55000 rows for tasks the other runs). take: take it (this
+ * session may hold it already, from a run of it that was interrupted: a run
+ * is a top-level statement, so that one is over); else let it go.
+ * Errors: 55006 another session runs the job.
+ */
+CREATE FUNCTION @extschema@._pdb_job_lock(job_id bigint, take boolean)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_job_space CONSTANT integer := 1885627493;
+    v_key       integer := (job_id % 2147483647)::integer;
+    v_mine      boolean;
+    v_holder    integer;
+BEGIN
+    v_mine := EXISTS (SELECT FROM pg_locks AS l
+                       WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
+                         AND l.classid = c_job_space::oid AND l.objid = v_key::oid AND l.objsubid = 2);
+    IF NOT take THEN
+        IF v_mine THEN
+            PERFORM pg_advisory_unlock(c_job_space, v_key);
+        END IF;
+        RETURN;
+    END IF;
+    IF v_mine OR pg_try_advisory_lock(c_job_space, v_key) THEN
+        RETURN;
+    END IF;
+    v_holder := (SELECT l.pid FROM pg_locks AS l
+                  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = c_job_space::oid
+                    AND l.objid = v_key::oid AND l.objsubid = 2 LIMIT 1);
+    RAISE EXCEPTION USING ERRCODE = 'object_in_use',
+        MESSAGE = format('job %s is being run by another session', job_id),
+        DETAIL  = format('Backend %s runs it (pdb_job_run or pdb_job_exec); a second runner would meet its '
+                         'claims.', coalesce(v_holder::text, 'unknown')),
+        HINT    = 'Wait for it to end (pdb_jobs shows its progress), or stop it with pdb_job_cancel; a runner '
+                  'that was interrupted lets the job go when its session ends or runs the job again.';
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_lock(bigint, boolean) IS
+'internal: take or let go the runner''s hold on a durable job (a second runner is refused, 55006)';
 
 /*
  * _pdb_job_outcomes(job _pdb_job_run, st _pdb_state) RETURNS jsonb
@@ -3841,6 +3903,47 @@ COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, in
 'Run the tasks of a durable job that are not done yet, committing as they end: the caller holds back neither vacuum nor CONCURRENTLY index builds';
 
 /*
+ * pdb_job_purge(older_than interval) RETURNS bigint
+ *
+ * Removes the caller's durable jobs (row level security: the role's own)
+ * submitted more than older_than ago, with their tasks, but those that a
+ * session runs now (_pdb_job_lock); in the caller's transaction. Returns how
+ * many jobs it removed.
+ * Errors: 22004 older_than NULL; 22023 older_than negative.
+ */
+CREATE FUNCTION @extschema@.pdb_job_purge(older_than interval)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_job_space CONSTANT integer := 1885627493;  -- the runners' holds (_pdb_job_lock)
+    v_removed   bigint;
+BEGIN
+    IF older_than IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'older_than must not be null';
+    END IF;
+    IF older_than < interval '0' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'older_than must not be negative',
+            DETAIL = format('older_than is %s.', older_than);
+    END IF;
+    WITH gone AS (
+        DELETE FROM @extschema@.pdb_job AS j
+         WHERE j.submitted_at < clock_timestamp() - older_than
+           AND NOT EXISTS (SELECT FROM pg_locks AS l
+                            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = c_job_space::oid
+                              AND l.objid = (j.job_id % 2147483647)::oid AND l.objsubid = 2)
+        RETURNING 1)
+    SELECT count(*) INTO v_removed FROM gone;
+    RETURN v_removed;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_purge(interval) IS
+'Remove the caller''s durable jobs submitted longer ago than older_than, but those running';
+
+/*
  * pdb_job_run(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
  *             fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
  *             retries integer DEFAULT 0, setup text[] DEFAULT NULL,
@@ -3866,8 +3969,11 @@ COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, in
  * strict: once the outcomes are recorded, the first failure is raised,
  * naming the job's task (see pdb_run).
  *
+ * One runner at a time: a job that another session runs is refused (55006,
+ * _pdb_job_lock), never run twice over.
+ *
  * Errors: 22004 job_id NULL; 42704 no such job (or not the caller's); 55000
- * the job is cancelled; those of pdb_run.
+ * the job is cancelled; 55006 another session runs it; those of pdb_run.
  */
 CREATE FUNCTION @extschema@.pdb_job_run(job_id bigint,
                                         max_conns integer DEFAULT 4,
@@ -3893,11 +3999,18 @@ BEGIN
     IF v_job.finished THEN
         RETURN;
     END IF;
-    v_st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
-    v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);
-    -- recorded at once, on a connection of its own
-    PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@', job_id, v_outcome),
-                                        connstr);
+    PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
+    BEGIN
+        v_st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
+        v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);
+        -- recorded at once, on a connection of its own
+        PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@', job_id,
+                                                   v_outcome), connstr);
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM @extschema@._pdb_job_lock(job_id, false);
+        RAISE;
+    END;
+    PERFORM @extschema@._pdb_job_lock(job_id, false);
     IF strict THEN
         PERFORM @extschema@._pdb_failed(v_st, true, v_job.ids);
     END IF;
@@ -3908,6 +4021,43 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, interval, integer, text[], boolean, boolean) IS
 'Run the tasks of a durable job that are not done yet; each atomic task is marked done in its own transaction';
+
+/*
+ * pdb_job_uncancel(job_id bigint, connstr text DEFAULT NULL) RETURNS boolean
+ *
+ * Undoes pdb_job_cancel (on a connection of its own, committed whatever the
+ * caller does): the job can run again, and pdb_job_run or pdb_job_exec go on
+ * with the tasks not done. Returns true, or false if it was not cancelled.
+ * Errors: 22004 job_id NULL; 42704 no such job (or not the caller's).
+ */
+CREATE FUNCTION @extschema@.pdb_job_uncancel(job_id bigint, connstr text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_state text;
+BEGIN
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
+    END IF;
+    v_state := @extschema@._pdb_autonomous(format(
+        'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = NULL
+                     WHERE job_id = %2$s AND cancelled_at IS NOT NULL RETURNING 1)
+         SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''uncancelled''
+                     WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''not cancelled''
+                     ELSE ''missing'' END',
+        '@extschema@', job_id), connstr);
+    IF v_state = 'missing' THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
+    END IF;
+    RETURN v_state = 'uncancelled';
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_uncancel(bigint, text) IS
+'Undo pdb_job_cancel: the job can run again';
 
 /*
  * pdb_query(row_type anyelement, tasks text[], max_conns integer DEFAULT 4,
@@ -4663,6 +4813,48 @@ COMMENT ON FUNCTION @extschema@._pdb_tasks(text[]) IS
 'internal: check pdb_run''s tasks and renumber them from 1';
 
 /*
+ * pdb_job_cancel(job_id bigint, connstr text DEFAULT NULL) RETURNS boolean
+ *
+ * Cancels a durable job at once (on a connection of its own, committed
+ * whatever the caller does): no task of it starts any more, also in a
+ * pdb_job_run or pdb_job_exec already running; tasks running go on to their
+ * end. Returns true, or false if it was cancelled already or is done (a
+ * finished job is not relabelled). pdb_job_uncancel undoes it.
+ * Errors: 22004 job_id NULL; 42704 no such job (or not the caller's).
+ */
+CREATE OR REPLACE FUNCTION @extschema@.pdb_job_cancel(job_id bigint, connstr text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_state text;
+BEGIN
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
+    END IF;
+    v_state := @extschema@._pdb_autonomous(format(
+        'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = clock_timestamp()
+                     WHERE job_id = %2$s AND cancelled_at IS NULL
+                       AND EXISTS (SELECT FROM %1$s.pdb_job_task AS t
+                                    WHERE t.job_id = %2$s AND t.status <> ''done'')
+                    RETURNING 1)
+         SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''cancelled''
+                     WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''already''
+                     ELSE ''missing'' END',
+        '@extschema@', job_id), connstr);
+    IF v_state = 'missing' THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
+    END IF;
+    RETURN v_state = 'cancelled';
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_cancel(bigint, text) IS
+'Cancel a durable job: none of its tasks starts any more';
+
+/*
  * pdb_job_submit(tasks text[], name text DEFAULT NULL, connstr text DEFAULT NULL)
  *     RETURNS bigint
  *
@@ -4670,7 +4862,8 @@ COMMENT ON FUNCTION @extschema@._pdb_tasks(text[]) IS
  * connection of its own (connstr, NULL for the loopback to this database), so
  * the job exists even if the caller rolls back. Returns the job_id. The job
  * belongs to the role that connects (the current user by default).
- * Errors: those of pdb_run's task checks (22004, 22023, 0A000); 0A000 a task
+ * Errors: those of pdb_run's task checks (22004, 22023, 0A000); 22023 no
+ * task; 0A000 a task
  * imports a snapshot (SET TRANSACTION SNAPSHOT, as pdb_tasks writes for block
  * chunks and reads), which would be gone when the job runs; and those of the
  * connection.
@@ -4685,6 +4878,11 @@ DECLARE
     v_tasks text[] := @extschema@._pdb_tasks(tasks);
     v_bad   integer;
 BEGIN
+    IF cardinality(v_tasks) = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'a job needs at least one task',
+            DETAIL  = 'tasks is an empty array.';
+    END IF;
     -- a snapshot lives only as long as the transaction that exported it: a
     -- job that runs later, or resumes, could never import it
     SELECT min(u.o)::integer INTO v_bad

@@ -33,7 +33,7 @@ CREATE TABLE t78.rolled_back AS SELECT t78.submit_then_roll_back() AS id;
 CREATE TABLE t78.run1 AS SELECT * FROM pdb_job_run((SELECT id FROM t78.job), 2);
 CREATE TABLE t78.run2 AS SELECT * FROM pdb_job_run((SELECT id FROM t78.job), 2);
 
-SELECT plan(21);
+SELECT plan(32);
 
 SELECT is((SELECT count(*) FROM pdb_job_tasks WHERE job_id = (SELECT id FROM t78.job)), 5::bigint,
           'pdb_job_submit stores the tasks');
@@ -79,6 +79,37 @@ SELECT lives_ok($$SELECT pdb_job_submit(pdb_tasks('UPDATE t78.keyed SET v = v + 
 SELECT is(ARRAY(SELECT status FROM pdb_job_run((SELECT max(job_id) FROM pdb_jobs WHERE name = 'keyed chunks'), 2)
                  ORDER BY task_id), ARRAY['ok', 'ok', 'ok', 'ok'], 'and runs later, in another transaction');
 SELECT is((SELECT array_agg(DISTINCT v) FROM t78.keyed), ARRAY[1], 'every row changed exactly once');
+
+-- a job's whole life: undo a cancel, no relabelling of a finished job, no empty job, one runner at a
+-- time, old jobs purged
+SELECT ok(pdb_job_uncancel((SELECT id FROM t78.job)), 'pdb_job_uncancel undoes a cancel');
+SELECT ok(NOT pdb_job_uncancel((SELECT id FROM t78.job)), 'and says when there was none');
+SELECT is(ARRAY(SELECT task_id || ':' || status FROM pdb_job_run((SELECT id FROM t78.job), 2)), ARRAY['4:error'],
+          'the job runs again, what is left of it');
+CREATE TABLE t78.finished AS SELECT pdb_job_submit(ARRAY['SELECT 1'], 'finished') AS id;
+CREATE TABLE t78.finished_run AS SELECT * FROM pdb_job_run((SELECT id FROM t78.finished));
+SELECT ok(NOT pdb_job_cancel((SELECT id FROM t78.finished)), 'cancelling a finished job does nothing');
+SELECT is((SELECT status FROM pdb_jobs WHERE job_id = (SELECT id FROM t78.finished)), 'done', 'it stays done');
+SELECT throws_ok($$SELECT pdb_job_submit(ARRAY[]::text[])$$, '22023', 'a job needs at least one task',
+                 'an empty job: 22023');
+-- another session runs the job (holds the runner's lock, as pdb_job_run and pdb_job_exec do)
+CREATE TABLE t78.held AS SELECT pdb_job_submit(ARRAY['SELECT 2'], 'held') AS id;
+SELECT dblink_connect('t78_runner', _pdb_default_connstr()) AS held \gset
+SELECT count(*) AS held FROM dblink('t78_runner', format('SELECT pg_advisory_lock(1885627493, %s)::text',
+                                                         (SELECT id FROM t78.held))) AS r(x text) \gset
+SELECT throws_ok(format('SELECT * FROM pdb_job_run(%s)', (SELECT id FROM t78.held)), '55006',
+                 format('job %s is being run by another session', (SELECT id FROM t78.held)),
+                 'a second runner of a running job is refused: 55006');
+SELECT is((SELECT status || ':' || attempts FROM pdb_job_tasks WHERE job_id = (SELECT id FROM t78.held)), 'pending:0',
+          'and ran nothing');
+UPDATE pdb_job SET submitted_at = submitted_at - interval '30 days'
+ WHERE job_id IN ((SELECT id FROM t78.finished), (SELECT id FROM t78.held));
+SELECT is(pdb_job_purge('7 days'), 1::bigint, 'pdb_job_purge removes the old jobs but the one running');
+SELECT is(ARRAY(SELECT job_id FROM pdb_jobs WHERE job_id IN ((SELECT id FROM t78.finished), (SELECT id FROM t78.held))),
+          ARRAY[(SELECT id FROM t78.held)], 'the finished one is gone');
+SELECT is((SELECT count(*) FROM pdb_job_task WHERE job_id = (SELECT id FROM t78.finished)), 0::bigint,
+          'with its tasks');
+SELECT dblink_disconnect('t78_runner') AS released \gset
 
 SELECT * FROM finish();
 DELETE FROM pdb_job;

@@ -2,7 +2,8 @@
 caller's transaction never gets older than about a second over a 20-second job, and VACUUM of another
 table removes the rows that died while the job runs (not so with pdb_job_run: the same test shows
 the difference). Interrupted by statement_timeout, by a killed worker and caller, the same CALL
-resumes and every row is changed exactly once (a crash, and pgbench writing meanwhile: test_live.py)."""
+resumes and every row is changed exactly once (a crash, and pgbench writing meanwhile: test_live.py).
+One runner at a time: a second is refused (55006)."""
 import threading
 import time
 
@@ -10,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from conftest import active_worker, our_connections, workers_of
+from conftest import active_worker, our_connections, wait_for, workers_of
 
 DEAD = 10000
 
@@ -154,3 +155,29 @@ def test_exec_killed_worker_and_caller_resume(dsn, admin):
     print(f"worker then caller killed after {done_before} of {n} chunks; resumed")
     assert 0 < done_before < n
     assert state(admin, job, "exec_kill") == ("done", n, [1])
+
+
+def test_one_runner_at_a_time(dsn, admin):
+    """A second runner of a job that CALL pdb_job_exec runs is refused at once (55006), by pdb_job_run
+    and by pdb_job_exec, without a row of error for a task the first one runs; interrupted, the first
+    lets the job go, and another session finishes it."""
+    job, n = chunk_job(admin, "exec_two", 24)
+    first = Caller(dsn, "CALL pdb_job_exec(%s, 2)", (job,))
+    assert active_worker(admin, first.pid, "%UPDATE exec_two%"), "no task started"
+    with psycopg.connect(dsn, autocommit=True) as second:
+        with pytest.raises(errors.ObjectInUse):
+            second.execute("SELECT count(*) FROM pdb_job_run(%s, 2)", (job,))
+        with pytest.raises(errors.ObjectInUse):
+            second.execute("CALL pdb_job_exec(%s, 2)", (job,))
+        assert wait_for(lambda: state(admin, job, "exec_two")[1] >= 2), "no chunk ended"
+        admin.execute("SELECT pg_cancel_backend(%s)", (first.pid,))
+        first.join()
+        assert isinstance(first.error, errors.QueryCanceled), first.error
+        assert admin.execute("SELECT count(*) FROM pdb_job_tasks WHERE job_id = %s AND sqlstate = '55000'",
+                             (job,)).fetchone()[0] == 0, "a runner met the other's claims"
+        _, done_before, _ = state(admin, job, "exec_two")
+        second.execute("CALL pdb_job_exec(%s, 2)", (job,))
+    print(f"second runner refused; the first cancelled after {done_before} of {n} chunks; another session "
+          f"finished the job")
+    assert 0 < done_before < n
+    assert state(admin, job, "exec_two") == ("done", n, [1])
