@@ -7,7 +7,7 @@
  * Runs the tasks of a durable job that are not done yet, as pdb_job_run
  * does (the same options, each atomic task claimed in the transaction that
  * runs it), but commits as it goes: the engine advances in steps of half a
- * second (_pdb_job_exec_step), the dblink connections and the running tasks
+ * second (_pdb_job_step), the dblink connections and the running tasks
  * staying open across a COMMIT after each step. So the caller never holds a
  * snapshot or a transaction id for longer than that: vacuum goes on while a
  * long job runs, and CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY
@@ -50,7 +50,7 @@ BEGIN
     COMMIT;
     LOOP
         EXIT WHEN v_job.finished;
-        v_job := @extschema@._pdb_job_exec_step(v_job);
+        v_job := @extschema@._pdb_job_step(v_job, false, connstr);
         COMMIT;
     END LOOP;
     IF strict THEN  -- (once every outcome is committed)

@@ -14,12 +14,13 @@
  * runs it (_pdb_job_begin), so the mark "done" commits with the task or not
  * at all, whatever happens to the caller, the worker or the server. Other
  * tasks (VACUUM, CREATE INDEX CONCURRENTLY, ...) cannot share a transaction:
- * they are marked done when the run ends, so one that finished just before
- * a crash of the caller runs again on the next pdb_job_run.
+ * they are marked done within a second of their end, so one that finished
+ * just before a crash of the caller runs again on the next pdb_job_run.
  * The outcome of every task (status, result, error, attempts, timings) is
- * written to pdb_job_task (_pdb_job_record) on a connection of its own,
- * committed at once. The caller's transaction lasts the whole run: for a
- * long job, CALL pdb_job_exec, which commits as it goes.
+ * written to pdb_job_task (_pdb_job_step, _pdb_job_record) on a connection
+ * of its own as it ends, committed at once. The caller's transaction lasts
+ * the whole run: for a long job, CALL pdb_job_exec, which commits as it
+ * goes.
  *
  * strict: once the outcomes are recorded, the first failure is raised,
  * naming the job's task (see pdb_run).
@@ -46,6 +47,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_job     @extschema@._pdb_job_run;
+    v_run     @extschema@._pdb_job_run;
     v_st      @extschema@._pdb_state;
     v_outcome jsonb;
 BEGIN
@@ -55,17 +57,20 @@ BEGIN
         RETURN;
     END IF;
     PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
+    -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets the
+    -- job go after the last step, or an error)
+    v_run := v_job;
     BEGIN
-        v_st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
-        v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);
-        -- recorded at once, on a connection of its own
-        PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@', job_id,
-                                                   v_outcome), connstr);
-    EXCEPTION WHEN query_canceled OR others THEN
+        LOOP
+            v_run := @extschema@._pdb_job_step(v_run, true, connstr);
+            EXIT WHEN v_run.finished;
+        END LOOP;
+    EXCEPTION WHEN query_canceled OR others THEN  -- (a cancel between two steps)
         PERFORM @extschema@._pdb_job_lock(job_id, false);
         RAISE;
     END;
-    PERFORM @extschema@._pdb_job_lock(job_id, false);
+    v_st := v_run.st;
+    v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);  -- (all of them: v_job recorded none)
     IF strict THEN
         PERFORM @extschema@._pdb_failed(v_st, true, v_job.ids);
     END IF;

@@ -3,10 +3,14 @@
 
 \echo Use "ALTER EXTENSION parallel_dblink UPDATE TO '0.1.1'" to load this file. \quit
 
+-- views that use a function dropped below (created again further down)
+DROP VIEW @extschema@.pdb_jobs;
+
 -- views and functions that are gone, or whose signature or result type changed
 DROP ROUTINE @extschema@._pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[], OUT atomic boolean[], OUT batchable boolean[]);
 DROP ROUTINE @extschema@._pdb_fetch(dblink_schema name, conn text, OUT kind text, OUT value text, OUT err_sqlstate text, OUT err_message text, OUT err_detail text, OUT err_hint text);
 DROP ROUTINE @extschema@._pdb_free_slots(dblink_schema name, conn text);
+DROP ROUTINE @extschema@._pdb_jobs();
 DROP ROUTINE @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[]);
 DROP ROUTINE @extschema@.pdb_chunks(tbl regclass, chunks integer, key name);
 DROP ROUTINE @extschema@.pdb_job_run(job_id bigint, max_conns integer, connstr text, fail_fast boolean, task_timeout interval, retries integer, setup text[], progress boolean);
@@ -1362,62 +1366,6 @@ COMMENT ON FUNCTION @extschema@._pdb_job_begin(bigint, integer, text, boolean, i
 'internal: the tasks of a durable job not done yet, each atomic one claimed in its own transaction, and the engine''s state';
 
 /*
- * _pdb_job_exec_step(job _pdb_job_run) RETURNS _pdb_job_run
- *
- * One step of pdb_job_exec: the engine's step of half a second at most
- * (_pdb_step; the connections stay open after it), then the outcome of every
- * task settled in it is written to pdb_job_task in the caller's transaction,
- * which pdb_job_exec commits next. Its first step closes what a run of this
- * session interrupted between two steps left open (a cancel during a COMMIT:
- * a CALL runs at top level, so no other call of the engine runs in this
- * session), and takes the runner's hold on the job (_pdb_job_lock), which
- * the last step, or an error in one, lets go. Returns job advanced,
- * finished when every task is settled.
- * Errors: 55006 another session runs the job; those of _pdb_step.
- */
-CREATE FUNCTION @extschema@._pdb_job_exec_step(job @extschema@._pdb_job_run)
-RETURNS @extschema@._pdb_job_run
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    c_step    CONSTANT interval := interval '500 milliseconds';
-    v_dbl     name;
-    v_st      @extschema@._pdb_state;
-    v_outcome jsonb;
-BEGIN
-    IF (job.st).s_conn IS NULL THEN
-        v_dbl := @extschema@._pdb_dblink_schema();
-        PERFORM @extschema@._pdb_close(v_dbl,
-            ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
-                   WHERE starts_with(c, format('pdb_%s_', pg_backend_pid()))), true);
-        PERFORM @extschema@._pdb_job_lock(job.job_id, true);  -- (55006: another session runs it)
-    END IF;
-    BEGIN
-        v_st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
-    EXCEPTION WHEN query_canceled OR others THEN
-        PERFORM @extschema@._pdb_job_lock(job.job_id, false);
-        RAISE;
-    END;
-    v_outcome := @extschema@._pdb_job_outcomes(job, v_st);
-    IF jsonb_array_length(v_outcome) > 0 THEN
-        PERFORM @extschema@._pdb_job_record(job.job_id, v_outcome);
-    END IF;
-    IF v_st.finished THEN
-        PERFORM @extschema@._pdb_job_lock(job.job_id, false);
-    END IF;
-    -- every task settled is now recorded
-    RETURN ROW(job.job_id, job.ids, job.tasks, job.before,
-               ARRAY(SELECT v_st.r_done[p] FROM unnest((v_st.plan).pos) WITH ORDINALITY AS x(p, o) ORDER BY x.o),
-               v_st, v_st.finished)::@extschema@._pdb_job_run;
-END
-$$;
-
-COMMENT ON FUNCTION @extschema@._pdb_job_exec_step(@extschema@._pdb_job_run) IS
-'internal: a step of pdb_job_exec: half a second of the engine, then the outcomes of the tasks settled, written';
-
-/*
  * _pdb_job_lock(job_id bigint, take boolean) RETURNS void
  *
  * The runner's hold on a durable job: a session advisory lock (key1
@@ -1520,6 +1468,135 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_job_record(bigint, jsonb) IS
 'internal: write the outcomes of a durable job''s tasks to pdb_job_task';
+
+/*
+ * _pdb_job_step(job _pdb_job_run, autonomous boolean, connstr text) RETURNS _pdb_job_run
+ *
+ * One step of a run of a durable job: the engine's step of half a second at
+ * most (_pdb_step; the connections stay open after it), then the outcome of
+ * every task settled in it is written to pdb_job_task (_pdb_job_record), so
+ * pdb_job_tasks shows each as soon as it ends: in the caller's transaction,
+ * which pdb_job_exec commits next; with autonomous (pdb_job_run, whose
+ * transaction lasts the run) on a connection of its own (connstr; NULL: the
+ * loopback), committed at once. Returns job advanced, finished when every
+ * task is settled.
+ * pdb_job_exec's first step closes what a run of this session interrupted
+ * between two steps left open (a cancel during a COMMIT: a CALL runs at top
+ * level, so no other call of the engine runs in this session), and takes the
+ * runner's hold on the job (_pdb_job_lock), which the last step lets go;
+ * pdb_job_run holds it itself. An error in a step lets it go.
+ * Errors: 55006 another session runs the job; those of _pdb_step.
+ */
+CREATE FUNCTION @extschema@._pdb_job_step(job @extschema@._pdb_job_run, autonomous boolean, connstr text)
+RETURNS @extschema@._pdb_job_run
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_step    CONSTANT interval := interval '500 milliseconds';
+    v_dbl     name;
+    v_st      @extschema@._pdb_state;
+    v_outcome jsonb;
+BEGIN
+    IF (job.st).s_conn IS NULL AND NOT autonomous THEN
+        v_dbl := @extschema@._pdb_dblink_schema();
+        PERFORM @extschema@._pdb_close(v_dbl,
+            ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c
+                   WHERE starts_with(c, format('pdb_%s_', pg_backend_pid()))), true);
+        PERFORM @extschema@._pdb_job_lock(job.job_id, true);  -- (55006: another session runs it)
+    END IF;
+    BEGIN
+        v_st := (SELECT s FROM @extschema@._pdb_step(job.st, clock_timestamp() + c_step, NULL::@extschema@._pdb_state) AS s);
+        v_outcome := @extschema@._pdb_job_outcomes(job, v_st);
+        IF jsonb_array_length(v_outcome) > 0 AND autonomous THEN
+            PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@',
+                                                       job.job_id, v_outcome), connstr);
+        ELSIF jsonb_array_length(v_outcome) > 0 THEN
+            PERFORM @extschema@._pdb_job_record(job.job_id, v_outcome);
+        END IF;
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM @extschema@._pdb_job_lock(job.job_id, false);
+        RAISE;
+    END;
+    IF v_st.finished THEN
+        PERFORM @extschema@._pdb_job_lock(job.job_id, false);
+    END IF;
+    -- every task settled is now recorded
+    RETURN ROW(job.job_id, job.ids, job.tasks, job.before,
+               ARRAY(SELECT v_st.r_done[p] FROM unnest((v_st.plan).pos) WITH ORDINALITY AS x(p, o) ORDER BY x.o),
+               v_st, v_st.finished)::@extschema@._pdb_job_run;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_step(@extschema@._pdb_job_run, boolean, text) IS
+'internal: a step of a run of a durable job: half a second of the engine, then the outcomes of the tasks settled, written';
+
+/*
+ * _pdb_jobs() and _pdb_job_tasks(): the rows behind the views pdb_jobs and
+ * pdb_job_tasks. Functions, not plain views, because a view reads its
+ * tables with its owner's rights, and the owner (who created the extension)
+ * is exempt from row level security: these run with the caller's rights, so
+ * each role sees its own jobs only (superusers see all).
+ * pdb_jobs' running: a runner holds the job now (_pdb_job_lock); progress:
+ * the percentage of its tasks done; rows_done: the rows its done tasks
+ * changed (the counts of their INSERT, UPDATE, DELETE, MERGE tags); eta,
+ * while it runs: when the tasks left would be done at the pace of the tasks
+ * done in the last 5 minutes (by when they started), NULL otherwise.
+ */
+CREATE FUNCTION @extschema@._pdb_jobs()
+RETURNS TABLE (job_id bigint, name text, owner name, status text, tasks bigint, done bigint,
+               failed bigint, pending bigint, submitted_at timestamptz, started_at timestamptz,
+               finished_at timestamptz, cancelled_at timestamptz, running boolean, progress numeric,
+               rows_done bigint, eta timestamptz)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT j.job_id, j.name, j.owner,
+           CASE WHEN j.cancelled_at IS NOT NULL THEN 'cancelled'
+                WHEN count(t.task_id) = count(t.task_id) FILTER (WHERE t.status = 'done') THEN 'done'
+                WHEN count(t.task_id) FILTER (WHERE t.status IN ('error', 'timeout')) > 0 THEN 'failed'
+                WHEN count(t.task_id) FILTER (WHERE t.status = 'done') > 0 THEN 'partly done'
+                ELSE 'pending' END,
+           count(t.task_id),
+           count(t.task_id) FILTER (WHERE t.status = 'done'),
+           count(t.task_id) FILTER (WHERE t.status IN ('error', 'timeout')),
+           count(t.task_id) FILTER (WHERE t.status NOT IN ('done', 'error', 'timeout')),
+           j.submitted_at, min(t.started_at), max(t.finished_at), j.cancelled_at,
+           r.running,
+           round(100.0 * count(t.task_id) FILTER (WHERE t.status = 'done') / greatest(count(t.task_id), 1), 1),
+           coalesce(sum(substring(t.result FROM '^(?:UPDATE|DELETE|MERGE|INSERT [0-9]+) ([0-9]+)$')::bigint)
+                        FILTER (WHERE t.status = 'done'), 0),
+           -- while a runner holds the job: the tasks left at the pace of those done in the last 5 minutes
+           CASE WHEN r.running AND count(t.task_id) FILTER (WHERE t.status = 'done' AND t.started_at > w.since) > 0 THEN
+                clock_timestamp()
+                + (clock_timestamp() - min(t.started_at) FILTER (WHERE t.status = 'done' AND t.started_at > w.since))
+                  * count(t.task_id) FILTER (WHERE t.status NOT IN ('done', 'error', 'timeout'))
+                  / count(t.task_id) FILTER (WHERE t.status = 'done' AND t.started_at > w.since)
+           END
+      FROM @extschema@.pdb_job AS j
+      LEFT JOIN @extschema@.pdb_job_task AS t ON t.job_id = j.job_id
+      CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_locks AS l
+                                          WHERE l.locktype = 'advisory' AND l.granted
+                                            AND l.classid = 1885627493::oid  -- (the runner's hold, _pdb_job_lock)
+                                            AND l.objid = (j.job_id % 2147483647)::oid AND l.objsubid = 2)
+                            AS running) AS r
+      CROSS JOIN (SELECT clock_timestamp() - interval '5 minutes' AS since) AS w
+     GROUP BY j.job_id, r.running, w.since
+$$;
+
+CREATE FUNCTION @extschema@._pdb_job_tasks()
+RETURNS SETOF @extschema@.pdb_job_task
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM @extschema@.pdb_job_task
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view pdb_jobs, with the caller''s rights';
+COMMENT ON FUNCTION @extschema@._pdb_job_tasks() IS 'internal: the rows of the view pdb_job_tasks, with the caller''s rights';
 
 /*
  * _pdb_launch(st _pdb_state) RETURNS _pdb_state
@@ -3847,7 +3924,7 @@ COMMENT ON FUNCTION @extschema@.pdb_chunks(regclass, integer, name, bigint) IS
  * Runs the tasks of a durable job that are not done yet, as pdb_job_run
  * does (the same options, each atomic task claimed in the transaction that
  * runs it), but commits as it goes: the engine advances in steps of half a
- * second (_pdb_job_exec_step), the dblink connections and the running tasks
+ * second (_pdb_job_step), the dblink connections and the running tasks
  * staying open across a COMMIT after each step. So the caller never holds a
  * snapshot or a transaction id for longer than that: vacuum goes on while a
  * long job runs, and CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY
@@ -3890,7 +3967,7 @@ BEGIN
     COMMIT;
     LOOP
         EXIT WHEN v_job.finished;
-        v_job := @extschema@._pdb_job_exec_step(v_job);
+        v_job := @extschema@._pdb_job_step(v_job, false, connstr);
         COMMIT;
     END LOOP;
     IF strict THEN  -- (once every outcome is committed)
@@ -3959,12 +4036,13 @@ COMMENT ON FUNCTION @extschema@.pdb_job_purge(interval) IS
  * runs it (_pdb_job_begin), so the mark "done" commits with the task or not
  * at all, whatever happens to the caller, the worker or the server. Other
  * tasks (VACUUM, CREATE INDEX CONCURRENTLY, ...) cannot share a transaction:
- * they are marked done when the run ends, so one that finished just before
- * a crash of the caller runs again on the next pdb_job_run.
+ * they are marked done within a second of their end, so one that finished
+ * just before a crash of the caller runs again on the next pdb_job_run.
  * The outcome of every task (status, result, error, attempts, timings) is
- * written to pdb_job_task (_pdb_job_record) on a connection of its own,
- * committed at once. The caller's transaction lasts the whole run: for a
- * long job, CALL pdb_job_exec, which commits as it goes.
+ * written to pdb_job_task (_pdb_job_step, _pdb_job_record) on a connection
+ * of its own as it ends, committed at once. The caller's transaction lasts
+ * the whole run: for a long job, CALL pdb_job_exec, which commits as it
+ * goes.
  *
  * strict: once the outcomes are recorded, the first failure is raised,
  * naming the job's task (see pdb_run).
@@ -3991,6 +4069,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_job     @extschema@._pdb_job_run;
+    v_run     @extschema@._pdb_job_run;
     v_st      @extschema@._pdb_state;
     v_outcome jsonb;
 BEGIN
@@ -4000,17 +4079,20 @@ BEGIN
         RETURN;
     END IF;
     PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
+    -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets the
+    -- job go after the last step, or an error)
+    v_run := v_job;
     BEGIN
-        v_st := (SELECT s FROM @extschema@._pdb_step(v_job.st, NULL, NULL::@extschema@._pdb_state) AS s);
-        v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);
-        -- recorded at once, on a connection of its own
-        PERFORM @extschema@._pdb_autonomous(format('SELECT %s._pdb_job_record(%s, %L)', '@extschema@', job_id,
-                                                   v_outcome), connstr);
-    EXCEPTION WHEN query_canceled OR others THEN
+        LOOP
+            v_run := @extschema@._pdb_job_step(v_run, true, connstr);
+            EXIT WHEN v_run.finished;
+        END LOOP;
+    EXCEPTION WHEN query_canceled OR others THEN  -- (a cancel between two steps)
         PERFORM @extschema@._pdb_job_lock(job_id, false);
         RAISE;
     END;
-    PERFORM @extschema@._pdb_job_lock(job_id, false);
+    v_st := v_run.st;
+    v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);  -- (all of them: v_job recorded none)
     IF strict THEN
         PERFORM @extschema@._pdb_failed(v_st, true, v_job.ids);
     END IF;
@@ -4910,6 +4992,20 @@ COMMENT ON FUNCTION @extschema@.pdb_job_submit(text[], text, text) IS
 'Store a durable job of tasks, committed at once; returns its job_id';
 
 -- views
+/*
+ * pdb_jobs: one row per durable job of the current role, with its status
+ * (pending, partly done, failed, done, cancelled), task counts, whether a
+ * runner holds it now, its progress, the rows it changed and, while it
+ * runs, an estimate of its end (see _pdb_jobs).
+ * pdb_job_tasks: every task of those jobs with its last outcome.
+ */
+CREATE VIEW @extschema@.pdb_jobs AS SELECT * FROM @extschema@._pdb_jobs();
+CREATE VIEW @extschema@.pdb_job_tasks AS SELECT * FROM @extschema@._pdb_job_tasks();
+GRANT SELECT ON @extschema@.pdb_jobs, @extschema@.pdb_job_tasks TO PUBLIC;
+
+COMMENT ON VIEW @extschema@.pdb_jobs IS 'The durable jobs of the current role: status, task counts, progress and an estimate of the end';
+COMMENT ON VIEW @extschema@.pdb_job_tasks IS 'The tasks of the current role''s durable jobs, with their last outcome';
+
 /*
  * pdb_activity: the tasks running now, one row per worker backend that
  * pdb_run labelled on this server (application_name 'pdb_run:<caller pid>',

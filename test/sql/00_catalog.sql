@@ -38,7 +38,7 @@ SELECT is((SELECT proconfig FROM pg_proc WHERE proname = 'pdb_job_exec'), NULL, 
 SELECT is(ARRAY(SELECT DISTINCT m[1] FROM pg_proc AS p,
                        regexp_matches(p.prosrc, '(\m[[:alnum:]_."]+)\s*\(', 'g') AS m
                  WHERE p.proname = 'pdb_job_exec' ORDER BY 1),
-          ARRAY['public._pdb_failed', 'public._pdb_job_begin', 'public._pdb_job_exec_step'],
+          ARRAY['public._pdb_failed', 'public._pdb_job_begin', 'public._pdb_job_step'],
           'its body calls the extension''s functions by their schema, and nothing else');
 SELECT is((SELECT proargnames FROM pg_proc WHERE proname = 'pdb_job_exec'),
           ARRAY['job_id', 'max_conns', 'connstr', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'strict'],

@@ -33,7 +33,7 @@ CREATE TABLE t78.rolled_back AS SELECT t78.submit_then_roll_back() AS id;
 CREATE TABLE t78.run1 AS SELECT * FROM pdb_job_run((SELECT id FROM t78.job), 2);
 CREATE TABLE t78.run2 AS SELECT * FROM pdb_job_run((SELECT id FROM t78.job), 2);
 
-SELECT plan(32);
+SELECT plan(35);
 
 SELECT is((SELECT count(*) FROM pdb_job_tasks WHERE job_id = (SELECT id FROM t78.job)), 5::bigint,
           'pdb_job_submit stores the tasks');
@@ -51,6 +51,9 @@ SELECT is((SELECT sqlstate || ':' || error FROM pdb_job_tasks WHERE job_id = (SE
           '22012:division by zero', 'with its error');
 SELECT is((SELECT row(status, tasks, done, failed, pending)::text FROM pdb_jobs WHERE job_id = (SELECT id FROM t78.job)),
           row('failed', 5, 4, 1, 0)::text, 'pdb_jobs sums it up');
+SELECT is((SELECT row(progress, rows_done, running, eta)::text FROM pdb_jobs WHERE job_id = (SELECT id FROM t78.job)),
+          row(80.0, 1000, false, NULL)::text,
+          'with its progress (4 of 5 tasks), the rows its tasks changed (two UPDATE 500), and no run going on');
 
 SELECT is(pg_temp.as_role('pdb_t78_other', $$SELECT count(*) FROM pdb_jobs$$), 'ok:0', 'another role sees none of these jobs');
 SELECT is(pg_temp.as_role('pdb_t78_other', $$SELECT count(*) FROM pdb_job_task$$), 'ok:0', 'not even in the table');
@@ -102,6 +105,9 @@ SELECT throws_ok(format('SELECT * FROM pdb_job_run(%s)', (SELECT id FROM t78.hel
                  'a second runner of a running job is refused: 55006');
 SELECT is((SELECT status || ':' || attempts FROM pdb_job_tasks WHERE job_id = (SELECT id FROM t78.held)), 'pending:0',
           'and ran nothing');
+SELECT is((SELECT row(running, progress, eta)::text FROM pdb_jobs WHERE job_id = (SELECT id FROM t78.held)),
+          row(true, 0.0, NULL)::text, 'pdb_jobs says it runs (no task done yet: no estimate of its end)');
+SELECT is((SELECT count(*) FROM pdb_jobs WHERE running), 1::bigint, 'and only that one');
 UPDATE pdb_job SET submitted_at = submitted_at - interval '30 days'
  WHERE job_id IN ((SELECT id FROM t78.finished), (SELECT id FROM t78.held));
 SELECT is(pdb_job_purge('7 days'), 1::bigint, 'pdb_job_purge removes the old jobs but the one running');

@@ -39,7 +39,8 @@ SELECT id AS watch_id FROM t79.watch \gset
 CALL pdb_job_exec(:watch_id, 1);
 CREATE TABLE t79.seen_exec AS SELECT * FROM t79.seen;
 
--- the same job by pdb_job_run: nothing is written before the end, and its transaction is older
+-- the same job by pdb_job_run: its outcomes are written as they end too (autonomously), but its
+-- transaction is older
 TRUNCATE t79.seen;
 CREATE TABLE t79.watch_run AS
 SELECT pdb_job_submit((SELECT array_agg(task ORDER BY task_id) FROM pdb_job_task WHERE job_id = :watch_id),
@@ -92,8 +93,8 @@ SELECT is((SELECT value FROM t79.seen_exec WHERE what = 'vacuum recorded'), 'VAC
           'pdb_job_exec writes each outcome as its task ends: a later task reads it');
 SELECT is((SELECT value FROM t79.seen_exec WHERE what = 'caller transaction age'), 'true',
           'the caller''s transaction is never a second old, 1.2 s into the job');
-SELECT is((SELECT value FROM t79.seen_run WHERE what = 'vacuum recorded'), NULL,
-          'pdb_job_run writes an outcome when the run ends');
+SELECT is((SELECT value FROM t79.seen_run WHERE what = 'vacuum recorded'), 'VACUUM',
+          'pdb_job_run too writes each outcome as its task ends (on a connection of its own)');
 SELECT is((SELECT value FROM t79.seen_run WHERE what = 'caller transaction age'), 'false',
           'and its caller''s transaction lasts the whole run');
 SELECT is(ARRAY(SELECT status FROM pdb_job_tasks WHERE job_id = :watch_id ORDER BY task_id), ARRAY['done', 'done', 'done'],

@@ -81,6 +81,10 @@ def test_exec_never_holds_back_vacuum(dsn, other):
     job = admin.execute("SELECT pdb_job_submit(array_fill('SELECT pg_sleep(1)'::text, ARRAY[40]), '20 s')").fetchone()[0]
     caller = Caller(dsn, "CALL pdb_job_exec(%s, 2)", (job,))
     oldest_before, seen_before = watch(admin, caller, 3)
+    # pdb_jobs while it runs: 2 tasks of 1 s at a time, so about 0.5 s a task left
+    running, progress, pending, left = admin.execute(
+        "SELECT running, progress, pending, extract(epoch FROM eta - clock_timestamp())::float8 FROM pdb_jobs "
+        "WHERE job_id = %s", (job,)).fetchone()
     dead = dead_left_after_vacuum(admin)
     oldest_after, seen_after = watch(admin, caller, 60)
     caller.join()
@@ -88,7 +92,11 @@ def test_exec_never_holds_back_vacuum(dsn, other):
     oldest, seen = max(oldest_before, oldest_after), seen_before + seen_after
     print(f"pdb_job_exec, 40 tasks of 1 s on 2 connections: the caller's transaction at most {oldest:.2f} s old "
           f"over {seen} samples; VACUUM left {dead} of {DEAD} dead rows")
-    assert admin.execute("SELECT status, done FROM pdb_jobs WHERE job_id = %s", (job,)).fetchone() == ("done", 40)
+    print(f"3 s in: progress {progress}%, {pending} tasks left, done in {left:.1f} s by pdb_jobs' estimate")
+    assert running and 0 < progress < 100
+    assert pending * 0.25 < left < pending * 1.0, f"{left:.1f} s for {pending} tasks of 1 s on 2 connections"
+    assert admin.execute("SELECT status, done, running, eta FROM pdb_jobs WHERE job_id = %s",
+                         (job,)).fetchone() == ("done", 40, False, None)
     assert seen > 100, "too few samples of the caller's transaction: the job ended too early"
     assert oldest < 1.0, f"the caller's transaction got {oldest:.2f} s old"
     assert dead == 0, f"VACUUM could not remove {dead} dead rows while pdb_job_exec ran"
