@@ -63,13 +63,16 @@ BEGIN
      WHERE t.job_id = _pdb_job_begin.job_id AND t.status <> 'done';
     IF cardinality(v_ids) > 0 THEN
         SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
-        v_st := @extschema@._pdb_start(
+        -- (pdb_activity shows the job's task ids and tasks, and the job)
+        v_st := @extschema@._pdb_labelled(@extschema@._pdb_start(
             ARRAY(SELECT CASE WHEN u.a THEN format(E'SELECT %s._pdb_job_claim(%s, %s);\n%s', '@extschema@', job_id, u.i, u.t)
                               ELSE u.t END
                     FROM unnest(v_ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
                    ORDER BY u.o),
             ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, false, false,
-            caller, false, false, commits);
+            caller, false, false, commits),
+            v_ids, (SELECT count(*)::integer FROM @extschema@.pdb_job_task AS t WHERE t.job_id = _pdb_job_begin.job_id),
+            format('job %s', job_id));
     END IF;
     RETURN ROW(job_id, v_ids, v_texts, v_before, array_fill(false, ARRAY[cardinality(v_ids)]), v_st,
                cardinality(v_ids) = 0)::@extschema@._pdb_job_run;

@@ -83,7 +83,8 @@ BEGIN
     v_none := array_fill(NULL::timestamptz, ARRAY[v_n]);
     RETURN ROW(
         batch_size, fail_fast, task_timeout, retries, setup, progress, same_snapshot, atomic, isolate_targets,
-        caller, coalesce(query, false), coalesce(strict, false), coalesce(commits, false), v_plan, v_tasks, v_skip,
+        caller, coalesce(query, false), coalesce(strict, false), coalesce(commits, false), v_plan, v_tasks,
+        NULL, format(E'/%s */\n', v_n), v_skip,
         CASE WHEN same_snapshot THEN pg_export_snapshot() END,
         @extschema@._pdb_dblink_schema(), @extschema@._pdb_session_init(),
         clock_timestamp(), clock_timestamp() + interval '5 seconds', ARRAY[]::integer[], NULL, NULL, false,

@@ -107,6 +107,7 @@ DECLARE
     v_cmm       text := current_setting('client_min_messages');
     v_label     text;          -- a unit's label comment, before and after its first task's number
     v_label_end text;
+    v_shown     integer[];     -- task number -> the number the label shows (a job's task ids), or NULL
     v_done      integer;       -- tasks settled
     v_busy      integer;
     v_there     boolean;       -- a connection's next result is known to be there: read it without a poll
@@ -307,7 +308,8 @@ BEGIN
         v_ns        := cardinality(s_conn);
         v_prefix    := format('pdb_%s_%s_', pg_backend_pid(), v_call);
         v_label     := format('/* pdb_run:%s:', pg_backend_pid());  -- v_label || task || v_label_end
-        v_label_end := format(E'/%s */\n', v_n);
+        v_label_end := st.label;
+        v_shown     := st.shown;
         v_bound     := v_dbl = c_bound;
         v_sql_send  := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
         v_sql_busy  := format('SELECT %I.dblink_is_busy($1)', v_dbl);
@@ -693,7 +695,7 @@ BEGIN
                 -- label the unit with a comment: pg_stat_activity.query shows it
                 -- (pdb_activity reads it), at no cost of a result or round trip
                 IF u_first > 0 THEN
-                    u_sql := v_label || v_task_no[u_first] || v_label_end || u_sql;
+                    u_sql := v_label || coalesce(v_shown[v_task_no[u_first]], v_task_no[u_first]) || v_label_end || u_sql;
                 END IF;
 
                 -- (an idle slot sends a unit; one that ran a task also a probe or a reset)

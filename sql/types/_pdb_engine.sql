@@ -81,6 +81,8 @@ CREATE TYPE @extschema@._pdb_state AS (
     commits         boolean,      -- the caller commits between steps: it holds no lock or snapshot for long
     plan            @extschema@._pdb_plan,
     given           text[],       -- task number -> the task as given (the outcome rows' task)
+    shown           integer[],    -- task number -> the number a unit's label shows (NULL: the task number)
+    label           text,         -- the end of a unit's label, after that number ('/<total> */', _pdb_labelled)
     skip            integer[],    -- position -> results before the task's rows (query mode)
     snapshot        text,         -- same_snapshot: the caller's exported snapshot
     dbl             name,         -- dblink's schema

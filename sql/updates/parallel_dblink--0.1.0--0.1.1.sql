@@ -101,6 +101,8 @@ CREATE TYPE @extschema@._pdb_state AS (
     commits         boolean,      -- the caller commits between steps: it holds no lock or snapshot for long
     plan            @extschema@._pdb_plan,
     given           text[],       -- task number -> the task as given (the outcome rows' task)
+    shown           integer[],    -- task number -> the number a unit's label shows (NULL: the task number)
+    label           text,         -- the end of a unit's label, after that number ('/<total> */', _pdb_labelled)
     skip            integer[],    -- position -> results before the task's rows (query mode)
     snapshot        text,         -- same_snapshot: the caller's exported snapshot
     dbl             name,         -- dblink's schema
@@ -322,7 +324,7 @@ COMMENT ON FUNCTION @extschema@._pdb_abort(name, text, text, uuid, text[], integ
 CREATE FUNCTION @extschema@._pdb_activity()
 RETURNS TABLE (caller_pid integer, task_id integer, total integer, worker_pid integer, usename name,
                datname name, state text, wait_event text, query text, running_for interval,
-               caller_query text)
+               caller_query text, job_id bigint)
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -335,15 +337,16 @@ AS $$
            w.datname,
            w.state,
            w.wait_event,
-           regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]* \\*/\n', ''),
+           regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]*( job [0-9]+)? \\*/\n', ''),
            CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END,
-           c.query
+           c.query,
+           q.m[3]::bigint
       FROM pg_stat_activity AS w
      CROSS JOIN LATERAL (
            SELECT m[1]::integer AS caller_pid
              FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)') AS m) AS l
      CROSS JOIN LATERAL (
-           SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+) \\*/') AS m) AS q
+           SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+)(?: job ([0-9]+))? \\*/') AS m) AS q
       LEFT JOIN pg_stat_activity AS c ON c.pid = l.caller_pid
      WHERE l.caller_pid IS NOT NULL
 $$;
@@ -1349,13 +1352,16 @@ BEGIN
      WHERE t.job_id = _pdb_job_begin.job_id AND t.status <> 'done';
     IF cardinality(v_ids) > 0 THEN
         SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
-        v_st := @extschema@._pdb_start(
+        -- (pdb_activity shows the job's task ids and tasks, and the job)
+        v_st := @extschema@._pdb_labelled(@extschema@._pdb_start(
             ARRAY(SELECT CASE WHEN u.a THEN format(E'SELECT %s._pdb_job_claim(%s, %s);\n%s', '@extschema@', job_id, u.i, u.t)
                               ELSE u.t END
                     FROM unnest(v_ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
                    ORDER BY u.o),
             ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, false, false,
-            caller, false, false, commits);
+            caller, false, false, commits),
+            v_ids, (SELECT count(*)::integer FROM @extschema@.pdb_job_task AS t WHERE t.job_id = _pdb_job_begin.job_id),
+            format('job %s', job_id));
     END IF;
     RETURN ROW(job_id, v_ids, v_texts, v_before, array_fill(false, ARRAY[cardinality(v_ids)]), v_st,
                cardinality(v_ids) = 0)::@extschema@._pdb_job_run;
@@ -1597,6 +1603,31 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view pdb_jobs, with the caller''s rights';
 COMMENT ON FUNCTION @extschema@._pdb_job_tasks() IS 'internal: the rows of the view pdb_job_tasks, with the caller''s rights';
+
+/*
+ * _pdb_labelled(st _pdb_state, shown integer[], total integer, label text) RETURNS _pdb_state
+ *
+ * st, its units labelled otherwise: each unit's comment (which pdb_activity
+ * reads) shows shown[task number] as the task's number instead of the
+ * task number, total as the number of tasks, and label after it:
+ * '/* pdb_run:<caller pid>:<shown>/<total> <label> */' (a job's runners:
+ * the job's task ids, the job's tasks, 'job <id>').
+ */
+CREATE FUNCTION @extschema@._pdb_labelled(st @extschema@._pdb_state, shown integer[], total integer, label text)
+RETURNS @extschema@._pdb_state
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    st.shown := shown;
+    st.label := format(E'/%s %s */\n', total, label);
+    RETURN st;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_labelled(@extschema@._pdb_state, integer[], integer, text) IS
+'internal: label the units of a call of the engine with other task numbers and a word (a job''s)';
 
 /*
  * _pdb_launch(st _pdb_state) RETURNS _pdb_state
@@ -2437,7 +2468,8 @@ BEGIN
     v_none := array_fill(NULL::timestamptz, ARRAY[v_n]);
     RETURN ROW(
         batch_size, fail_fast, task_timeout, retries, setup, progress, same_snapshot, atomic, isolate_targets,
-        caller, coalesce(query, false), coalesce(strict, false), coalesce(commits, false), v_plan, v_tasks, v_skip,
+        caller, coalesce(query, false), coalesce(strict, false), coalesce(commits, false), v_plan, v_tasks,
+        NULL, format(E'/%s */\n', v_n), v_skip,
         CASE WHEN same_snapshot THEN pg_export_snapshot() END,
         @extschema@._pdb_dblink_schema(), @extschema@._pdb_session_init(),
         clock_timestamp(), clock_timestamp() + interval '5 seconds', ARRAY[]::integer[], NULL, NULL, false,
@@ -2568,6 +2600,7 @@ DECLARE
     v_cmm       text := current_setting('client_min_messages');
     v_label     text;          -- a unit's label comment, before and after its first task's number
     v_label_end text;
+    v_shown     integer[];     -- task number -> the number the label shows (a job's task ids), or NULL
     v_done      integer;       -- tasks settled
     v_busy      integer;
     v_there     boolean;       -- a connection's next result is known to be there: read it without a poll
@@ -2768,7 +2801,8 @@ BEGIN
         v_ns        := cardinality(s_conn);
         v_prefix    := format('pdb_%s_%s_', pg_backend_pid(), v_call);
         v_label     := format('/* pdb_run:%s:', pg_backend_pid());  -- v_label || task || v_label_end
-        v_label_end := format(E'/%s */\n', v_n);
+        v_label_end := st.label;
+        v_shown     := st.shown;
         v_bound     := v_dbl = c_bound;
         v_sql_send  := format('SELECT %I.dblink_send_query($1, $2)', v_dbl);
         v_sql_busy  := format('SELECT %I.dblink_is_busy($1)', v_dbl);
@@ -3154,7 +3188,7 @@ BEGIN
                 -- label the unit with a comment: pg_stat_activity.query shows it
                 -- (pdb_activity reads it), at no cost of a result or round trip
                 IF u_first > 0 THEN
-                    u_sql := v_label || v_task_no[u_first] || v_label_end || u_sql;
+                    u_sql := v_label || coalesce(v_shown[v_task_no[u_first]], v_task_no[u_first]) || v_label_end || u_sql;
                 END IF;
 
                 -- (an idle slot sends a unit; one that ran a task also a probe or a reset)
@@ -5014,10 +5048,12 @@ COMMENT ON VIEW @extschema@.pdb_job_tasks IS 'The tasks of the current role''s d
  * its own backends, unless it has pg_read_all_stats).
  *   caller_pid                   from application_name
  *   task_id, total               from the query's comment: the task it runs, or
- *                                ran last (NULL before its first)
+ *                                ran last (NULL before its first); for a job's
+ *                                runner, its task id in the job, and the job's tasks
  *   worker_pid, usename, datname, state, wait_event, running_for
  *   query                        the task's text (without pdb_run's comment)
  *   caller_query                 what the caller runs (the pdb_run call)
+ *   job_id                       the durable job it runs (pdb_job_run, pdb_job_exec)
  * Workers on other servers are not visible here. The rows come from
  * _pdb_activity(), a function with a pinned search_path.
  */

@@ -6,10 +6,12 @@
  * its own backends, unless it has pg_read_all_stats).
  *   caller_pid                   from application_name
  *   task_id, total               from the query's comment: the task it runs, or
- *                                ran last (NULL before its first)
+ *                                ran last (NULL before its first); for a job's
+ *                                runner, its task id in the job, and the job's tasks
  *   worker_pid, usename, datname, state, wait_event, running_for
  *   query                        the task's text (without pdb_run's comment)
  *   caller_query                 what the caller runs (the pdb_run call)
+ *   job_id                       the durable job it runs (pdb_job_run, pdb_job_exec)
  * Workers on other servers are not visible here. The rows come from
  * _pdb_activity(), a function with a pinned search_path.
  */

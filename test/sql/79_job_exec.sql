@@ -65,6 +65,16 @@ SELECT pdb_job_submit(ARRAY['CREATE INDEX CONCURRENTLY t79_a1_v ON t79.a1 (v)',
 SELECT id AS cic_id FROM t79.cic \gset
 CALL pdb_job_exec(:cic_id, 2);
 
+-- pdb_activity: a job's task shows its job and its number in the job, also when it runs again alone
+CREATE TABLE t79.shows AS
+SELECT pdb_job_submit(ARRAY['SELECT 1',
+                            $$INSERT INTO t79.act SELECT job_id || ':' || task_id || '/' || total FROM pdb_activity
+                               WHERE worker_pid = pg_backend_pid()$$], 'shows') AS id;
+SELECT id AS shows_id FROM t79.shows \gset
+CALL pdb_job_exec(:shows_id, 1);  -- (its second task fails: no table t79.act yet)
+CREATE TABLE t79.act (seen text);
+CALL pdb_job_exec(:shows_id, 1);  -- (now it runs alone: the run's task 1 of 1)
+
 -- where a procedure cannot commit
 CREATE TABLE t79.pending AS SELECT pdb_job_submit(ARRAY['UPDATE t79.t SET v = v + 100'], 'never in a block') AS id;
 SELECT id AS pending_id FROM t79.pending \gset
@@ -76,7 +86,7 @@ BEGIN;  -- (and nothing written: \gset keeps the error)
 SELECT e[1] || ': ' || e[2] AS e79b FROM pg_temp.error_of(NULL, format('CALL pdb_job_exec(%s)', :pending_id)) AS e \gset
 COMMIT;
 
-SELECT plan(22);
+SELECT plan(23);
 
 SELECT is(ARRAY(SELECT task_id || ':' || status || ':' || coalesce(result, '') FROM t79.after1 ORDER BY task_id),
           ARRAY['1:done:UPDATE 500', '2:done:UPDATE 500', '3:done:VACUUM', '4:error:', '5:done:1000'],
@@ -118,6 +128,8 @@ SELECT is(:'e79b'::text, '2D000: invalid transaction termination',
 SELECT is((SELECT status || ':' || attempts FROM pdb_job_tasks WHERE job_id = :pending_id), 'pending:0',
           'before any task ran');
 SELECT is((SELECT array_agg(DISTINCT v) FROM t79.t), ARRAY[1], 'nothing ran');
+SELECT is((SELECT seen FROM t79.act), :shows_id || ':2/2',
+          'pdb_activity shows the job of a task and its number in the job (2 of 2), run alone on a resume');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'nothing is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
 
