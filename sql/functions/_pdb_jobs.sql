@@ -1,6 +1,6 @@
 /*
- * _pdb_jobs() and _pdb_job_tasks(): the rows behind the views pdb_jobs and
- * pdb_job_tasks. Functions, not plain views, because a view reads its
+ * _pdb_jobs(): the rows behind the view pdb_jobs (and _pdb_job_tasks() those
+ * of pdb_job_tasks). Functions, not plain views, because a view reads its
  * tables with its owner's rights, and the owner (who created the extension)
  * is exempt from row level security: these run with the caller's rights, so
  * each role sees its own jobs only (superusers see all).
@@ -52,14 +52,4 @@ AS $$
      GROUP BY j.job_id, r.running, w.since
 $$;
 
-CREATE FUNCTION @extschema@._pdb_job_tasks()
-RETURNS SETOF @extschema@.pdb_job_task
-LANGUAGE sql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT * FROM @extschema@.pdb_job_task
-$$;
-
 COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view pdb_jobs, with the caller''s rights';
-COMMENT ON FUNCTION @extschema@._pdb_job_tasks() IS 'internal: the rows of the view pdb_job_tasks, with the caller''s rights';

@@ -1539,8 +1539,8 @@ COMMENT ON FUNCTION @extschema@._pdb_job_step(@extschema@._pdb_job_run, boolean,
 'internal: a step of a run of a durable job: half a second of the engine, then the outcomes of the tasks settled, written';
 
 /*
- * _pdb_jobs() and _pdb_job_tasks(): the rows behind the views pdb_jobs and
- * pdb_job_tasks. Functions, not plain views, because a view reads its
+ * _pdb_jobs(): the rows behind the view pdb_jobs (and _pdb_job_tasks() those
+ * of pdb_job_tasks). Functions, not plain views, because a view reads its
  * tables with its owner's rights, and the owner (who created the extension)
  * is exempt from row level security: these run with the caller's rights, so
  * each role sees its own jobs only (superusers see all).
@@ -1592,17 +1592,7 @@ AS $$
      GROUP BY j.job_id, r.running, w.since
 $$;
 
-CREATE FUNCTION @extschema@._pdb_job_tasks()
-RETURNS SETOF @extschema@.pdb_job_task
-LANGUAGE sql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT * FROM @extschema@.pdb_job_task
-$$;
-
 COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view pdb_jobs, with the caller''s rights';
-COMMENT ON FUNCTION @extschema@._pdb_job_tasks() IS 'internal: the rows of the view pdb_job_tasks, with the caller''s rights';
 
 /*
  * _pdb_labelled(st _pdb_state, shown integer[], total integer, label text) RETURNS _pdb_state
@@ -5031,14 +5021,11 @@ COMMENT ON FUNCTION @extschema@.pdb_job_submit(text[], text, text) IS
  * (pending, partly done, failed, done, cancelled), task counts, whether a
  * runner holds it now, its progress, the rows it changed and, while it
  * runs, an estimate of its end (see _pdb_jobs).
- * pdb_job_tasks: every task of those jobs with its last outcome.
  */
 CREATE VIEW @extschema@.pdb_jobs AS SELECT * FROM @extschema@._pdb_jobs();
-CREATE VIEW @extschema@.pdb_job_tasks AS SELECT * FROM @extschema@._pdb_job_tasks();
-GRANT SELECT ON @extschema@.pdb_jobs, @extschema@.pdb_job_tasks TO PUBLIC;
+GRANT SELECT ON @extschema@.pdb_jobs TO PUBLIC;
 
 COMMENT ON VIEW @extschema@.pdb_jobs IS 'The durable jobs of the current role: status, task counts, progress and an estimate of the end';
-COMMENT ON VIEW @extschema@.pdb_job_tasks IS 'The tasks of the current role''s durable jobs, with their last outcome';
 
 /*
  * pdb_activity: the tasks running now, one row per worker backend that
