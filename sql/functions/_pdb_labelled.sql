@@ -10,7 +10,7 @@
 CREATE FUNCTION @extschema@._pdb_labelled(st @extschema@._pdb_state, shown integer[], total integer, label text)
 RETURNS @extschema@._pdb_state
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

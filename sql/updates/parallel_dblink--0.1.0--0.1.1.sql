@@ -1606,7 +1606,7 @@ COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view p
 CREATE FUNCTION @extschema@._pdb_labelled(st @extschema@._pdb_state, shown integer[], total integer, label text)
 RETURNS @extschema@._pdb_state
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
