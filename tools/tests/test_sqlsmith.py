@@ -130,7 +130,8 @@ def test_random_queries_alone_and_batched(smith, conn, admin):
 
 
 QUERY_TASKS = 2000   # at most, of the kept deterministic queries (many fail: sqlsmith mixes types freely)
-GOOD = 100           # at least, of those that succeed
+GOOD = 80            # at least, of those that succeed (they follow the catalog, the tables earlier tests
+                     # leave included: 128 on 15 and 99 on 18 with this session's tests)
 FAILING = 40         # at most, of those that fail, each in a call of its own ...
 FAILING_MIN = 20     # ... and at least (the queries differ by version: 32 fail on PostgreSQL 13)
 
