@@ -69,8 +69,8 @@ BEGIN
                               ELSE u.t END
                     FROM unnest(v_ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
                    ORDER BY u.o),
-            ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, false, false,
-            caller, false, false, commits),
+            ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, NULL, false,
+            false, caller, false, false, commits),
             v_ids, (SELECT count(*)::integer FROM @extschema@.pdb_job_task AS t WHERE t.job_id = _pdb_job_begin.job_id),
             format('job %s', job_id));
     END IF;

@@ -2,7 +2,7 @@
  * _pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
  *          fail_fast boolean, task_timeout interval, retries integer,
  *          setup text[], progress boolean, same_snapshot boolean,
- *          atomic boolean, isolate_targets boolean, caller text, strict boolean)
+ *          snapshot text, atomic boolean, isolate_targets boolean, caller text, strict boolean)
  *     RETURNS _pdb_state
  *
  * A whole call of the engine in one statement, for pdb_run, pdb_run_at and
@@ -17,7 +17,8 @@
 CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
                                      fail_fast boolean, task_timeout interval, retries integer,
                                      setup text[], progress boolean, same_snapshot boolean,
-                                     atomic boolean, isolate_targets boolean, caller text, strict boolean)
+                                     snapshot text, atomic boolean, isolate_targets boolean, caller text,
+                                     strict boolean)
 RETURNS @extschema@._pdb_state
 LANGUAGE sql
 VOLATILE
@@ -25,10 +26,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT s FROM @extschema@._pdb_step(@extschema@._pdb_start(tasks, targets, max_conns, batch_size, fail_fast,
                                                                 task_timeout, retries, setup, progress,
-                                                                same_snapshot, atomic, isolate_targets, caller,
+                                                                same_snapshot, snapshot, atomic, isolate_targets, caller,
                                                                 false, strict, false),
                                         NULL, NULL::@extschema@._pdb_state) AS s
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean) IS
+COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, text, boolean, boolean, text, boolean) IS
 'internal: a whole call of the engine in one step: the final state of pdb_run, pdb_run_at and pdb_broadcast';

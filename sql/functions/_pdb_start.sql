@@ -2,13 +2,12 @@
  * _pdb_start(tasks text[], targets text[], max_conns integer, batch_size integer,
  *            fail_fast boolean, task_timeout interval, retries integer,
  *            setup text[], progress boolean, same_snapshot boolean,
- *            atomic boolean, isolate_targets boolean, caller text,
+ *            snapshot text, atomic boolean, isolate_targets boolean, caller text,
  *            query boolean, strict boolean, commits boolean)
  *     RETURNS _pdb_state
  *
  * The first phase of a call of the engine: checks the arguments
- * (_pdb_check), plans what runs where (_pdb_plan), exports the snapshot of
- * same_snapshot, and returns the state that _pdb_step advances; NULL when
+ * (_pdb_check), plans what runs where (_pdb_plan), and returns the state that _pdb_step advances; NULL when
  * there is no task. Opens nothing: the first step opens the pool.
  *
  * targets holds one target for all tasks, or one per task: a libpq
@@ -18,6 +17,8 @@
  * pdb_broadcast); without it the connection error is raised (pdb_run).
  * caller names the function in messages. query: the rows of every task are
  * wanted as row_type (pdb_query), each task one query (_pdb_queries).
+ * snapshot: with same_snapshot, the snapshot the public function exported
+ * (pg_export_snapshot) before its exception block, a subtransaction.
  * strict: once every task has run, the first failure is raised (pdb_run).
  * commits: the caller commits between steps (pdb_job_exec), so no task can
  * be blocked by it for long. The behaviour of every option is documented on
@@ -25,13 +26,12 @@
  *
  * Errors: those of _pdb_check and _pdb_plan; 0A000 a task that builds, drops
  * or rebuilds an index CONCURRENTLY on this database, unless commits
- * (_pdb_concurrently: it would wait for the caller); 25001 same_snapshot in
- * a subtransaction (pg_export_snapshot).
+ * (_pdb_concurrently: it would wait for the caller).
  */
 CREATE FUNCTION @extschema@._pdb_start(tasks text[], targets text[], max_conns integer, batch_size integer,
                                        fail_fast boolean, task_timeout interval, retries integer,
                                        setup text[], progress boolean, same_snapshot boolean,
-                                       atomic boolean, isolate_targets boolean, caller text,
+                                       snapshot text, atomic boolean, isolate_targets boolean, caller text,
                                        query boolean, strict boolean, commits boolean)
 RETURNS @extschema@._pdb_state
 LANGUAGE plpgsql
@@ -85,7 +85,7 @@ BEGIN
         batch_size, fail_fast, task_timeout, retries, setup, progress, same_snapshot, atomic, isolate_targets,
         caller, coalesce(query, false), coalesce(strict, false), coalesce(commits, false), v_plan, v_tasks,
         NULL, format(E'/%s */\n', v_n), v_skip,
-        CASE WHEN same_snapshot THEN pg_export_snapshot() END,
+        CASE WHEN same_snapshot THEN snapshot END,
         @extschema@._pdb_dblink_schema(), @extschema@._pdb_session_init(),
         clock_timestamp(), clock_timestamp() + interval '5 seconds', ARRAY[]::integer[], NULL, NULL, false,
         -- the loop
@@ -103,5 +103,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_start(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@._pdb_start(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, text, boolean, boolean, text, boolean, boolean, boolean) IS
 'internal: check and plan a call of the engine; the state its steps advance';

@@ -39,9 +39,9 @@
  * target, see _pdb_plan). Every task's outcome is one _pdb_outcome (status
  * and error), written whole; a task is settled (r_done) once its outcome is
  * final. An error, a cancel or a statement_timeout of the caller cancels and
- * closes everything (_pdb_abort) and is raised again with its SQLSTATE,
- * message, detail and hint, and without the engine's internal statements in
- * its context.
+ * closes everything (_pdb_abort) and is raised again (the public function
+ * raises it once more, from itself, so that its context shows none of the
+ * engine's functions).
  *
  * atomic: each task runs as BEGIN; task; PREPARE TRANSACTION 'pdb_<run>_<task>'
  * (run is a random uuid, task the task number); see _pdb_atomic_begin and
@@ -1001,22 +1001,12 @@ BEGIN
             st := @extschema@._pdb_finish(st);
         END IF;
     EXCEPTION WHEN query_canceled OR others THEN
-        GET STACKED DIAGNOSTICS ex_sqlstate = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
-                                ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
         IF NOT v_finishing THEN  -- (_pdb_finish cleaned up by the atomic phase it reached)
             PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase,
                                            st.run, coalesce(d_sent, st.d_sent), st.locks);
         END IF;
         PERFORM set_config('client_min_messages', v_cmm, true);
-        -- raised again from here, so that its context shows none of the statements above
-        IF ex_detail = '' AND ex_hint = '' THEN
-            RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message;
-        ELSIF ex_hint = '' THEN
-            RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, DETAIL = ex_detail;
-        ELSIF ex_detail = '' THEN
-            RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, HINT = ex_hint;
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, DETAIL = ex_detail, HINT = ex_hint;
+        RAISE;  -- (the public function raises it again, so that its context shows only the caller's call)
     END;
     PERFORM set_config('client_min_messages', v_cmm, true);
     IF NOT v_query THEN

@@ -23,15 +23,37 @@ CREATE FUNCTION @extschema@.pdb_broadcast(task text,
                                           atomic boolean DEFAULT false,
                                           strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM @extschema@._pdb_rows(
-        @extschema@._pdb_run(@extschema@._pdb_repeat(task, targets),
-                             @extschema@._pdb_targets(@extschema@._pdb_repeat(task, targets), targets),
-                             1, 1, fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
-                             'pdb_broadcast', strict))
+DECLARE
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
+BEGIN
+    BEGIN
+        RETURN QUERY
+            SELECT * FROM @extschema@._pdb_rows(
+                @extschema@._pdb_run(@extschema@._pdb_repeat(task, targets),
+                                     @extschema@._pdb_targets(@extschema@._pdb_repeat(task, targets), targets),
+                                     1, 1, fail_fast, task_timeout, retries, setup, progress, false, NULL, atomic,
+                                     true, 'pdb_broadcast', strict));
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean, boolean) IS

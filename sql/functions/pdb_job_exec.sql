@@ -43,19 +43,46 @@ CREATE PROCEDURE @extschema@.pdb_job_exec(job_id bigint,
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_job @extschema@._pdb_job_run;
+    v_job     @extschema@._pdb_job_run;
+    v_begun   boolean := false;
+    v_ended   boolean := false;
+    e_state   text;
+    e_message text;
+    e_detail  text;
+    e_hint    text;
 BEGIN
-    v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup,
-                                        progress, 'pdb_job_exec', true);
-    COMMIT;
+    -- begin, a step at a time, then strict's check, each committed; an error is raised again from here, so
+    -- that its context shows the caller's call and none of the engine's functions. COMMIT cannot be in an
+    -- exception block; no operator here: no search_path is pinned
     LOOP
-        EXIT WHEN v_job.finished;
-        v_job := @extschema@._pdb_job_step(v_job, false, connstr);
+        BEGIN
+            IF NOT v_begun THEN
+                v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries,
+                                                    setup, progress, 'pdb_job_exec', true);
+                v_begun := true;
+            ELSIF NOT v_job.finished THEN
+                v_job := @extschema@._pdb_job_step(v_job, false, connstr);
+            ELSE
+                v_ended := true;
+                IF strict THEN  -- (once every outcome is committed)
+                    PERFORM @extschema@._pdb_failed(v_job.st, true, v_job.ids);
+                END IF;
+            END IF;
+        EXCEPTION WHEN query_canceled OR others THEN
+            GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                    e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+            IF pg_catalog.texteq(e_detail, '') AND pg_catalog.texteq(e_hint, '') THEN
+                RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+            ELSIF pg_catalog.texteq(e_hint, '') THEN
+                RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+            ELSIF pg_catalog.texteq(e_detail, '') THEN
+                RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+            END IF;
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+        END;
+        EXIT WHEN v_ended;
         COMMIT;
     END LOOP;
-    IF strict THEN  -- (once every outcome is committed)
-        PERFORM @extschema@._pdb_failed(v_job.st, true, v_job.ids);
-    END IF;
 END
 $$;
 

@@ -50,9 +50,13 @@ DECLARE
     v_run     @extschema@._pdb_job_run;
     v_st      @extschema@._pdb_state;
     v_outcome jsonb;
+    e_state   text;
+    e_message text;
+    e_detail  text;
+    e_hint    text;
 BEGIN
-    v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup, progress,
-                                        'pdb_job_run', false);
+    v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup,
+                                        progress, 'pdb_job_run', false);
     IF v_job.finished THEN
         RETURN;
     END IF;
@@ -60,15 +64,10 @@ BEGIN
     -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets the
     -- job go after the last step, or an error)
     v_run := v_job;
-    BEGIN
-        LOOP
-            v_run := @extschema@._pdb_job_step(v_run, true, connstr);
-            EXIT WHEN v_run.finished;
-        END LOOP;
-    EXCEPTION WHEN query_canceled OR others THEN  -- (a cancel between two steps)
-        PERFORM @extschema@._pdb_job_lock(job_id, false);
-        RAISE;
-    END;
+    LOOP
+        v_run := @extschema@._pdb_job_step(v_run, true, connstr);
+        EXIT WHEN v_run.finished;
+    END LOOP;
     v_st := v_run.st;
     v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);  -- (all of them: v_job recorded none)
     IF strict THEN
@@ -76,6 +75,19 @@ BEGIN
     END IF;
     RETURN QUERY
         SELECT * FROM jsonb_populate_recordset(NULL::@extschema@.pdb_result, v_outcome) AS v ORDER BY v.task_id;
+EXCEPTION WHEN query_canceled OR others THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM @extschema@._pdb_job_lock(job_id, false);  -- (a cancel between two steps)
+    -- raised again from here: its context shows the caller's call and none of the engine's functions
+    IF e_detail = '' AND e_hint = '' THEN
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+    ELSIF e_hint = '' THEN
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+    ELSIF e_detail = '' THEN
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
 END
 $$;
 

@@ -47,14 +47,38 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_snapshot text;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
-    -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-    RETURN QUERY SELECT * FROM @extschema@._pdb_step(
-        @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
-                               ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
-                               same_snapshot, false, false, 'pdb_query', true, false, false),
-        NULL, row_type);
+    -- (here: the exception block below is a subtransaction, where no snapshot can be exported)
+    IF same_snapshot THEN
+        v_snapshot := pg_export_snapshot();
+    END IF;
+    BEGIN
+        -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
+        -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
+        RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+            @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
+                                   ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
+                                   same_snapshot, v_snapshot, false, false, 'pdb_query', true, false, false),
+            NULL, row_type);
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 

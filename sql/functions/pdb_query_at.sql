@@ -25,14 +25,34 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
-    -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-    RETURN QUERY SELECT * FROM @extschema@._pdb_step(
-        @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
-                               @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
-                               retries, setup, false, false, false, false, 'pdb_query_at', true, false, false),
-        NULL, row_type);
+    BEGIN
+        -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
+        -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
+        RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+            @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
+                                   @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
+                                   retries, setup, false, false, NULL, false, false, 'pdb_query_at', true, false,
+                                   false),
+            NULL, row_type);
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 

@@ -105,15 +105,44 @@ CREATE FUNCTION @extschema@.pdb_run(tasks text[],
                                     atomic boolean DEFAULT false,
                                     strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_result
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
-           r.detail, r.hint, r.conn_name, r.attempts, r.task
-      FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast,
-                                                      task_timeout, retries, setup, progress, same_snapshot, atomic,
-                                                      false, 'pdb_run', strict)) AS r
+DECLARE
+    v_snapshot text;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
+BEGIN
+    -- (here: the exception block below is a subtransaction, where no snapshot can be exported; with
+    -- atomic, _pdb_check refuses same_snapshot)
+    IF same_snapshot AND NOT atomic THEN
+        v_snapshot := pg_export_snapshot();
+    END IF;
+    BEGIN
+        RETURN QUERY
+            SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
+                   r.detail, r.hint, r.conn_name, r.attempts, r.task
+              FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size,
+                                                              fail_fast, task_timeout, retries, setup, progress,
+                                                              same_snapshot, v_snapshot, atomic, false, 'pdb_run',
+                                                              strict)) AS r;
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean) IS

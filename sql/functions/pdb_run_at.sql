@@ -35,14 +35,36 @@ CREATE FUNCTION @extschema@.pdb_run_at(tasks text[],
                                        atomic boolean DEFAULT false,
                                        strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns,
-                                                             batch_size, fail_fast, task_timeout, retries, setup,
-                                                             progress, false, atomic, true, 'pdb_run_at',
-                                                             strict))
+DECLARE
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
+BEGIN
+    BEGIN
+        RETURN QUERY
+            SELECT * FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets),
+                                                                     max_conns, batch_size, fail_fast, task_timeout,
+                                                                     retries, setup, progress, false, NULL, atomic,
+                                                                     true, 'pdb_run_at', strict));
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS

@@ -49,6 +49,10 @@ DECLARE
     v_key      name := key;
     v_code     text;
     v_snapshot text;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
     IF template IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'template must not be null';
@@ -71,19 +75,32 @@ BEGIN
          LIMIT 1;
     END IF;
     v_code := @extschema@._pdb_code(template);
-    IF v_key IS NOT NULL AND v_key <> 'ctid'
-       AND v_code ~* E'\\m(update|delete)\\M' AND v_code !~* E'\\m(insert|merge)\\M'
-       AND v_code !~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
-                             regexp_replace(v_key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')) THEN
-        RETURN ARRAY(SELECT replace(template, '{chunk}', '(' || c.predicate || ')')
+    -- (here: the exception block below is a subtransaction, where no snapshot can be exported)
+    IF v_key IS NULL OR v_key = 'ctid'
+       OR v_code !~* E'\\m(update|delete)\\M' OR v_code ~* E'\\m(insert|merge)\\M'
+       OR v_code ~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
+                           regexp_replace(v_key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')) THEN
+        v_snapshot := pg_export_snapshot();
+    END IF;
+    BEGIN
+        RETURN ARRAY(SELECT CASE WHEN v_snapshot IS NULL THEN replace(template, '{chunk}', '(' || c.predicate || ')')
+                                 ELSE format(E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT',
+                                             v_snapshot, replace(template, '{chunk}', '(' || c.predicate || ')')) END
                        FROM @extschema@.pdb_chunks(tbl, chunks, v_key, chunk_rows) AS c
                       ORDER BY c.chunk_id);
-    END IF;
-    v_snapshot := pg_export_snapshot();
-    RETURN ARRAY(SELECT format(E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT',
-                               v_snapshot, replace(template, '{chunk}', '(' || c.predicate || ')'))
-                   FROM @extschema@.pdb_chunks(tbl, chunks, v_key, chunk_rows) AS c
-                  ORDER BY c.chunk_id);
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call, not pdb_chunks
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 

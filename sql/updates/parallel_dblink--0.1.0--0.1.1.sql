@@ -1358,8 +1358,8 @@ BEGIN
                               ELSE u.t END
                     FROM unnest(v_ids, v_texts, v_atomic) WITH ORDINALITY AS u(i, t, a, o)
                    ORDER BY u.o),
-            ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, false, false,
-            caller, false, false, commits),
+            ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, NULL, false,
+            false, caller, false, false, commits),
             v_ids, (SELECT count(*)::integer FROM @extschema@.pdb_job_task AS t WHERE t.job_id = _pdb_job_begin.job_id),
             format('job %s', job_id));
     END IF;
@@ -2293,7 +2293,7 @@ COMMENT ON FUNCTION @extschema@._pdb_rows(@extschema@._pdb_state, integer[]) IS
  * _pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
  *          fail_fast boolean, task_timeout interval, retries integer,
  *          setup text[], progress boolean, same_snapshot boolean,
- *          atomic boolean, isolate_targets boolean, caller text, strict boolean)
+ *          snapshot text, atomic boolean, isolate_targets boolean, caller text, strict boolean)
  *     RETURNS _pdb_state
  *
  * A whole call of the engine in one statement, for pdb_run, pdb_run_at and
@@ -2308,7 +2308,8 @@ COMMENT ON FUNCTION @extschema@._pdb_rows(@extschema@._pdb_state, integer[]) IS
 CREATE FUNCTION @extschema@._pdb_run(tasks text[], targets text[], max_conns integer, batch_size integer,
                                      fail_fast boolean, task_timeout interval, retries integer,
                                      setup text[], progress boolean, same_snapshot boolean,
-                                     atomic boolean, isolate_targets boolean, caller text, strict boolean)
+                                     snapshot text, atomic boolean, isolate_targets boolean, caller text,
+                                     strict boolean)
 RETURNS @extschema@._pdb_state
 LANGUAGE sql
 VOLATILE
@@ -2316,12 +2317,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT s FROM @extschema@._pdb_step(@extschema@._pdb_start(tasks, targets, max_conns, batch_size, fail_fast,
                                                                 task_timeout, retries, setup, progress,
-                                                                same_snapshot, atomic, isolate_targets, caller,
+                                                                same_snapshot, snapshot, atomic, isolate_targets, caller,
                                                                 false, strict, false),
                                         NULL, NULL::@extschema@._pdb_state) AS s
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean) IS
+COMMENT ON FUNCTION @extschema@._pdb_run(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, text, boolean, boolean, text, boolean) IS
 'internal: a whole call of the engine in one step: the final state of pdb_run, pdb_run_at and pdb_broadcast';
 
 /*
@@ -2377,13 +2378,12 @@ COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
  * _pdb_start(tasks text[], targets text[], max_conns integer, batch_size integer,
  *            fail_fast boolean, task_timeout interval, retries integer,
  *            setup text[], progress boolean, same_snapshot boolean,
- *            atomic boolean, isolate_targets boolean, caller text,
+ *            snapshot text, atomic boolean, isolate_targets boolean, caller text,
  *            query boolean, strict boolean, commits boolean)
  *     RETURNS _pdb_state
  *
  * The first phase of a call of the engine: checks the arguments
- * (_pdb_check), plans what runs where (_pdb_plan), exports the snapshot of
- * same_snapshot, and returns the state that _pdb_step advances; NULL when
+ * (_pdb_check), plans what runs where (_pdb_plan), and returns the state that _pdb_step advances; NULL when
  * there is no task. Opens nothing: the first step opens the pool.
  *
  * targets holds one target for all tasks, or one per task: a libpq
@@ -2393,6 +2393,8 @@ COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
  * pdb_broadcast); without it the connection error is raised (pdb_run).
  * caller names the function in messages. query: the rows of every task are
  * wanted as row_type (pdb_query), each task one query (_pdb_queries).
+ * snapshot: with same_snapshot, the snapshot the public function exported
+ * (pg_export_snapshot) before its exception block, a subtransaction.
  * strict: once every task has run, the first failure is raised (pdb_run).
  * commits: the caller commits between steps (pdb_job_exec), so no task can
  * be blocked by it for long. The behaviour of every option is documented on
@@ -2400,13 +2402,12 @@ COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
  *
  * Errors: those of _pdb_check and _pdb_plan; 0A000 a task that builds, drops
  * or rebuilds an index CONCURRENTLY on this database, unless commits
- * (_pdb_concurrently: it would wait for the caller); 25001 same_snapshot in
- * a subtransaction (pg_export_snapshot).
+ * (_pdb_concurrently: it would wait for the caller).
  */
 CREATE FUNCTION @extschema@._pdb_start(tasks text[], targets text[], max_conns integer, batch_size integer,
                                        fail_fast boolean, task_timeout interval, retries integer,
                                        setup text[], progress boolean, same_snapshot boolean,
-                                       atomic boolean, isolate_targets boolean, caller text,
+                                       snapshot text, atomic boolean, isolate_targets boolean, caller text,
                                        query boolean, strict boolean, commits boolean)
 RETURNS @extschema@._pdb_state
 LANGUAGE plpgsql
@@ -2460,7 +2461,7 @@ BEGIN
         batch_size, fail_fast, task_timeout, retries, setup, progress, same_snapshot, atomic, isolate_targets,
         caller, coalesce(query, false), coalesce(strict, false), coalesce(commits, false), v_plan, v_tasks,
         NULL, format(E'/%s */\n', v_n), v_skip,
-        CASE WHEN same_snapshot THEN pg_export_snapshot() END,
+        CASE WHEN same_snapshot THEN snapshot END,
         @extschema@._pdb_dblink_schema(), @extschema@._pdb_session_init(),
         clock_timestamp(), clock_timestamp() + interval '5 seconds', ARRAY[]::integer[], NULL, NULL, false,
         -- the loop
@@ -2478,7 +2479,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_start(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean, text, boolean, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@._pdb_start(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, text, boolean, boolean, text, boolean, boolean, boolean) IS
 'internal: check and plan a call of the engine; the state its steps advance';
 
 /*
@@ -2522,9 +2523,9 @@ COMMENT ON FUNCTION @extschema@._pdb_start(text[], text[], integer, integer, boo
  * target, see _pdb_plan). Every task's outcome is one _pdb_outcome (status
  * and error), written whole; a task is settled (r_done) once its outcome is
  * final. An error, a cancel or a statement_timeout of the caller cancels and
- * closes everything (_pdb_abort) and is raised again with its SQLSTATE,
- * message, detail and hint, and without the engine's internal statements in
- * its context.
+ * closes everything (_pdb_abort) and is raised again (the public function
+ * raises it once more, from itself, so that its context shows none of the
+ * engine's functions).
  *
  * atomic: each task runs as BEGIN; task; PREPARE TRANSACTION 'pdb_<run>_<task>'
  * (run is a random uuid, task the task number); see _pdb_atomic_begin and
@@ -3484,22 +3485,12 @@ BEGIN
             st := @extschema@._pdb_finish(st);
         END IF;
     EXCEPTION WHEN query_canceled OR others THEN
-        GET STACKED DIAGNOSTICS ex_sqlstate = RETURNED_SQLSTATE, ex_message = MESSAGE_TEXT,
-                                ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT;
         IF NOT v_finishing THEN  -- (_pdb_finish cleaned up by the atomic phase it reached)
             PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase,
                                            st.run, coalesce(d_sent, st.d_sent), st.locks);
         END IF;
         PERFORM set_config('client_min_messages', v_cmm, true);
-        -- raised again from here, so that its context shows none of the statements above
-        IF ex_detail = '' AND ex_hint = '' THEN
-            RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message;
-        ELSIF ex_hint = '' THEN
-            RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, DETAIL = ex_detail;
-        ELSIF ex_detail = '' THEN
-            RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, HINT = ex_hint;
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = ex_sqlstate, MESSAGE = ex_message, DETAIL = ex_detail, HINT = ex_hint;
+        RAISE;  -- (the public function raises it again, so that its context shows only the caller's call)
     END;
     PERFORM set_config('client_min_messages', v_cmm, true);
     IF NOT v_query THEN
@@ -3746,15 +3737,37 @@ CREATE FUNCTION @extschema@.pdb_broadcast(task text,
                                           atomic boolean DEFAULT false,
                                           strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM @extschema@._pdb_rows(
-        @extschema@._pdb_run(@extschema@._pdb_repeat(task, targets),
-                             @extschema@._pdb_targets(@extschema@._pdb_repeat(task, targets), targets),
-                             1, 1, fail_fast, task_timeout, retries, setup, progress, false, atomic, true,
-                             'pdb_broadcast', strict))
+DECLARE
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
+BEGIN
+    BEGIN
+        RETURN QUERY
+            SELECT * FROM @extschema@._pdb_rows(
+                @extschema@._pdb_run(@extschema@._pdb_repeat(task, targets),
+                                     @extschema@._pdb_targets(@extschema@._pdb_repeat(task, targets), targets),
+                                     1, 1, fail_fast, task_timeout, retries, setup, progress, false, NULL, atomic,
+                                     true, 'pdb_broadcast', strict));
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_broadcast(text, text[], boolean, interval, integer, text[], boolean, boolean, boolean) IS
@@ -3984,19 +3997,46 @@ CREATE PROCEDURE @extschema@.pdb_job_exec(job_id bigint,
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_job @extschema@._pdb_job_run;
+    v_job     @extschema@._pdb_job_run;
+    v_begun   boolean := false;
+    v_ended   boolean := false;
+    e_state   text;
+    e_message text;
+    e_detail  text;
+    e_hint    text;
 BEGIN
-    v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup,
-                                        progress, 'pdb_job_exec', true);
-    COMMIT;
+    -- begin, a step at a time, then strict's check, each committed; an error is raised again from here, so
+    -- that its context shows the caller's call and none of the engine's functions. COMMIT cannot be in an
+    -- exception block; no operator here: no search_path is pinned
     LOOP
-        EXIT WHEN v_job.finished;
-        v_job := @extschema@._pdb_job_step(v_job, false, connstr);
+        BEGIN
+            IF NOT v_begun THEN
+                v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries,
+                                                    setup, progress, 'pdb_job_exec', true);
+                v_begun := true;
+            ELSIF NOT v_job.finished THEN
+                v_job := @extschema@._pdb_job_step(v_job, false, connstr);
+            ELSE
+                v_ended := true;
+                IF strict THEN  -- (once every outcome is committed)
+                    PERFORM @extschema@._pdb_failed(v_job.st, true, v_job.ids);
+                END IF;
+            END IF;
+        EXCEPTION WHEN query_canceled OR others THEN
+            GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                    e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+            IF pg_catalog.texteq(e_detail, '') AND pg_catalog.texteq(e_hint, '') THEN
+                RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+            ELSIF pg_catalog.texteq(e_hint, '') THEN
+                RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+            ELSIF pg_catalog.texteq(e_detail, '') THEN
+                RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+            END IF;
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+        END;
+        EXIT WHEN v_ended;
         COMMIT;
     END LOOP;
-    IF strict THEN  -- (once every outcome is committed)
-        PERFORM @extschema@._pdb_failed(v_job.st, true, v_job.ids);
-    END IF;
 END
 $$;
 
@@ -4096,9 +4136,13 @@ DECLARE
     v_run     @extschema@._pdb_job_run;
     v_st      @extschema@._pdb_state;
     v_outcome jsonb;
+    e_state   text;
+    e_message text;
+    e_detail  text;
+    e_hint    text;
 BEGIN
-    v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup, progress,
-                                        'pdb_job_run', false);
+    v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup,
+                                        progress, 'pdb_job_run', false);
     IF v_job.finished THEN
         RETURN;
     END IF;
@@ -4106,15 +4150,10 @@ BEGIN
     -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets the
     -- job go after the last step, or an error)
     v_run := v_job;
-    BEGIN
-        LOOP
-            v_run := @extschema@._pdb_job_step(v_run, true, connstr);
-            EXIT WHEN v_run.finished;
-        END LOOP;
-    EXCEPTION WHEN query_canceled OR others THEN  -- (a cancel between two steps)
-        PERFORM @extschema@._pdb_job_lock(job_id, false);
-        RAISE;
-    END;
+    LOOP
+        v_run := @extschema@._pdb_job_step(v_run, true, connstr);
+        EXIT WHEN v_run.finished;
+    END LOOP;
     v_st := v_run.st;
     v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);  -- (all of them: v_job recorded none)
     IF strict THEN
@@ -4122,6 +4161,19 @@ BEGIN
     END IF;
     RETURN QUERY
         SELECT * FROM jsonb_populate_recordset(NULL::@extschema@.pdb_result, v_outcome) AS v ORDER BY v.task_id;
+EXCEPTION WHEN query_canceled OR others THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM @extschema@._pdb_job_lock(job_id, false);  -- (a cancel between two steps)
+    -- raised again from here: its context shows the caller's call and none of the engine's functions
+    IF e_detail = '' AND e_hint = '' THEN
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+    ELSIF e_hint = '' THEN
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+    ELSIF e_detail = '' THEN
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
 END
 $$;
 
@@ -4214,14 +4266,38 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_snapshot text;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
-    -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-    RETURN QUERY SELECT * FROM @extschema@._pdb_step(
-        @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
-                               ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
-                               same_snapshot, false, false, 'pdb_query', true, false, false),
-        NULL, row_type);
+    -- (here: the exception block below is a subtransaction, where no snapshot can be exported)
+    IF same_snapshot THEN
+        v_snapshot := pg_export_snapshot();
+    END IF;
+    BEGIN
+        -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
+        -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
+        RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+            @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
+                                   ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
+                                   same_snapshot, v_snapshot, false, false, 'pdb_query', true, false, false),
+            NULL, row_type);
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 
@@ -4255,14 +4331,34 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
-    -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-    RETURN QUERY SELECT * FROM @extschema@._pdb_step(
-        @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
-                               @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
-                               retries, setup, false, false, false, false, 'pdb_query_at', true, false, false),
-        NULL, row_type);
+    BEGIN
+        -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
+        -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
+        RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+            @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
+                                   @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
+                                   retries, setup, false, false, NULL, false, false, 'pdb_query_at', true, false,
+                                   false),
+            NULL, row_type);
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 
@@ -4498,15 +4594,44 @@ CREATE FUNCTION @extschema@.pdb_run(tasks text[],
                                     atomic boolean DEFAULT false,
                                     strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_result
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
-           r.detail, r.hint, r.conn_name, r.attempts, r.task
-      FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size, fail_fast,
-                                                      task_timeout, retries, setup, progress, same_snapshot, atomic,
-                                                      false, 'pdb_run', strict)) AS r
+DECLARE
+    v_snapshot text;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
+BEGIN
+    -- (here: the exception block below is a subtransaction, where no snapshot can be exported; with
+    -- atomic, _pdb_check refuses same_snapshot)
+    IF same_snapshot AND NOT atomic THEN
+        v_snapshot := pg_export_snapshot();
+    END IF;
+    BEGIN
+        RETURN QUERY
+            SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
+                   r.detail, r.hint, r.conn_name, r.attempts, r.task
+              FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size,
+                                                              fail_fast, task_timeout, retries, setup, progress,
+                                                              same_snapshot, v_snapshot, atomic, false, 'pdb_run',
+                                                              strict)) AS r;
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean) IS
@@ -4549,14 +4674,36 @@ CREATE FUNCTION @extschema@.pdb_run_at(tasks text[],
                                        atomic boolean DEFAULT false,
                                        strict boolean DEFAULT false)
 RETURNS SETOF @extschema@.pdb_target_result
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets), max_conns,
-                                                             batch_size, fail_fast, task_timeout, retries, setup,
-                                                             progress, false, atomic, true, 'pdb_run_at',
-                                                             strict))
+DECLARE
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
+BEGIN
+    BEGIN
+        RETURN QUERY
+            SELECT * FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, @extschema@._pdb_targets(tasks, targets),
+                                                                     max_conns, batch_size, fail_fast, task_timeout,
+                                                                     retries, setup, progress, false, NULL, atomic,
+                                                                     true, 'pdb_run_at', strict));
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the engine's functions
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS
@@ -4613,6 +4760,10 @@ DECLARE
     v_key      name := key;
     v_code     text;
     v_snapshot text;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
     IF template IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'template must not be null';
@@ -4635,19 +4786,32 @@ BEGIN
          LIMIT 1;
     END IF;
     v_code := @extschema@._pdb_code(template);
-    IF v_key IS NOT NULL AND v_key <> 'ctid'
-       AND v_code ~* E'\\m(update|delete)\\M' AND v_code !~* E'\\m(insert|merge)\\M'
-       AND v_code !~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
-                             regexp_replace(v_key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')) THEN
-        RETURN ARRAY(SELECT replace(template, '{chunk}', '(' || c.predicate || ')')
+    -- (here: the exception block below is a subtransaction, where no snapshot can be exported)
+    IF v_key IS NULL OR v_key = 'ctid'
+       OR v_code !~* E'\\m(update|delete)\\M' OR v_code ~* E'\\m(insert|merge)\\M'
+       OR v_code ~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
+                           regexp_replace(v_key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')) THEN
+        v_snapshot := pg_export_snapshot();
+    END IF;
+    BEGIN
+        RETURN ARRAY(SELECT CASE WHEN v_snapshot IS NULL THEN replace(template, '{chunk}', '(' || c.predicate || ')')
+                                 ELSE format(E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT',
+                                             v_snapshot, replace(template, '{chunk}', '(' || c.predicate || ')')) END
                        FROM @extschema@.pdb_chunks(tbl, chunks, v_key, chunk_rows) AS c
                       ORDER BY c.chunk_id);
-    END IF;
-    v_snapshot := pg_export_snapshot();
-    RETURN ARRAY(SELECT format(E'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET TRANSACTION SNAPSHOT %L;\n%s\n;\nCOMMIT',
-                               v_snapshot, replace(template, '{chunk}', '(' || c.predicate || ')'))
-                   FROM @extschema@.pdb_chunks(tbl, chunks, v_key, chunk_rows) AS c
-                  ORDER BY c.chunk_id);
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call, not pdb_chunks
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 

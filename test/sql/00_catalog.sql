@@ -30,7 +30,8 @@ SELECT is_empty($$SELECT fn FROM ext_functions
                    WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false) AND prokind <> 'p'$$,
                 'every function pins search_path = pg_catalog, pg_temp');
 -- PostgreSQL refuses COMMIT in a procedure with a SET clause: the one procedure pins nothing, and its
--- body calls only the extension's own functions, schema-qualified (they pin search_path themselves)
+-- body calls only the extension's own functions and pg_catalog's, schema-qualified (the extension's pin
+-- search_path themselves; texteq rather than an operator, which search_path would resolve)
 SELECT is(ARRAY(SELECT fn::text FROM ext_functions WHERE prokind = 'p'),
           ARRAY['pdb_job_exec(bigint,integer,text,boolean,interval,integer,text[],boolean,boolean)'],
           'pdb_job_exec is the one procedure');
@@ -38,8 +39,8 @@ SELECT is((SELECT proconfig FROM pg_proc WHERE proname = 'pdb_job_exec'), NULL, 
 SELECT is(ARRAY(SELECT DISTINCT m[1] FROM pg_proc AS p,
                        regexp_matches(p.prosrc, '(\m[[:alnum:]_."]+)\s*\(', 'g') AS m
                  WHERE p.proname = 'pdb_job_exec' ORDER BY 1),
-          ARRAY['public._pdb_failed', 'public._pdb_job_begin', 'public._pdb_job_step'],
-          'its body calls the extension''s functions by their schema, and nothing else');
+          ARRAY['pg_catalog.texteq', 'public._pdb_failed', 'public._pdb_job_begin', 'public._pdb_job_step'],
+          'its body calls the extension''s functions and pg_catalog''s by their schema, and nothing else');
 SELECT is((SELECT proargnames FROM pg_proc WHERE proname = 'pdb_job_exec'),
           ARRAY['job_id', 'max_conns', 'connstr', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'strict'],
           'pdb_job_exec has the documented parameter names');

@@ -4,6 +4,7 @@ table removes the rows that died while the job runs (not so with pdb_job_run: th
 the difference). Interrupted by statement_timeout, by a killed worker and caller, the same CALL
 resumes and every row is changed exactly once (a crash, and pgbench writing meanwhile: test_live.py).
 One runner at a time: a second is refused (55006)."""
+import re
 import threading
 import time
 
@@ -51,6 +52,11 @@ def other(admin):
     admin.execute("VACUUM vac_other")
     yield admin
     admin.execute("DROP TABLE vac_other")
+
+
+def functions_in(context):
+    """The functions an error's context names, innermost first, without their schema."""
+    return [m.split(".")[-1] for m in re.findall(r'(?:PL/pgSQL function|SQL function) "?([^ "(]+)', context or "")]
 
 
 def dead_left_after_vacuum(admin):
@@ -136,8 +142,9 @@ def state(conn, job, table):
 def test_exec_interrupted_by_statement_timeout_resumes(conn, admin):
     job, n = chunk_job(admin, "exec_timeout", 20)
     conn.execute("SET statement_timeout = '900ms'")
-    with pytest.raises(errors.QueryCanceled):
+    with pytest.raises(errors.QueryCanceled) as e:
         conn.execute("CALL pdb_job_exec(%s, 2)", (job,))
+    assert functions_in(e.value.diag.context) == ["pdb_job_exec"], e.value.diag.context
     conn.execute("RESET statement_timeout")
     assert our_connections(conn) == [] and workers_of(admin, conn.info.backend_pid) == []
     status, done_first, _ = state(admin, job, "exec_timeout")
@@ -181,6 +188,7 @@ def test_one_runner_at_a_time(dsn, admin):
         admin.execute("SELECT pg_cancel_backend(%s)", (first.pid,))
         first.join()
         assert isinstance(first.error, errors.QueryCanceled), first.error
+        assert functions_in(first.error.diag.context) == ["pdb_job_exec"], first.error.diag.context
         assert admin.execute("SELECT count(*) FROM pdb_job_tasks WHERE job_id = %s AND sqlstate = '55000'",
                              (job,)).fetchone()[0] == 0, "a runner met the other's claims"
         _, done_before, _ = state(admin, job, "exec_two")
