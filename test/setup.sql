@@ -20,7 +20,7 @@ BEGIN
     FOR i IN 1..500 LOOP
         PERFORM pg_stat_clear_snapshot();
         SELECT count(*) INTO v_left FROM pg_stat_activity
-         WHERE application_name ~ ('^pdb_run:' || pg_backend_pid() || '(:|$)');
+         WHERE application_name ~ ('^pdb_run:' || pg_backend_pid() || '(:| |$)');
         EXIT WHEN v_left = 0;
         PERFORM pg_sleep(0.01);
     END LOOP;

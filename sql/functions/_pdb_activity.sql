@@ -8,7 +8,7 @@
 CREATE FUNCTION @extschema@._pdb_activity()
 RETURNS TABLE (caller_pid integer, task_id integer, total integer, worker_pid integer, usename name,
                datname name, state text, wait_event text, query text, running_for interval,
-               caller_query text, job_id bigint)
+               caller_query text, job_id bigint, throttled text)
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -24,7 +24,8 @@ AS $$
            regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]*( job [0-9]+)? \\*/\n', ''),
            CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END,
            c.query,
-           q.m[3]::bigint
+           q.m[3]::bigint,
+           max(substring(w.application_name FROM ' throttled: (.*)$')) OVER (PARTITION BY l.caller_pid)
       FROM pg_stat_activity AS w
      CROSS JOIN LATERAL (
            SELECT m[1]::integer AS caller_pid

@@ -29,6 +29,7 @@ DECLARE
     ex_detail  text;
 BEGIN
     v_settings := @extschema@._pdb_conns_settings();
+    st.throttle := @extschema@._pdb_throttle_settings();  -- (errors before anything opens)
     v_deadline := clock_timestamp() + v_settings.conns_wait;
     BEGIN
         -- calls already waiting for connections go first (first come, first served)

@@ -50,6 +50,8 @@ BEGIN
         st.s_started := st.s_since;
         st.s_look    := st.s_since;
         st.s_gap     := array_fill(NULL::interval, ARRAY[v_ns]);
+        st.s_rest    := st.s_since;
+        st.s_label   := st.s_reason;
         -- locks beyond the connections opened go back
         v_held := (SELECT sum(k)::integer FROM unnest(st.d_slots) AS k);
         IF cardinality(st.locks) > v_held THEN

@@ -63,6 +63,7 @@ DECLARE
     c_spin_for    CONSTANT interval := make_interval(secs => c_spin);             -- so, for at most this long after an event
     c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
     c_check_every CONSTANT interval := interval '1 second';
+    c_hold_fresh  CONSTANT interval := interval '10 milliseconds';  -- a unit starts on a throttles' verdict this fresh
     c_stream_min  CONSTANT interval := interval '4 milliseconds';   -- look for a worker sending rows after this, ...
     c_stream_max  CONSTANT interval := interval '64 milliseconds';  -- ... and at least this often
     c_stream_spin CONSTANT interval := interval '250 microseconds'; -- poll a streaming worker without sleep this long
@@ -107,6 +108,13 @@ DECLARE
     v_cmm       text := current_setting('client_min_messages');
     v_label     text;          -- a unit's label comment, before and after its first task's number
     v_label_end text;
+    v_thr       @extschema@._pdb_throttle;  -- the throttles (_pdb_throttle_settings)
+    v_throttles boolean;       -- one is set: checked every c_check_every
+    v_nice      double precision;
+    v_held      text;          -- why no new unit starts now (_pdb_held), or NULL
+    v_said      text;          -- what the workers' labels and the progress NOTICE said last
+    v_held_at   timestamptz;   -- when v_held was checked
+    v_hold_at   timestamptz;   -- the next check of the labels
     v_shown     integer[];     -- task number -> the number the label shows (a job's task ids), or NULL
     v_done      integer;       -- tasks settled
     v_busy      integer;
@@ -162,6 +170,7 @@ DECLARE
     u_first     integer;
     u_last      integer;
     u_retry     boolean;
+    u_none      boolean;       -- no new unit now
     u_reset     boolean;
     u_exec      boolean;       -- a batch through _pdb_batch
     u_tasks     text[];        -- its tasks and their tags
@@ -202,6 +211,8 @@ DECLARE
     s_gen       integer[];     -- how many times it was reopened
     s_exec      boolean[];     -- its unit is a batch through _pdb_batch
     s_nres      integer[];     -- results of its unit read so far (query mode)
+    s_rest      timestamptz[]; -- nice: it takes no new unit before this
+    s_label     text[];        -- what its worker's application_name says beyond 'pdb_run:<caller pid>'
     -- per position: the outcome
     r_out       @extschema@._pdb_outcome[];
     r_result    text[];
@@ -305,6 +316,16 @@ BEGIN
         r_conn      := st.r_conn;
         r_attempts  := st.r_attempts;
         r_done      := st.r_done;
+        v_thr       := st.throttle;
+        v_nice      := v_thr.nice;
+        v_throttles := v_thr.lag_bytes IS NOT NULL OR v_thr.lag_time IS NOT NULL OR v_thr.max_active IS NOT NULL
+                       OR v_thr.query IS NOT NULL;
+        v_held      := st.held;
+        v_hold_at   := st.hold_at;
+        v_held_at   := '-infinity';
+        v_said      := v_held;
+        s_rest      := st.s_rest;
+        s_label     := st.s_label;
         v_ns        := cardinality(s_conn);
         v_prefix    := format('pdb_%s_%s_', pg_backend_pid(), v_call);
         v_label     := format('/* pdb_run:%s:', pg_backend_pid());  -- v_label || task || v_label_end
@@ -332,6 +353,32 @@ BEGIN
                         v_later_at := v_later_at[:v_l - 1] || v_later_at[v_l + 1:];
                     END IF;
                 END LOOP;
+            END IF;
+
+            /*
+             * Throttles (_pdb_held): a unit starts only on a verdict at most
+             * c_hold_fresh old (see below; a check costs 20 to 100 us), and
+             * they are checked every c_check_every at least. While held, no
+             * new unit starts and running ones end; the application_name of
+             * the idle workers says why ('pdb_run:<caller pid> throttled:
+             * <why>', which pdb_activity shows), and so does a progress
+             * NOTICE at once.
+             */
+            IF v_throttles AND clock_timestamp() >= v_hold_at THEN
+                v_held    := @extschema@._pdb_held(v_thr, s_pid);
+                v_held_at := clock_timestamp();
+                v_hold_at := v_held_at + c_check_every;
+                FOR v_slot IN 1..v_ns LOOP
+                    CONTINUE WHEN s_state[v_slot] <> 'idle' OR s_label[v_slot] IS NOT DISTINCT FROM v_held;
+                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl)
+                        USING s_conn[v_slot], format('SET application_name = %L', 'pdb_run:' || pg_backend_pid()
+                                                                                   || coalesce(' throttled: ' || v_held, ''));
+                    s_label[v_slot] := v_held;
+                END LOOP;
+                IF v_progress AND v_held IS DISTINCT FROM v_said THEN
+                    v_report_at := clock_timestamp();
+                END IF;
+                v_said := v_held;
             END IF;
 
             -- a target without a connection: what it still has to run fails
@@ -489,6 +536,7 @@ BEGIN
                                 END IF;
                                 PERFORM @extschema@._pdb_prepare(v_dbl, s_conn[v_slot], v_setup);
                                 s_state[v_slot] := 'idle';
+                                s_label[v_slot] := NULL;  -- (labelled 'pdb_run:<caller pid>' again)
                             END IF;
                             EXIT handled;
                         END IF;
@@ -583,6 +631,9 @@ BEGIN
                                                  abs(v_ran - v_typical));
                         END IF;
                         v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
+                        IF v_nice > 0 THEN
+                            s_rest[v_slot] := v_ended + make_interval(secs => v_nice * v_ran);
+                        END IF;
                         v_ended := NULL;
                     END IF;
                     -- after the one result of a single statement (a task, the probe,
@@ -628,6 +679,7 @@ BEGIN
                         CONTINUE;  -- the target's other connections carry on, if it has any
                     END IF;
                     s_state[v_slot] := 'idle';
+                    s_label[v_slot] := NULL;
                 END IF;
 
                 CONTINUE WHEN s_state[v_slot] NOT IN ('idle', 'maybe', 'ended');
@@ -638,7 +690,17 @@ BEGIN
                 u_first  := 0;
                 u_exec   := false;
                 v_qi     := NULL;  -- the place of a retry of this target in v_retry
-                IF NOT v_stop AND cardinality(v_retry) > 0 THEN
+                -- (none after fail_fast, while held by a throttle, or resting after its last unit: nice)
+                IF v_throttles AND clock_timestamp() - v_held_at > c_hold_fresh AND NOT v_stop
+                   AND (d_next[v_target] <= d_last[v_target] OR cardinality(v_retry) > 0) THEN
+                    v_held    := @extschema@._pdb_held(v_thr, s_pid);
+                    v_held_at := clock_timestamp();
+                    IF v_held IS DISTINCT FROM v_said THEN
+                        v_hold_at := v_held_at;  -- (the labels and the NOTICE say it at once)
+                    END IF;
+                END IF;
+                u_none   := v_stop OR v_held IS NOT NULL OR coalesce(s_rest[v_slot] > clock_timestamp(), false);
+                IF NOT u_none AND cardinality(v_retry) > 0 THEN
                     v_qi := CASE WHEN v_nt = 1 THEN 1
                                  ELSE (SELECT min(x.o)::integer FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
                                         WHERE v_tgt[x.r] = v_target) END;
@@ -647,7 +709,7 @@ BEGIN
                 IF u_retry THEN
                     u_first := v_retry[v_qi];
                     u_last  := u_first;
-                ELSIF NOT v_stop AND d_next[v_target] <= d_last[v_target] THEN
+                ELSIF NOT u_none AND d_next[v_target] <= d_last[v_target] THEN
                     u_first := d_next[v_target];
                     u_last  := u_first;
                     IF v_batch_size > 1 AND v_batchable[u_first] THEN
@@ -805,7 +867,7 @@ BEGIN
             END LOOP;
 
             IF v_progress AND (v_done = v_n OR clock_timestamp() >= v_report_at) THEN
-                PERFORM @extschema@._pdb_report(v_done, v_n, r_out, s_state, v_started, v_cmm);
+                PERFORM @extschema@._pdb_report(v_done, v_n, r_out, s_state, v_started, v_cmm, v_held);
                 v_report_at := clock_timestamp() + interval '5 seconds';
             END IF;
 
@@ -818,6 +880,12 @@ BEGIN
             v_wake := until;
             IF cardinality(v_later_at) > 0 THEN
                 v_wake := (SELECT min(a) FROM unnest(v_later_at) AS a);
+            END IF;
+            IF v_throttles THEN
+                v_wake := least(v_wake, v_hold_at);
+            END IF;
+            IF v_nice > 0 THEN
+                v_wake := least(v_wake, (SELECT min(r) FROM unnest(s_rest) AS r WHERE r > clock_timestamp()));
             END IF;
             IF v_task_timeout IS NOT NULL THEN
                 FOR v_slot IN 1..v_ns LOOP
@@ -996,6 +1064,7 @@ BEGIN
         st.s_gap := s_gap;  st.s_failed := s_failed;  st.s_gen := s_gen;  st.s_exec := s_exec;  st.s_nres := s_nres;
         st.r_out := r_out;  st.r_result := r_result;  st.r_start := r_start;  st.r_end := r_end;  st.r_conn := r_conn;
         st.r_attempts := r_attempts;  st.r_done := r_done;
+        st.held := v_held;  st.hold_at := v_hold_at;  st.s_rest := s_rest;  st.s_label := s_label;
         IF v_done = v_n AND NOT 'reset' = ANY (s_state) THEN
             v_finishing := true;
             st := @extschema@._pdb_finish(st);

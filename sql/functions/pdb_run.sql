@@ -54,6 +54,11 @@
  * scheduler (pg_cron) or a procedure sees the failure. What the tasks
  * committed stays committed.
  *
+ * Throttles (parallel_dblink.max_replica_lag, max_active, throttle_query,
+ * nice; see _pdb_throttle_settings and _pdb_held): while one holds, no new
+ * task starts and the idle workers' application_name says why
+ * ('pdb_run:<caller pid> throttled: <why>').
+ *
  * Workers are labelled application_name = 'pdb_run:<caller pid>', and each
  * unit's query string starts with the comment '/* pdb_run:<caller pid>:<first
  * task of the unit>/<number of tasks> */' (the view pdb_activity reads both).
@@ -81,7 +86,8 @@
  * disconnects and re-raises the original error. A task blocked by a lock of
  * the caller is cancelled and reported as 40P01.
  *
- * Errors: with strict, the failed task's (see above); 25001 same_snapshot in a subtransaction (pg_export_snapshot), or
+ * Errors: with strict, the failed task's (see above); those of the throttles'
+ * settings (22023, 42501, a throttle_query's); 25001 same_snapshot in a subtransaction (pg_export_snapshot), or
  * atomic with a task that cannot run in a transaction block; 55000 atomic
  * on a server whose max_prepared_transactions is lower than the tasks it
  * runs there;

@@ -16,6 +16,10 @@
  *
  * _pdb_pool: the connections opened for a plan (_pdb_open_pool()); _pdb_opened:
  * one of them (_pdb_try_open()).
+ *
+ * _pdb_throttle: the throttles a call honours, read from the settings
+ * parallel_dblink.* when it starts (_pdb_throttle_settings()); NULL fields
+ * are off.
  */
 CREATE TYPE @extschema@._pdb_outcome AS (
     status   text,
@@ -53,6 +57,14 @@ CREATE TYPE @extschema@._pdb_pool AS (
 CREATE TYPE @extschema@._pdb_opened AS (
     pid     integer,                        -- the worker's pid when it is a backend of this server
     failure @extschema@._pdb_outcome        -- why it could not be opened (NULL: it is open)
+);
+
+CREATE TYPE @extschema@._pdb_throttle AS (
+    lag_bytes  numeric,           -- max_replica_lag as a size ...
+    lag_time   interval,          -- ... or as a time
+    max_active integer,           -- max_active
+    query      text,              -- throttle_query
+    nice       double precision   -- nice (0: off)
 );
 
 /*
@@ -134,7 +146,12 @@ CREATE TYPE @extschema@._pdb_state AS (
     r_end           timestamptz[],
     r_conn          text[],
     r_attempts      integer[],
-    r_done          boolean[]     -- settled: its outcome is final
+    r_done          boolean[],    -- settled: its outcome is final
+    throttle        @extschema@._pdb_throttle,  -- set by the first step
+    held            text,         -- why no new task starts (throttled), or NULL
+    hold_at         timestamptz,  -- the next check of the throttles
+    s_rest          timestamptz[],  -- nice: the connection takes no new unit before this
+    s_label         text[]        -- what its worker's application_name says beyond 'pdb_run:<caller pid>'
 );
 
 /*

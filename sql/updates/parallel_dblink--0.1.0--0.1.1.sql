@@ -36,6 +36,10 @@ DROP ROUTINE @extschema@.pdb_tasks(template text, tbl regclass, chunks integer, 
  *
  * _pdb_pool: the connections opened for a plan (_pdb_open_pool()); _pdb_opened:
  * one of them (_pdb_try_open()).
+ *
+ * _pdb_throttle: the throttles a call honours, read from the settings
+ * parallel_dblink.* when it starts (_pdb_throttle_settings()); NULL fields
+ * are off.
  */
 CREATE TYPE @extschema@._pdb_outcome AS (
     status   text,
@@ -73,6 +77,14 @@ CREATE TYPE @extschema@._pdb_pool AS (
 CREATE TYPE @extschema@._pdb_opened AS (
     pid     integer,                        -- the worker's pid when it is a backend of this server
     failure @extschema@._pdb_outcome        -- why it could not be opened (NULL: it is open)
+);
+
+CREATE TYPE @extschema@._pdb_throttle AS (
+    lag_bytes  numeric,           -- max_replica_lag as a size ...
+    lag_time   interval,          -- ... or as a time
+    max_active integer,           -- max_active
+    query      text,              -- throttle_query
+    nice       double precision   -- nice (0: off)
 );
 
 /*
@@ -154,7 +166,12 @@ CREATE TYPE @extschema@._pdb_state AS (
     r_end           timestamptz[],
     r_conn          text[],
     r_attempts      integer[],
-    r_done          boolean[]     -- settled: its outcome is final
+    r_done          boolean[],    -- settled: its outcome is final
+    throttle        @extschema@._pdb_throttle,  -- set by the first step
+    held            text,         -- why no new task starts (throttled), or NULL
+    hold_at         timestamptz,  -- the next check of the throttles
+    s_rest          timestamptz[],  -- nice: the connection takes no new unit before this
+    s_label         text[]        -- what its worker's application_name says beyond 'pdb_run:<caller pid>'
 );
 
 /*
@@ -324,7 +341,7 @@ COMMENT ON FUNCTION @extschema@._pdb_abort(name, text, text, uuid, text[], integ
 CREATE FUNCTION @extschema@._pdb_activity()
 RETURNS TABLE (caller_pid integer, task_id integer, total integer, worker_pid integer, usename name,
                datname name, state text, wait_event text, query text, running_for interval,
-               caller_query text, job_id bigint)
+               caller_query text, job_id bigint, throttled text)
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -340,7 +357,8 @@ AS $$
            regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]*( job [0-9]+)? \\*/\n', ''),
            CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END,
            c.query,
-           q.m[3]::bigint
+           q.m[3]::bigint,
+           max(substring(w.application_name FROM ' throttled: (.*)$')) OVER (PARTITION BY l.caller_pid)
       FROM pg_stat_activity AS w
      CROSS JOIN LATERAL (
            SELECT m[1]::integer AS caller_pid
@@ -1288,6 +1306,89 @@ COMMENT ON FUNCTION @extschema@._pdb_free_slots(name, text, text) IS
 'internal: connection slots the role may still open on the target server, leaving a share to others';
 
 /*
+ * _pdb_held(thr _pdb_throttle, own integer[]) RETURNS text
+ *
+ * Why a call must not start a new task now, in a few words (its workers'
+ * application_name and the progress NOTICE show them), or NULL. own: the
+ * pids of the call's workers on this server (NULLs for other servers).
+ *
+ * Replica lag: as a size, the WAL this server has written that a standby
+ * has not replayed: each standby connected (pg_stat_replication, from its
+ * replay_lsn), and each physical replication slot that no standby uses (from
+ * its restart_lsn: a standby that is away must still replay all of it); as a
+ * time, the greatest replay_lag of a standby connected that has not replayed
+ * all of it (PostgreSQL keeps a standby's last replay_lag until it has said
+ * twice, wal_receiver_status_interval apart, that it caught up; a slot has
+ * no time).
+ * Logical slots do not count. On a standby, positions count from the WAL it
+ * has received. Active sessions: client backends whose state is 'active',
+ * the caller and its workers left out. throttle_query: its first column of
+ * its first row is true.
+ * Errors: the throttle_query's, its message naming the setting.
+ */
+CREATE FUNCTION @extschema@._pdb_held(thr @extschema@._pdb_throttle, own integer[])
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_here   pg_lsn;
+    v_bytes  numeric;
+    v_time   interval;
+    v_active bigint;
+    v_true   boolean;
+    e_state  text;
+    e_message text;
+BEGIN
+    IF thr.lag_bytes IS NOT NULL OR thr.lag_time IS NOT NULL THEN
+        v_here := CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END;
+        SELECT max(pg_wal_lsn_diff(v_here, r.replay_lsn)), max(r.replay_lag) FILTER (WHERE r.replay_lsn < v_here)
+          INTO v_bytes, v_time
+          FROM pg_stat_replication AS r
+         WHERE r.replay_lsn IS NOT NULL;
+        IF thr.lag_bytes IS NOT NULL THEN
+            v_bytes := greatest(v_bytes, (SELECT max(pg_wal_lsn_diff(v_here, s.restart_lsn))
+                                            FROM pg_replication_slots AS s
+                                           WHERE s.slot_type = 'physical' AND NOT s.active));
+            IF v_bytes > thr.lag_bytes THEN
+                RETURN format('replica lag %s > %s', pg_size_pretty(v_bytes), pg_size_pretty(thr.lag_bytes));
+            END IF;
+        ELSIF v_time > thr.lag_time THEN
+            RETURN format('replica lag %s > %s', date_trunc('second', v_time), thr.lag_time);
+        END IF;
+    END IF;
+    IF thr.max_active IS NOT NULL THEN
+        PERFORM pg_stat_clear_snapshot();  -- (else the sessions are read once per transaction)
+        v_active := (SELECT count(*) FROM pg_stat_activity AS a
+                      WHERE a.state = 'active' AND a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+                        AND NOT a.pid = ANY (array_remove(own, NULL)));
+        IF v_active > thr.max_active THEN
+            RETURN format('active sessions %s > %s', v_active, thr.max_active);
+        END IF;
+    END IF;
+    IF thr.query IS NOT NULL THEN
+        BEGIN
+            EXECUTE thr.query INTO v_true;
+        EXCEPTION WHEN others THEN
+            GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT;
+            RAISE EXCEPTION USING ERRCODE = e_state,
+                MESSAGE = format('parallel_dblink.throttle_query failed: %s', e_message),
+                DETAIL  = format('The query is: %s', left(thr.query, 200)),
+                HINT    = 'It must return one boolean, true while calls must wait; RESET it to turn it off.';
+        END;
+        IF v_true THEN
+            RETURN 'throttle_query';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_held(@extschema@._pdb_throttle, integer[]) IS
+'internal: why a call must not start a new task now (replica lag, active sessions, throttle_query), or NULL';
+
+/*
  * _pdb_job_begin(job_id bigint, max_conns integer, connstr text, fail_fast boolean,
  *                task_timeout interval, retries integer, setup text[],
  *                progress boolean, caller text, commits boolean)
@@ -1650,6 +1751,7 @@ DECLARE
     ex_detail  text;
 BEGIN
     v_settings := @extschema@._pdb_conns_settings();
+    st.throttle := @extschema@._pdb_throttle_settings();  -- (errors before anything opens)
     v_deadline := clock_timestamp() + v_settings.conns_wait;
     BEGIN
         -- calls already waiting for connections go first (first come, first served)
@@ -1789,6 +1891,8 @@ BEGIN
         st.s_started := st.s_since;
         st.s_look    := st.s_since;
         st.s_gap     := array_fill(NULL::interval, ARRAY[v_ns]);
+        st.s_rest    := st.s_since;
+        st.s_label   := st.s_reason;
         -- locks beyond the connections opened go back
         v_held := (SELECT sum(k)::integer FROM unnest(st.d_slots) AS k);
         IF cardinality(st.locks) > v_held THEN
@@ -2161,16 +2265,18 @@ COMMENT ON FUNCTION @extschema@._pdb_repeat(text, text[]) IS
 
 /*
  * _pdb_report(done integer, total integer, outcomes _pdb_outcome[], states text[],
- *             started timestamptz, caller_min_messages text) RETURNS void
+ *             started timestamptz, caller_min_messages text, held text) RETURNS void
  *
  * The NOTICE of progress => true: how many tasks are done and how many of
  * them failed (error, timeout, cancelled), how many connections run a unit
- * (states are the pool's slot states), and the seconds since started. The
+ * (states are the pool's slot states), the seconds since started, and why
+ * the call is throttled when it is (held, see _pdb_held). The
  * engine lowers client_min_messages to warning while it runs (see _pdb_step);
  * the NOTICE is sent under the caller's own setting, then it is lowered again.
  */
 CREATE FUNCTION @extschema@._pdb_report(done integer, total integer, outcomes @extschema@._pdb_outcome[],
-                                        states text[], started timestamptz, caller_min_messages text)
+                                        states text[], started timestamptz, caller_min_messages text,
+                                        held text)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
@@ -2179,18 +2285,19 @@ AS $$
 BEGIN
     PERFORM set_config('client_min_messages', caller_min_messages, true);
     RAISE NOTICE USING MESSAGE = format(
-        'pdb_run: %s of %s tasks done (%s failed), %s running, %s s',
+        'pdb_run: %s of %s tasks done (%s failed), %s running, %s s%s',
         done, total,
         (SELECT count(*) FROM unnest(outcomes) AS o WHERE (o).status IN ('error', 'timeout', 'cancelled')),
         (SELECT count(*) FROM unnest(states) AS st WHERE st = 'run'),
-        round(CAST(extract(epoch FROM clock_timestamp() - started) AS numeric), 1));
+        round(CAST(extract(epoch FROM clock_timestamp() - started) AS numeric), 1),
+        coalesce('; throttled: ' || held, ''));
     IF caller_min_messages NOT IN ('warning', 'error') THEN
         PERFORM set_config('client_min_messages', 'warning', true);
     END IF;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_report(integer, integer, @extschema@._pdb_outcome[], text[], timestamptz, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_report(integer, integer, @extschema@._pdb_outcome[], text[], timestamptz, text, text) IS
 'internal: the progress NOTICE of a call of the engine';
 
 /*
@@ -2474,7 +2581,9 @@ BEGIN
         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
         -- per position
         array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_n]), array_fill(NULL::text, ARRAY[v_n]), v_none, v_none,
-        array_fill(NULL::text, ARRAY[v_n]), array_fill(0, ARRAY[v_n]), array_fill(false, ARRAY[v_n])
+        array_fill(NULL::text, ARRAY[v_n]), array_fill(0, ARRAY[v_n]), array_fill(false, ARRAY[v_n]),
+        -- throttles: the first step reads them
+        NULL, NULL, '-infinity', NULL, NULL
     )::@extschema@._pdb_state;
 END
 $$;
@@ -2547,6 +2656,7 @@ DECLARE
     c_spin_for    CONSTANT interval := make_interval(secs => c_spin);             -- so, for at most this long after an event
     c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
     c_check_every CONSTANT interval := interval '1 second';
+    c_hold_fresh  CONSTANT interval := interval '10 milliseconds';  -- a unit starts on a throttles' verdict this fresh
     c_stream_min  CONSTANT interval := interval '4 milliseconds';   -- look for a worker sending rows after this, ...
     c_stream_max  CONSTANT interval := interval '64 milliseconds';  -- ... and at least this often
     c_stream_spin CONSTANT interval := interval '250 microseconds'; -- poll a streaming worker without sleep this long
@@ -2591,6 +2701,13 @@ DECLARE
     v_cmm       text := current_setting('client_min_messages');
     v_label     text;          -- a unit's label comment, before and after its first task's number
     v_label_end text;
+    v_thr       @extschema@._pdb_throttle;  -- the throttles (_pdb_throttle_settings)
+    v_throttles boolean;       -- one is set: checked every c_check_every
+    v_nice      double precision;
+    v_held      text;          -- why no new unit starts now (_pdb_held), or NULL
+    v_said      text;          -- what the workers' labels and the progress NOTICE said last
+    v_held_at   timestamptz;   -- when v_held was checked
+    v_hold_at   timestamptz;   -- the next check of the labels
     v_shown     integer[];     -- task number -> the number the label shows (a job's task ids), or NULL
     v_done      integer;       -- tasks settled
     v_busy      integer;
@@ -2646,6 +2763,7 @@ DECLARE
     u_first     integer;
     u_last      integer;
     u_retry     boolean;
+    u_none      boolean;       -- no new unit now
     u_reset     boolean;
     u_exec      boolean;       -- a batch through _pdb_batch
     u_tasks     text[];        -- its tasks and their tags
@@ -2686,6 +2804,8 @@ DECLARE
     s_gen       integer[];     -- how many times it was reopened
     s_exec      boolean[];     -- its unit is a batch through _pdb_batch
     s_nres      integer[];     -- results of its unit read so far (query mode)
+    s_rest      timestamptz[]; -- nice: it takes no new unit before this
+    s_label     text[];        -- what its worker's application_name says beyond 'pdb_run:<caller pid>'
     -- per position: the outcome
     r_out       @extschema@._pdb_outcome[];
     r_result    text[];
@@ -2789,6 +2909,16 @@ BEGIN
         r_conn      := st.r_conn;
         r_attempts  := st.r_attempts;
         r_done      := st.r_done;
+        v_thr       := st.throttle;
+        v_nice      := v_thr.nice;
+        v_throttles := v_thr.lag_bytes IS NOT NULL OR v_thr.lag_time IS NOT NULL OR v_thr.max_active IS NOT NULL
+                       OR v_thr.query IS NOT NULL;
+        v_held      := st.held;
+        v_hold_at   := st.hold_at;
+        v_held_at   := '-infinity';
+        v_said      := v_held;
+        s_rest      := st.s_rest;
+        s_label     := st.s_label;
         v_ns        := cardinality(s_conn);
         v_prefix    := format('pdb_%s_%s_', pg_backend_pid(), v_call);
         v_label     := format('/* pdb_run:%s:', pg_backend_pid());  -- v_label || task || v_label_end
@@ -2816,6 +2946,32 @@ BEGIN
                         v_later_at := v_later_at[:v_l - 1] || v_later_at[v_l + 1:];
                     END IF;
                 END LOOP;
+            END IF;
+
+            /*
+             * Throttles (_pdb_held): a unit starts only on a verdict at most
+             * c_hold_fresh old (see below; a check costs 20 to 100 us), and
+             * they are checked every c_check_every at least. While held, no
+             * new unit starts and running ones end; the application_name of
+             * the idle workers says why ('pdb_run:<caller pid> throttled:
+             * <why>', which pdb_activity shows), and so does a progress
+             * NOTICE at once.
+             */
+            IF v_throttles AND clock_timestamp() >= v_hold_at THEN
+                v_held    := @extschema@._pdb_held(v_thr, s_pid);
+                v_held_at := clock_timestamp();
+                v_hold_at := v_held_at + c_check_every;
+                FOR v_slot IN 1..v_ns LOOP
+                    CONTINUE WHEN s_state[v_slot] <> 'idle' OR s_label[v_slot] IS NOT DISTINCT FROM v_held;
+                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl)
+                        USING s_conn[v_slot], format('SET application_name = %L', 'pdb_run:' || pg_backend_pid()
+                                                                                   || coalesce(' throttled: ' || v_held, ''));
+                    s_label[v_slot] := v_held;
+                END LOOP;
+                IF v_progress AND v_held IS DISTINCT FROM v_said THEN
+                    v_report_at := clock_timestamp();
+                END IF;
+                v_said := v_held;
             END IF;
 
             -- a target without a connection: what it still has to run fails
@@ -2973,6 +3129,7 @@ BEGIN
                                 END IF;
                                 PERFORM @extschema@._pdb_prepare(v_dbl, s_conn[v_slot], v_setup);
                                 s_state[v_slot] := 'idle';
+                                s_label[v_slot] := NULL;  -- (labelled 'pdb_run:<caller pid>' again)
                             END IF;
                             EXIT handled;
                         END IF;
@@ -3067,6 +3224,9 @@ BEGIN
                                                  abs(v_ran - v_typical));
                         END IF;
                         v_typical := coalesce(0.75 * v_typical + 0.25 * v_ran, v_ran);
+                        IF v_nice > 0 THEN
+                            s_rest[v_slot] := v_ended + make_interval(secs => v_nice * v_ran);
+                        END IF;
                         v_ended := NULL;
                     END IF;
                     -- after the one result of a single statement (a task, the probe,
@@ -3112,6 +3272,7 @@ BEGIN
                         CONTINUE;  -- the target's other connections carry on, if it has any
                     END IF;
                     s_state[v_slot] := 'idle';
+                    s_label[v_slot] := NULL;
                 END IF;
 
                 CONTINUE WHEN s_state[v_slot] NOT IN ('idle', 'maybe', 'ended');
@@ -3122,7 +3283,17 @@ BEGIN
                 u_first  := 0;
                 u_exec   := false;
                 v_qi     := NULL;  -- the place of a retry of this target in v_retry
-                IF NOT v_stop AND cardinality(v_retry) > 0 THEN
+                -- (none after fail_fast, while held by a throttle, or resting after its last unit: nice)
+                IF v_throttles AND clock_timestamp() - v_held_at > c_hold_fresh AND NOT v_stop
+                   AND (d_next[v_target] <= d_last[v_target] OR cardinality(v_retry) > 0) THEN
+                    v_held    := @extschema@._pdb_held(v_thr, s_pid);
+                    v_held_at := clock_timestamp();
+                    IF v_held IS DISTINCT FROM v_said THEN
+                        v_hold_at := v_held_at;  -- (the labels and the NOTICE say it at once)
+                    END IF;
+                END IF;
+                u_none   := v_stop OR v_held IS NOT NULL OR coalesce(s_rest[v_slot] > clock_timestamp(), false);
+                IF NOT u_none AND cardinality(v_retry) > 0 THEN
                     v_qi := CASE WHEN v_nt = 1 THEN 1
                                  ELSE (SELECT min(x.o)::integer FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
                                         WHERE v_tgt[x.r] = v_target) END;
@@ -3131,7 +3302,7 @@ BEGIN
                 IF u_retry THEN
                     u_first := v_retry[v_qi];
                     u_last  := u_first;
-                ELSIF NOT v_stop AND d_next[v_target] <= d_last[v_target] THEN
+                ELSIF NOT u_none AND d_next[v_target] <= d_last[v_target] THEN
                     u_first := d_next[v_target];
                     u_last  := u_first;
                     IF v_batch_size > 1 AND v_batchable[u_first] THEN
@@ -3289,7 +3460,7 @@ BEGIN
             END LOOP;
 
             IF v_progress AND (v_done = v_n OR clock_timestamp() >= v_report_at) THEN
-                PERFORM @extschema@._pdb_report(v_done, v_n, r_out, s_state, v_started, v_cmm);
+                PERFORM @extschema@._pdb_report(v_done, v_n, r_out, s_state, v_started, v_cmm, v_held);
                 v_report_at := clock_timestamp() + interval '5 seconds';
             END IF;
 
@@ -3302,6 +3473,12 @@ BEGIN
             v_wake := until;
             IF cardinality(v_later_at) > 0 THEN
                 v_wake := (SELECT min(a) FROM unnest(v_later_at) AS a);
+            END IF;
+            IF v_throttles THEN
+                v_wake := least(v_wake, v_hold_at);
+            END IF;
+            IF v_nice > 0 THEN
+                v_wake := least(v_wake, (SELECT min(r) FROM unnest(s_rest) AS r WHERE r > clock_timestamp()));
             END IF;
             IF v_task_timeout IS NOT NULL THEN
                 FOR v_slot IN 1..v_ns LOOP
@@ -3480,6 +3657,7 @@ BEGIN
         st.s_gap := s_gap;  st.s_failed := s_failed;  st.s_gen := s_gen;  st.s_exec := s_exec;  st.s_nres := s_nres;
         st.r_out := r_out;  st.r_result := r_result;  st.r_start := r_start;  st.r_end := r_end;  st.r_conn := r_conn;
         st.r_attempts := r_attempts;  st.r_done := r_done;
+        st.held := v_held;  st.hold_at := v_hold_at;  st.s_rest := s_rest;  st.s_label := s_label;
         IF v_done = v_n AND NOT 'reset' = ANY (s_state) THEN
             v_finishing := true;
             st := @extschema@._pdb_finish(st);
@@ -3625,6 +3803,84 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_this_host() IS
 'internal: the host of a loopback connection to this server';
+
+/*
+ * _pdb_throttle_settings() RETURNS _pdb_throttle
+ *
+ * The throttles a call honours, from the settings (ALTER DATABASE or ROLE
+ * ... SET, SET, SET LOCAL, a function's SET), checked when the call starts;
+ * an unset or empty setting is off:
+ *   parallel_dblink.max_replica_lag   a size ('64MB': WAL not yet replayed
+ *       by a standby) or a time ('5s': the standby's replay_lag); see
+ *       _pdb_held for what counts. The role must see pg_stat_replication's
+ *       LSNs: a member of pg_read_all_stats (pg_monitor).
+ *   parallel_dblink.max_active   the server's active sessions at most (the
+ *       call's own workers and itself left out); needs pg_read_all_stats
+ *       too, to see other roles' sessions.
+ *   parallel_dblink.throttle_query   a query run at each check, in the
+ *       caller's session and transaction, with its rights: throttled while
+ *       its first column of its first row is true.
+ *   parallel_dblink.nice   after each unit, its connection rests that
+ *       multiple of the unit's run time (0: off).
+ * The throttles are checked once here (a throttle_query that fails fails the
+ * call before anything runs).
+ * Errors: 22023 a value not of its form, naming the setting; 42501 a
+ * lag or active-session limit for a role that cannot see them; the
+ * throttle_query's own error.
+ */
+CREATE FUNCTION @extschema@._pdb_throttle_settings()
+RETURNS @extschema@._pdb_throttle
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_lag    text := nullif(btrim(current_setting('parallel_dblink.max_replica_lag', true)), '');
+    v_active text := nullif(btrim(current_setting('parallel_dblink.max_active', true)), '');
+    v_query  text := nullif(btrim(current_setting('parallel_dblink.throttle_query', true)), '');
+    v_nice   text := nullif(btrim(current_setting('parallel_dblink.nice', true)), '');
+    v_bytes  numeric;
+    v_time   interval;
+    v_thr    @extschema@._pdb_throttle;
+BEGIN
+    IF v_lag ~* '^[0-9]+(\.[0-9]+)?\s*(bytes|b|kb|mb|gb|tb)$' THEN
+        v_bytes := CAST(pg_size_bytes(v_lag) AS numeric);
+    ELSIF v_lag ~* '^[0-9]+(\.[0-9]+)?\s*(us|ms|s|min|h|d)$' THEN
+        v_time := v_lag::interval;
+    ELSIF v_lag IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'parallel_dblink.max_replica_lag must be a size or a time',
+            DETAIL  = format('It is "%s".', v_lag),
+            HINT    = 'For example ''64MB'' of WAL not yet replayed, or ''5s'' of replay lag.';
+    END IF;
+    IF v_active IS NOT NULL AND (v_active !~ '^[0-9]{1,6}$' OR v_active::integer < 1) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'parallel_dblink.max_active must be a number of sessions, at least 1',
+            DETAIL  = format('It is "%s".', v_active);
+    END IF;
+    IF v_nice IS NOT NULL AND v_nice !~ '^[0-9]{1,6}(\.[0-9]*)?$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'parallel_dblink.nice must be a number, zero or more',
+            DETAIL  = format('It is "%s".', v_nice),
+            HINT    = 'A connection rests that multiple of its last task''s time: 0.5, 1, 2.';
+    END IF;
+    IF (v_lag IS NOT NULL OR v_active IS NOT NULL) AND NOT pg_has_role('pg_read_all_stats', 'USAGE') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('parallel_dblink.%s needs a role that sees the whole server',
+                             CASE WHEN v_lag IS NOT NULL THEN 'max_replica_lag' ELSE 'max_active' END),
+            DETAIL  = format('Role %s cannot see %s: only members of pg_read_all_stats (or pg_monitor) can.',
+                             current_user, CASE WHEN v_lag IS NOT NULL THEN 'the standbys'' LSNs in pg_stat_replication'
+                                                ELSE 'the sessions of other roles in pg_stat_activity' END),
+            HINT    = format('GRANT pg_monitor TO %I; or RESET the setting.', current_user);
+    END IF;
+    v_thr := ROW(v_bytes, v_time, v_active::integer, v_query, coalesce(v_nice::double precision, 0));
+    PERFORM @extschema@._pdb_held(v_thr, ARRAY[]::integer[]);  -- (a throttle_query that fails: now)
+    RETURN v_thr;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_throttle_settings() IS
+'internal: parallel_dblink.max_replica_lag, max_active, throttle_query and nice, checked';
 
 /*
  * _pdb_try_open(dblink_schema name, conn text, connstr text, setup text[],
@@ -4543,6 +4799,11 @@ COMMENT ON FUNCTION @extschema@.pdb_recover(text[]) IS
  * scheduler (pg_cron) or a procedure sees the failure. What the tasks
  * committed stays committed.
  *
+ * Throttles (parallel_dblink.max_replica_lag, max_active, throttle_query,
+ * nice; see _pdb_throttle_settings and _pdb_held): while one holds, no new
+ * task starts and the idle workers' application_name says why
+ * ('pdb_run:<caller pid> throttled: <why>').
+ *
  * Workers are labelled application_name = 'pdb_run:<caller pid>', and each
  * unit's query string starts with the comment '/* pdb_run:<caller pid>:<first
  * task of the unit>/<number of tasks> */' (the view pdb_activity reads both).
@@ -4570,7 +4831,8 @@ COMMENT ON FUNCTION @extschema@.pdb_recover(text[]) IS
  * disconnects and re-raises the original error. A task blocked by a lock of
  * the caller is cancelled and reported as 40P01.
  *
- * Errors: with strict, the failed task's (see above); 25001 same_snapshot in a subtransaction (pg_export_snapshot), or
+ * Errors: with strict, the failed task's (see above); those of the throttles'
+ * settings (22023, 42501, a throttle_query's); 25001 same_snapshot in a subtransaction (pg_export_snapshot), or
  * atomic with a task that cannot run in a transaction block; 55000 atomic
  * on a server whose max_prepared_transactions is lower than the tasks it
  * runs there;
@@ -5205,6 +5467,9 @@ COMMENT ON VIEW @extschema@.pdb_jobs IS 'The durable jobs of the current role: s
  *   query                        the task's text (without pdb_run's comment)
  *   caller_query                 what the caller runs (the pdb_run call)
  *   job_id                       the durable job it runs (pdb_job_run, pdb_job_exec)
+ *   throttled                    why its caller starts no new task now (a throttle,
+ *                                see _pdb_held), as its idle workers' application_name
+ *                                says ('pdb_run:<caller pid> throttled: <why>'), or NULL
  * Workers on other servers are not visible here. The rows come from
  * _pdb_activity(), a function with a pinned search_path.
  */

@@ -12,6 +12,9 @@
  *   query                        the task's text (without pdb_run's comment)
  *   caller_query                 what the caller runs (the pdb_run call)
  *   job_id                       the durable job it runs (pdb_job_run, pdb_job_exec)
+ *   throttled                    why its caller starts no new task now (a throttle,
+ *                                see _pdb_held), as its idle workers' application_name
+ *                                says ('pdb_run:<caller pid> throttled: <why>'), or NULL
  * Workers on other servers are not visible here. The rows come from
  * _pdb_activity(), a function with a pinned search_path.
  */

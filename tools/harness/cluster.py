@@ -131,6 +131,10 @@ class Cluster:
         self._as_owner([os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-l", self.logfile,
                         "-m", "fast", "-w", "restart"], check=True, stdout=subprocess.DEVNULL)
 
+    def standby(self, name="standby"):
+        """A streaming standby of this running cluster: see standby_of."""
+        return standby_of(self.sockdir, self.port, name)
+
     def psql(self, sql, dbname="postgres", user="postgres", check=True):
         """Run SQL with psql (ON_ERROR_STOP); returns stdout."""
         out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
@@ -151,3 +155,25 @@ class Cluster:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def standby_of(sockdir, port, name="standby"):
+    """A streaming standby of the running cluster on socket directory sockdir and port, made with
+    pg_basebackup -R (replication as postgres over the socket: initdb's trust rule), started on its
+    own directory, socket and port. stop() it before its primary."""
+    sb = Cluster(name)
+    sb.base = tempfile.mkdtemp(prefix=f"{name}-")
+    os.chmod(sb.base, 0o755)
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(sb.base, pw.pw_uid, pw.pw_gid)
+    sb._as_owner([os.path.join(sb.bindir, "pg_basebackup"), "-D", sb.datadir, "-R", "-X", "stream",
+                  "-h", sockdir, "-p", str(port), "-U", "postgres", "--no-sync", "--checkpoint=fast"],
+                 check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(sb.datadir, "postgresql.conf"), "a") as f:
+        f.write(f"\n# the standby of the parallel_dblink harness\nport = {sb.port}\n"
+                f"unix_socket_directories = '{sb.sockdir}'\nlisten_addresses = ''\n")
+    sb._as_owner([os.path.join(sb.bindir, "pg_ctl"), "-D", sb.datadir, "-l", sb.logfile,
+                  "-w", "-t", "60", "start"], check=True, stdout=subprocess.DEVNULL)
+    sb.running = True
+    return sb

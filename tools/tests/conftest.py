@@ -36,7 +36,7 @@ def admin(dsn):
 
 def label(caller_pid):
     """A regular expression for the application_name of caller_pid's workers."""
-    return f"^pdb_run:{caller_pid}(:|$)"
+    return f"^pdb_run:{caller_pid}(:| |$)"
 
 
 def our_connections(conn):

@@ -88,7 +88,7 @@ def test_max_conns_is_per_target(conn, servers):
     """Each task sleeps, then counts this caller's workers on its own server."""
     pid = conn.info.backend_pid
     task = ("SELECT count(*)::text FROM pg_sleep(0.2), pg_stat_activity "
-            f"WHERE application_name ~ '^pdb_run:{pid}(:|$)'")
+            f"WHERE application_name ~ '^pdb_run:{pid}(:| |$)'")
     targets = [servers[i % 3] for i in range(15)]
     rows = conn.execute("SELECT target, max(result::int), count(DISTINCT conn_name) FROM pdb_run_at(%s, %s, 2) "
                         "GROUP BY target", ([task] * 15, targets)).fetchall()
