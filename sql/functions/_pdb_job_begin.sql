@@ -72,7 +72,7 @@ BEGIN
             ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, NULL, false,
             false, caller, false, false, commits),
             v_ids, (SELECT count(*)::integer FROM @extschema@.pdb_job_task AS t WHERE t.job_id = _pdb_job_begin.job_id),
-            format('job %s', job_id));
+            job_id);
     END IF;
     RETURN ROW(job_id, v_ids, v_texts, v_before, array_fill(false, ARRAY[cardinality(v_ids)]), v_st,
                cardinality(v_ids) = 0)::@extschema@._pdb_job_run;

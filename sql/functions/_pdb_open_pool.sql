@@ -98,7 +98,7 @@ BEGIN
             v_slots[v_tg]   := v_slots[v_tg] + 1;
         END LOOP;
     END LOOP;
-    v_pool := ROW(v_conn, v_tgt, v_pid, v_state, v_slots, v_fail)::@extschema@._pdb_pool;
+    v_pool := ROW(v_conn, v_tgt, v_pid, v_state, v_slots, v_fail, NULL)::@extschema@._pdb_pool;
     RETURN v_pool;
 END
 $$;

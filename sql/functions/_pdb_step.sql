@@ -34,6 +34,12 @@
  *   dead   it could not be (re)opened: with isolate_targets, when the last
  *          slot of a target dies, the target's remaining tasks fail with
  *          the connection error; without, the error is raised
+ *   closed pdb_set_conns asked for fewer connections: closed once idle
+ *
+ * Live control: pdb_pause holds the call as a throttle does (no new unit
+ * starts; the workers' labels say 'paused'); pdb_set_conns closes idle
+ * connections over the new number, or opens more (_pdb_grow). Both are read
+ * from pdb_run_control every second while its epoch moved (_pdb_control).
  *
  * A unit of work is one task or a batch (positions s_first..s_last of a
  * target, see _pdb_plan). Every task's outcome is one _pdb_outcome (status
@@ -64,6 +70,8 @@ DECLARE
     c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
     c_check_every CONSTANT interval := interval '1 second';
     c_hold_fresh  CONSTANT interval := interval '10 milliseconds';  -- a unit starts on a throttles' verdict this fresh
+    c_ctl_window  CONSTANT interval := interval '5 seconds';   -- read pdb_run_control this long after its epoch moved
+    c_lock_space  CONSTANT integer := 1885627490;              -- the budget's advisory locks (_pdb_budget)
     c_stream_min  CONSTANT interval := interval '4 milliseconds';   -- look for a worker sending rows after this, ...
     c_stream_max  CONSTANT interval := interval '64 milliseconds';  -- ... and at least this often
     c_stream_spin CONSTANT interval := interval '250 microseconds'; -- poll a streaming worker without sleep this long
@@ -115,6 +123,17 @@ DECLARE
     v_said      text;          -- what the workers' labels and the progress NOTICE said last
     v_held_at   timestamptz;   -- when v_held was checked
     v_hold_at   timestamptz;   -- the next check of the labels
+    -- live control (pdb_pause, pdb_set_conns and their pdb_job_ kin: pdb_run_control)
+    v_job       bigint;
+    v_via       text;          -- how _pdb_control reads it: NULL here, else through a connection of its own
+    v_epoch     bigint;
+    v_ctl_epoch bigint;        -- the epoch last seen ...
+    v_ctl_until timestamptz;   -- ... and until when to read the table
+    v_paused    boolean;
+    v_cap       integer;       -- the connections per target asked for now, or NULL
+    v_grown     integer;
+    v_more      integer[];     -- per target: connections to add
+    v_pool      @extschema@._pdb_pool;
     v_shown     integer[];     -- task number -> the number the label shows (a job's task ids), or NULL
     v_done      integer;       -- tasks settled
     v_busy      integer;
@@ -322,8 +341,24 @@ BEGIN
                        OR v_thr.query IS NOT NULL;
         v_held      := st.held;
         v_hold_at   := st.hold_at;
-        v_held_at   := '-infinity';
+        v_held_at   := CAST('-infinity' AS timestamptz);
         v_said      := v_held;
+        v_job       := st.job_id;
+        v_ctl_epoch := st.ctl_epoch;
+        v_ctl_until := st.ctl_until;
+        v_paused    := st.paused;
+        v_cap       := st.cap;
+        v_grown     := st.grown;
+        IF NOT v_commits AND current_setting('transaction_isolation') <> 'read committed' THEN
+            -- (a change committed after the caller's snapshot is not seen here: read it from a connection of
+            -- its own, if this session has a way back to its database)
+            BEGIN
+                v_via := @extschema@._pdb_default_connstr();
+            EXCEPTION WHEN others THEN
+                v_via := NULL;
+                v_ctl_until := CAST('infinity' AS timestamptz);
+            END;
+        END IF;
         s_rest      := st.s_rest;
         s_label     := st.s_label;
         v_ns        := cardinality(s_conn);
@@ -358,27 +393,60 @@ BEGIN
             /*
              * Throttles (_pdb_held): a unit starts only on a verdict at most
              * c_hold_fresh old (see below; a check costs 20 to 100 us), and
-             * they are checked every c_check_every at least. While held, no
-             * new unit starts and running ones end; the application_name of
-             * the idle workers says why ('pdb_run:<caller pid> throttled:
-             * <why>', which pdb_activity shows), and so does a progress
-             * NOTICE at once.
+             * they are checked every c_check_every at least, with the live
+             * control (pdb_pause: paused). While held, no new unit starts and
+             * running ones end; the application_name of the idle workers
+             * says why ('pdb_run:<caller pid> throttled: <why>', which
+             * pdb_activity shows; set below), and so does a progress NOTICE
+             * at once.
              */
-            IF v_throttles AND clock_timestamp() >= v_hold_at THEN
-                v_held    := @extschema@._pdb_held(v_thr, s_pid);
+            IF clock_timestamp() >= v_hold_at THEN
+                -- pdb_run_control: read when its epoch (which no snapshot hides) moved, and a while after
+                v_epoch := pg_sequence_last_value('@extschema@.pdb_run_control_epoch_seq'::regclass);
+                IF v_epoch IS DISTINCT FROM v_ctl_epoch THEN
+                    v_ctl_epoch := v_epoch;
+                    v_ctl_until := greatest(v_ctl_until, clock_timestamp() + c_ctl_window);
+                END IF;
+                IF clock_timestamp() <= v_ctl_until AND v_ctl_until < 'infinity' THEN
+                    SELECT c.paused, c.max_conns INTO v_paused, v_cap
+                      FROM @extschema@._pdb_control(v_started, v_job, v_dbl, v_via) AS c;
+                END IF;
+                v_held    := CASE WHEN v_paused THEN 'paused' WHEN v_throttles THEN @extschema@._pdb_held(v_thr, s_pid) END;
                 v_held_at := clock_timestamp();
                 v_hold_at := v_held_at + c_check_every;
-                FOR v_slot IN 1..v_ns LOOP
-                    CONTINUE WHEN s_state[v_slot] <> 'idle' OR s_label[v_slot] IS NOT DISTINCT FROM v_held;
-                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl)
-                        USING s_conn[v_slot], format('SET application_name = %L', 'pdb_run:' || pg_backend_pid()
-                                                                                   || coalesce(' throttled: ' || v_held, ''));
-                    s_label[v_slot] := v_held;
-                END LOOP;
                 IF v_progress AND v_held IS DISTINCT FROM v_said THEN
                     v_report_at := clock_timestamp();
                 END IF;
                 v_said := v_held;
+                -- pdb_set_conns asked for more connections than a target has, and it has tasks left
+                -- (fewer: a connection over the number closes once idle, below)
+                v_more := CASE WHEN v_cap IS NOT NULL AND v_held IS NULL AND NOT v_stop THEN
+                              ARRAY(SELECT CASE WHEN d_next[d] <= d_last[d]
+                                                THEN greatest(0, least(v_cap, d_last[d] - d_next[d] + 1 + d_slots[d])
+                                                                 - d_slots[d]) ELSE 0 END
+                                      FROM generate_series(1, v_nt) AS d ORDER BY d) END;
+                IF (SELECT sum(m) FROM unnest(v_more) AS m) > 0 THEN
+                    v_grown := v_grown + 1;
+                    v_pool := @extschema@._pdb_grow(st, v_more, v_prefix || 'g' || v_grown || '_');
+                    st.locks := st.locks || coalesce(v_pool.locks, ARRAY[]::integer[]);
+                    FOR v_i IN 1..coalesce(cardinality(v_pool.conn), 0) LOOP
+                        CONTINUE WHEN v_pool.state[v_i] <> 'idle';
+                        v_ns := v_ns + 1;
+                        s_conn[v_ns]   := v_pool.conn[v_i];
+                        s_tgt[v_ns]    := v_pool.tgt[v_i];
+                        s_pid[v_ns]    := v_pool.pid[v_i];
+                        s_state[v_ns]  := 'idle';
+                        s_task[v_ns]   := 0;
+                        s_gen[v_ns]    := 0;
+                        s_zero[v_ns]   := 0;
+                        s_nres[v_ns]   := 0;
+                        s_exec[v_ns]   := false;
+                        s_again[v_ns]  := false;
+                        s_failed[v_ns] := false;
+                        d_slots[s_tgt[v_ns]] := d_slots[s_tgt[v_ns]] + 1;
+                    END LOOP;
+                    v_active := true;
+                END IF;
             END IF;
 
             -- a target without a connection: what it still has to run fails
@@ -691,15 +759,34 @@ BEGIN
                 u_exec   := false;
                 v_qi     := NULL;  -- the place of a retry of this target in v_retry
                 -- (none after fail_fast, while held by a throttle, or resting after its last unit: nice)
-                IF v_throttles AND clock_timestamp() - v_held_at > c_hold_fresh AND NOT v_stop
+                IF v_throttles AND clock_timestamp() - v_held_at > c_hold_fresh AND NOT v_stop AND NOT v_paused
                    AND (d_next[v_target] <= d_last[v_target] OR cardinality(v_retry) > 0) THEN
                     v_held    := @extschema@._pdb_held(v_thr, s_pid);
                     v_held_at := clock_timestamp();
                     IF v_held IS DISTINCT FROM v_said THEN
-                        v_hold_at := v_held_at;  -- (the labels and the NOTICE say it at once)
+                        v_hold_at := v_held_at;  -- (the NOTICE says it at once)
                     END IF;
                 END IF;
-                u_none   := v_stop OR v_held IS NOT NULL OR coalesce(s_rest[v_slot] > clock_timestamp(), false);
+                u_none   := v_stop OR v_held IS NOT NULL OR coalesce(s_rest[v_slot] > clock_timestamp(), false)
+                            OR coalesce(d_slots[v_target] > v_cap, false);
+                -- pdb_set_conns asked for fewer connections: this one closes once idle
+                IF s_state[v_slot] = 'idle' AND d_slots[v_target] > v_cap THEN
+                    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], false);
+                    s_state[v_slot] := 'closed';
+                    d_slots[v_target] := d_slots[v_target] - 1;
+                    IF cardinality(st.locks) > 0 THEN
+                        PERFORM pg_advisory_unlock(c_lock_space, st.locks[cardinality(st.locks)]);
+                        st.locks := st.locks[:cardinality(st.locks) - 1];
+                    END IF;
+                    CONTINUE;
+                END IF;
+                -- an idle worker's application_name says why it waits, as pdb_activity shows
+                IF s_state[v_slot] = 'idle' AND s_label[v_slot] IS DISTINCT FROM v_held THEN
+                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl)
+                        USING s_conn[v_slot], format('SET application_name = %L', 'pdb_run:' || pg_backend_pid()
+                                                                                   || coalesce(' throttled: ' || v_held, ''));
+                    s_label[v_slot] := v_held;
+                END IF;
                 IF NOT u_none AND cardinality(v_retry) > 0 THEN
                     v_qi := CASE WHEN v_nt = 1 THEN 1
                                  ELSE (SELECT min(x.o)::integer FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
@@ -1065,6 +1152,8 @@ BEGIN
         st.r_out := r_out;  st.r_result := r_result;  st.r_start := r_start;  st.r_end := r_end;  st.r_conn := r_conn;
         st.r_attempts := r_attempts;  st.r_done := r_done;
         st.held := v_held;  st.hold_at := v_hold_at;  st.s_rest := s_rest;  st.s_label := s_label;
+        st.ctl_epoch := v_ctl_epoch;  st.ctl_until := v_ctl_until;  st.paused := v_paused;  st.cap := v_cap;
+        st.grown := v_grown;
         IF v_done = v_n AND NOT 'reset' = ANY (s_state) THEN
             v_finishing := true;
             st := @extschema@._pdb_finish(st);

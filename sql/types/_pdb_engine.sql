@@ -51,7 +51,8 @@ CREATE TYPE @extschema@._pdb_pool AS (
     pid     integer[],                      -- slot -> the worker's pid when it is a backend of this server
     state   text[],                         -- slot -> 'idle', or 'dead' when it could not be opened
     slots   integer[],                      -- target -> live connections
-    failure @extschema@._pdb_outcome[]      -- target -> why it is unusable (NULL: it is not)
+    failure @extschema@._pdb_outcome[],     -- target -> why it is unusable (NULL: it is not)
+    locks   integer[]                       -- the budget's locks the connections hold (_pdb_grow; else NULL)
 );
 
 CREATE TYPE @extschema@._pdb_opened AS (
@@ -151,7 +152,13 @@ CREATE TYPE @extschema@._pdb_state AS (
     held            text,         -- why no new task starts (throttled), or NULL
     hold_at         timestamptz,  -- the next check of the throttles
     s_rest          timestamptz[],  -- nice: the connection takes no new unit before this
-    s_label         text[]        -- what its worker's application_name says beyond 'pdb_run:<caller pid>'
+    s_label         text[],       -- what its worker's application_name says beyond 'pdb_run:<caller pid>'
+    job_id          bigint,       -- the durable job it runs (_pdb_labelled), or NULL
+    ctl_epoch       bigint,       -- the last epoch of pdb_run_control seen ...
+    ctl_until       timestamptz,  -- ... and until when to read that table (a change commits after its epoch)
+    paused          boolean,      -- pdb_pause, pdb_job_pause
+    cap             integer,      -- pdb_set_conns, pdb_job_set_conns: the connections per target now, or NULL
+    grown           integer       -- how many times pdb_set_conns added connections
 );
 
 /*

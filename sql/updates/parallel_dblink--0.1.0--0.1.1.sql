@@ -71,7 +71,8 @@ CREATE TYPE @extschema@._pdb_pool AS (
     pid     integer[],                      -- slot -> the worker's pid when it is a backend of this server
     state   text[],                         -- slot -> 'idle', or 'dead' when it could not be opened
     slots   integer[],                      -- target -> live connections
-    failure @extschema@._pdb_outcome[]      -- target -> why it is unusable (NULL: it is not)
+    failure @extschema@._pdb_outcome[],     -- target -> why it is unusable (NULL: it is not)
+    locks   integer[]                       -- the budget's locks the connections hold (_pdb_grow; else NULL)
 );
 
 CREATE TYPE @extschema@._pdb_opened AS (
@@ -171,7 +172,13 @@ CREATE TYPE @extschema@._pdb_state AS (
     held            text,         -- why no new task starts (throttled), or NULL
     hold_at         timestamptz,  -- the next check of the throttles
     s_rest          timestamptz[],  -- nice: the connection takes no new unit before this
-    s_label         text[]        -- what its worker's application_name says beyond 'pdb_run:<caller pid>'
+    s_label         text[],       -- what its worker's application_name says beyond 'pdb_run:<caller pid>'
+    job_id          bigint,       -- the durable job it runs (_pdb_labelled), or NULL
+    ctl_epoch       bigint,       -- the last epoch of pdb_run_control seen ...
+    ctl_until       timestamptz,  -- ... and until when to read that table (a change commits after its epoch)
+    paused          boolean,      -- pdb_pause, pdb_job_pause
+    cap             integer,      -- pdb_set_conns, pdb_job_set_conns: the connections per target now, or NULL
+    grown           integer       -- how many times pdb_set_conns added connections
 );
 
 /*
@@ -277,6 +284,54 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.pdb_atomic_run', '');
 
 COMMENT ON TABLE @extschema@.pdb_atomic_run IS
 'Atomic pdb_run calls whose prepared transactions may be unsettled; pdb_recover() settles them';
+
+/*
+ * pdb_run_control: what pdb_pause, pdb_resume and pdb_set_conns (a running call,
+ * by its caller's pid) and pdb_job_pause, pdb_job_resume and
+ * pdb_job_set_conns (a durable job, for as long as it lasts) ask of a call.
+ *
+ * A call's engine reads it once a second, outside its caller's snapshot when
+ * it must (_pdb_control): a row of a call counts only for the session of that
+ * pid and role, and each of its settings only if it was set after the call
+ * began (paused_at, conns_at: a pid used again by another session, or a
+ * later call, inherits nothing). epoch is drawn
+ * anew at each change: the engine reads the sequence's last value, which no
+ * snapshot hides, and the table only when it moved.
+ *
+ * Row level security, as pg_cancel_backend decides who may signal whom: a
+ * call's row is for roles with the privileges of the caller's role, and for
+ * members of pg_signal_backend when that role is not a superuser; a job's row
+ * for the job's owner (pdb_job's own rule, through the reference).
+ */
+CREATE TABLE @extschema@.pdb_run_control (
+    epoch       bigint      GENERATED ALWAYS AS IDENTITY,
+    caller_pid  integer,
+    caller_role oid,
+    job_id      bigint      REFERENCES @extschema@.pdb_job ON DELETE CASCADE,
+    paused_at   timestamptz,  -- paused since (NULL: not paused)
+    max_conns   integer       CHECK (max_conns OPERATOR(pg_catalog.>=) 1),
+    conns_at    timestamptz,  -- when max_conns was set
+    set_by      name          NOT NULL DEFAULT current_user,
+    CONSTRAINT pdb_run_control_call UNIQUE (caller_pid, caller_role),
+    CONSTRAINT pdb_run_control_job UNIQUE (job_id),
+    CHECK ((caller_pid IS NULL) OPERATOR(pg_catalog.<>) (job_id IS NULL)),
+    CHECK ((caller_pid IS NULL) OPERATOR(pg_catalog.=) (caller_role IS NULL))
+);
+
+ALTER TABLE @extschema@.pdb_run_control ENABLE ROW LEVEL SECURITY;
+CREATE POLICY pdb_run_control_signal ON @extschema@.pdb_run_control
+    USING (CASE WHEN job_id IS NOT NULL
+                THEN EXISTS (SELECT FROM @extschema@.pdb_job AS j WHERE j.job_id OPERATOR(pg_catalog.=) pdb_run_control.job_id)
+                ELSE pg_catalog.pg_has_role(caller_role, 'USAGE')
+                     OR (pg_catalog.pg_has_role('pg_signal_backend', 'USAGE')
+                         AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles AS r
+                                            WHERE r.oid OPERATOR(pg_catalog.=) pdb_run_control.caller_role), true))
+           END);
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.pdb_run_control TO PUBLIC;
+GRANT SELECT, USAGE ON SEQUENCE @extschema@.pdb_run_control_epoch_seq TO PUBLIC;
+
+COMMENT ON TABLE @extschema@.pdb_run_control IS
+'What pdb_pause, pdb_resume, pdb_set_conns and their pdb_job_ kin ask of running calls and jobs';
 
 -- new functions
 /*
@@ -1096,6 +1151,135 @@ COMMENT ON FUNCTION @extschema@._pdb_connstr(text) IS
 'internal: the connection string a target means (NULL and a string without a host: this server)';
 
 /*
+ * _pdb_control(started timestamptz, job_id bigint, dblink_schema name, via text,
+ *              OUT paused boolean, OUT max_conns integer)
+ *
+ * What pdb_run_control asks of the call of this session that started at
+ * started (pdb_pause, pdb_set_conns: rows of this pid and session role set
+ * since then) and of durable job job_id (pdb_job_pause, pdb_job_set_conns):
+ * paused if either is; max_conns the latest set, or NULL. via: NULL reads
+ * the table here; a connection string reads it through a dblink connection
+ * of its own (a caller in REPEATABLE READ or SERIALIZABLE would not see a
+ * change committed after its snapshot).
+ * Errors: those of the connection through via.
+ */
+CREATE FUNCTION @extschema@._pdb_control(started timestamptz, job_id bigint, dblink_schema name, via text,
+                                         OUT paused boolean, OUT max_conns integer)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_sql text;
+BEGIN
+    v_sql := format(
+        'SELECT coalesce(bool_or(CASE WHEN c.job_id IS NULL THEN c.paused_at >= %1$L::timestamptz '
+        '                             ELSE c.paused_at IS NOT NULL END), false), '
+        '       (array_agg(c.max_conns ORDER BY c.conns_at DESC) '
+        '          FILTER (WHERE c.max_conns IS NOT NULL '
+        '                    AND (c.job_id IS NOT NULL OR c.conns_at >= %1$L::timestamptz)))[1] '
+        '  FROM %2$I.pdb_run_control AS c '
+        ' WHERE (c.caller_pid = %3$L::integer AND c.caller_role = %4$L::oid) OR c.job_id = %5$L::bigint',
+        started, '@extschema@', pg_backend_pid(), (SELECT r.oid FROM pg_roles AS r WHERE r.rolname = session_user),
+        job_id);
+    IF via IS NULL THEN
+        EXECUTE v_sql INTO paused, max_conns;
+    ELSE
+        EXECUTE format('SELECT x.p, x.m FROM %I.dblink($1, $2) AS x(p boolean, m integer)', dblink_schema)
+            INTO paused, max_conns USING via, v_sql;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_control(timestamptz, bigint, name, text) IS
+'internal: whether pdb_pause or pdb_job_pause holds a call, and the connections pdb_set_conns asks of it';
+
+/*
+ * _pdb_control_set(caller_pid integer, job_id bigint, paused boolean, max_conns integer, what text)
+ *     RETURNS text[]
+ *
+ * Records in pdb_run_control what the public functions ask (what names the
+ * one called): of the running call of session caller_pid, or of durable job
+ * job_id; paused or max_conns NULL leave that setting as it is. A call's
+ * engine reads it within about a second; it takes effect once this
+ * transaction commits. Allowed as pg_cancel_backend is: to roles with the
+ * privileges of the caller's role, and to members of pg_signal_backend when
+ * that role is not a superuser; a job, to its owner. Rows of sessions that
+ * ended are removed on the way. Returns NULL; or, when it is refused, the
+ * error that the public function raises (so that its context shows the
+ * caller's call alone): {sqlstate, message, detail, hint}, none of them
+ * empty: 22004 caller_pid or job_id NULL; 22023 max_conns < 1; 42704 no
+ * pdb_run call runs in that session (none of its workers is seen), or no
+ * such job; 42501 not allowed.
+ */
+CREATE FUNCTION @extschema@._pdb_control_set(caller_pid integer, job_id bigint, paused boolean, max_conns integer,
+                                             what text)
+RETURNS text[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_role  oid;
+    v_super boolean;
+BEGIN
+    IF coalesce(caller_pid::bigint, job_id) IS NULL THEN
+        RETURN ARRAY['22004', format('%s needs %s', what, CASE WHEN what LIKE 'pdb_job%' THEN 'a job_id' ELSE 'a caller_pid' END),
+                     'It is null.', CASE WHEN what LIKE 'pdb_job%' THEN 'pdb_jobs lists your jobs.'
+                                         ELSE 'pdb_activity lists the sessions whose calls run (caller_pid).' END];
+    END IF;
+    IF max_conns < 1 THEN
+        RETURN ARRAY['22023', 'max_conns must be at least 1', format('max_conns is %s.', max_conns),
+                     'To stop starting tasks without closing connections, pause: pdb_pause, pdb_job_pause.'];
+    END IF;
+    IF job_id IS NOT NULL THEN
+        IF NOT EXISTS (SELECT FROM @extschema@.pdb_job AS j WHERE j.job_id = _pdb_control_set.job_id) THEN
+            RETURN ARRAY['42704', format('job %s does not exist', job_id),
+                         format('No job %s is visible to role %s.', job_id, current_user), 'pdb_jobs lists your jobs.'];
+        END IF;
+        INSERT INTO @extschema@.pdb_run_control AS c (job_id, paused_at, max_conns, conns_at)
+        VALUES (job_id, CASE WHEN paused THEN clock_timestamp() END, max_conns,
+                CASE WHEN max_conns IS NOT NULL THEN clock_timestamp() END)
+        ON CONFLICT ON CONSTRAINT pdb_run_control_job DO UPDATE
+           SET paused_at = CASE WHEN paused IS NULL THEN c.paused_at WHEN paused THEN clock_timestamp() END,
+               max_conns = coalesce(_pdb_control_set.max_conns, c.max_conns),
+               conns_at  = CASE WHEN _pdb_control_set.max_conns IS NULL THEN c.conns_at ELSE clock_timestamp() END,
+               set_by    = current_user, epoch = DEFAULT;
+        RETURN NULL;
+    END IF;
+    v_role := (SELECT a.usesysid FROM pg_stat_activity AS a WHERE a.pid = caller_pid);
+    IF v_role IS NULL OR NOT EXISTS (SELECT FROM pg_stat_activity AS w
+                                      WHERE w.application_name ~ ('^pdb_run:' || caller_pid || '( |$)')) THEN
+        RETURN ARRAY['42704', format('no pdb_run call runs in session %s', caller_pid),
+                     format('No worker is labelled pdb_run:%s.', caller_pid),
+                     'pdb_activity lists the sessions whose calls run (caller_pid); a durable job is paused by its '
+                     'id with pdb_job_pause.'];
+    END IF;
+    v_super := (SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = v_role);
+    IF NOT (pg_has_role(v_role, 'USAGE') OR (pg_has_role('pg_signal_backend', 'USAGE') AND NOT v_super)) THEN
+        RETURN ARRAY['42501', format('permission denied for %s of the call of session %s', what, caller_pid),
+                     format('Only roles with the privileges of role %s may, and members of pg_signal_backend when it '
+                            'is not a superuser, as for pg_cancel_backend.', v_role::regrole),
+                     format('Ask role %s, or a member of it.', v_role::regrole)];
+    END IF;
+    DELETE FROM @extschema@.pdb_run_control AS c
+     WHERE c.caller_pid IS NOT NULL AND NOT EXISTS (SELECT FROM pg_stat_activity AS a WHERE a.pid = c.caller_pid);
+    INSERT INTO @extschema@.pdb_run_control AS c (caller_pid, caller_role, paused_at, max_conns, conns_at)
+    VALUES (caller_pid, v_role, CASE WHEN paused THEN clock_timestamp() END, max_conns,
+            CASE WHEN max_conns IS NOT NULL THEN clock_timestamp() END)
+    ON CONFLICT ON CONSTRAINT pdb_run_control_call DO UPDATE
+       SET paused_at = CASE WHEN paused IS NULL THEN c.paused_at WHEN paused THEN clock_timestamp() END,
+           max_conns = coalesce(_pdb_control_set.max_conns, c.max_conns),
+           conns_at  = CASE WHEN _pdb_control_set.max_conns IS NULL THEN c.conns_at ELSE clock_timestamp() END,
+           set_by    = current_user, epoch = DEFAULT;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_control_set(integer, bigint, boolean, integer, text) IS
+'internal: record a pause, a resume or a number of connections for a running call or a durable job';
+
+/*
  * _pdb_failed(st _pdb_state, counted boolean, task_ids integer[]) RETURNS void
  *
  * Raises the error of the task of a finished call that failed first (by
@@ -1197,7 +1381,7 @@ DECLARE
 BEGIN
     BEGIN
         PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
-                                                      WHERE st.s_state[i] <> 'dead'), false);
+                                                      WHERE st.s_state[i] NOT IN ('dead', 'closed')), false);
         IF st.atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
             v_commit := NOT EXISTS (SELECT FROM unnest(st.r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');
@@ -1304,6 +1488,49 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_free_slots(name, text, text) IS
 'internal: connection slots the role may still open on the target server, leaving a share to others';
+
+/*
+ * _pdb_grow(st _pdb_state, more integer[], prefix text, OUT pool _pdb_pool)
+ *
+ * More connections for a running call (pdb_set_conns raised its number):
+ * more[d] for target d, within the connection budget (_pdb_budget) and the
+ * free slots of each server (_pdb_open_pool, as isolated targets: a target
+ * that cannot be reached keeps the connections it has). The new connections
+ * are named prefix || n; pool.locks are the budget's locks they hold. Whatever
+ * fails is a WARNING, never the call's failure: the call goes on with the
+ * connections it had (pool NULL).
+ */
+CREATE FUNCTION @extschema@._pdb_grow(st @extschema@._pdb_state, more integer[], prefix text,
+                                      OUT pool @extschema@._pdb_pool)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_lock_space CONSTANT integer := 1885627490;  -- the budget's advisory locks (_pdb_budget)
+    v_locks   integer[] := ARRAY[]::integer[];
+    v_granted integer[];
+    v_kept    integer;
+    e_message text;
+BEGIN
+    BEGIN
+        SELECT b.locks, b.granted INTO v_locks, v_granted FROM @extschema@._pdb_budget(more, st.caller) AS b;
+        pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_granted, st.setup, st.call_id, prefix, true,
+                                           st.caller, (@extschema@._pdb_conns_settings()).leave_conns);
+        v_kept := (SELECT coalesce(sum(k), 0)::integer FROM unnest(pool.slots) AS k);
+        pool.locks := v_locks[:v_kept];  -- (none while the setting is unset; else one per connection kept)
+        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks[v_kept + 1:]) AS l;
+    EXCEPTION WHEN others THEN  -- (not a cancel: that ends the call)
+        GET STACKED DIAGNOSTICS e_message = MESSAGE_TEXT;
+        PERFORM @extschema@._pdb_abort(st.dbl, prefix, NULL, NULL, NULL, v_locks);
+        RAISE WARNING USING MESSAGE = format('%s could not open more connections: %s', st.caller, e_message);
+        pool := NULL;
+    END;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_grow(@extschema@._pdb_state, integer[], text) IS
+'internal: more connections for a running call, within the budget and the free slots; a WARNING when it cannot';
 
 /*
  * _pdb_held(thr _pdb_throttle, own integer[]) RETURNS text
@@ -1462,7 +1689,7 @@ BEGIN
             ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, NULL, false,
             false, caller, false, false, commits),
             v_ids, (SELECT count(*)::integer FROM @extschema@.pdb_job_task AS t WHERE t.job_id = _pdb_job_begin.job_id),
-            format('job %s', job_id));
+            job_id);
     END IF;
     RETURN ROW(job_id, v_ids, v_texts, v_before, array_fill(false, ARRAY[cardinality(v_ids)]), v_st,
                cardinality(v_ids) = 0)::@extschema@._pdb_job_run;
@@ -1696,15 +1923,15 @@ $$;
 COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view pdb_jobs, with the caller''s rights';
 
 /*
- * _pdb_labelled(st _pdb_state, shown integer[], total integer, label text) RETURNS _pdb_state
+ * _pdb_labelled(st _pdb_state, shown integer[], total integer, job_id bigint) RETURNS _pdb_state
  *
- * st, its units labelled otherwise: each unit's comment (which pdb_activity
- * reads) shows shown[task number] as the task's number instead of the
- * task number, total as the number of tasks, and label after it:
- * '/* pdb_run:<caller pid>:<shown>/<total> <label> */' (a job's runners:
- * the job's task ids, the job's tasks, 'job <id>').
+ * st as the run of durable job job_id: each unit's comment (which
+ * pdb_activity reads) shows shown[task number] (the job's task id) as the
+ * task's number, total (the job's tasks) as the number of tasks, and the job:
+ * '/* pdb_run:<caller pid>:<shown>/<total> job <job_id> */'; and the engine
+ * reads the job's live control (pdb_job_pause, pdb_job_set_conns).
  */
-CREATE FUNCTION @extschema@._pdb_labelled(st @extschema@._pdb_state, shown integer[], total integer, label text)
+CREATE FUNCTION @extschema@._pdb_labelled(st @extschema@._pdb_state, shown integer[], total integer, job_id bigint)
 RETURNS @extschema@._pdb_state
 LANGUAGE plpgsql
 STABLE
@@ -1712,13 +1939,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     st.shown := shown;
-    st.label := format(E'/%s %s */\n', total, label);
+    st.label  := format(E'/%s job %s */\n', total, job_id);
+    st.job_id := job_id;
     RETURN st;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_labelled(@extschema@._pdb_state, integer[], integer, text) IS
-'internal: label the units of a call of the engine with other task numbers and a word (a job''s)';
+COMMENT ON FUNCTION @extschema@._pdb_labelled(@extschema@._pdb_state, integer[], integer, bigint) IS
+'internal: a call of the engine as the run of a durable job: its units labelled with the job''s task numbers';
 
 /*
  * _pdb_launch(st _pdb_state) RETURNS _pdb_state
@@ -2014,7 +2242,7 @@ BEGIN
             v_slots[v_tg]   := v_slots[v_tg] + 1;
         END LOOP;
     END LOOP;
-    v_pool := ROW(v_conn, v_tgt, v_pid, v_state, v_slots, v_fail)::@extschema@._pdb_pool;
+    v_pool := ROW(v_conn, v_tgt, v_pid, v_state, v_slots, v_fail, NULL)::@extschema@._pdb_pool;
     RETURN v_pool;
 END
 $$;
@@ -2582,8 +2810,8 @@ BEGIN
         -- per position
         array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_n]), array_fill(NULL::text, ARRAY[v_n]), v_none, v_none,
         array_fill(NULL::text, ARRAY[v_n]), array_fill(0, ARRAY[v_n]), array_fill(false, ARRAY[v_n]),
-        -- throttles: the first step reads them
-        NULL, NULL, '-infinity', NULL, NULL
+        -- throttles: the first step reads them; live control
+        NULL, NULL, '-infinity', NULL, NULL, NULL, -1, NULL, false, NULL, 0
     )::@extschema@._pdb_state;
 END
 $$;
@@ -2627,6 +2855,12 @@ COMMENT ON FUNCTION @extschema@._pdb_start(text[], text[], integer, integer, boo
  *   dead   it could not be (re)opened: with isolate_targets, when the last
  *          slot of a target dies, the target's remaining tasks fail with
  *          the connection error; without, the error is raised
+ *   closed pdb_set_conns asked for fewer connections: closed once idle
+ *
+ * Live control: pdb_pause holds the call as a throttle does (no new unit
+ * starts; the workers' labels say 'paused'); pdb_set_conns closes idle
+ * connections over the new number, or opens more (_pdb_grow). Both are read
+ * from pdb_run_control every second while its epoch moved (_pdb_control).
  *
  * A unit of work is one task or a batch (positions s_first..s_last of a
  * target, see _pdb_plan). Every task's outcome is one _pdb_outcome (status
@@ -2657,6 +2891,8 @@ DECLARE
     c_spin_cold   CONSTANT interval := interval '3 milliseconds';  -- the same before any unit ended (see the back off)
     c_check_every CONSTANT interval := interval '1 second';
     c_hold_fresh  CONSTANT interval := interval '10 milliseconds';  -- a unit starts on a throttles' verdict this fresh
+    c_ctl_window  CONSTANT interval := interval '5 seconds';   -- read pdb_run_control this long after its epoch moved
+    c_lock_space  CONSTANT integer := 1885627490;              -- the budget's advisory locks (_pdb_budget)
     c_stream_min  CONSTANT interval := interval '4 milliseconds';   -- look for a worker sending rows after this, ...
     c_stream_max  CONSTANT interval := interval '64 milliseconds';  -- ... and at least this often
     c_stream_spin CONSTANT interval := interval '250 microseconds'; -- poll a streaming worker without sleep this long
@@ -2708,6 +2944,17 @@ DECLARE
     v_said      text;          -- what the workers' labels and the progress NOTICE said last
     v_held_at   timestamptz;   -- when v_held was checked
     v_hold_at   timestamptz;   -- the next check of the labels
+    -- live control (pdb_pause, pdb_set_conns and their pdb_job_ kin: pdb_run_control)
+    v_job       bigint;
+    v_via       text;          -- how _pdb_control reads it: NULL here, else through a connection of its own
+    v_epoch     bigint;
+    v_ctl_epoch bigint;        -- the epoch last seen ...
+    v_ctl_until timestamptz;   -- ... and until when to read the table
+    v_paused    boolean;
+    v_cap       integer;       -- the connections per target asked for now, or NULL
+    v_grown     integer;
+    v_more      integer[];     -- per target: connections to add
+    v_pool      @extschema@._pdb_pool;
     v_shown     integer[];     -- task number -> the number the label shows (a job's task ids), or NULL
     v_done      integer;       -- tasks settled
     v_busy      integer;
@@ -2915,8 +3162,24 @@ BEGIN
                        OR v_thr.query IS NOT NULL;
         v_held      := st.held;
         v_hold_at   := st.hold_at;
-        v_held_at   := '-infinity';
+        v_held_at   := CAST('-infinity' AS timestamptz);
         v_said      := v_held;
+        v_job       := st.job_id;
+        v_ctl_epoch := st.ctl_epoch;
+        v_ctl_until := st.ctl_until;
+        v_paused    := st.paused;
+        v_cap       := st.cap;
+        v_grown     := st.grown;
+        IF NOT v_commits AND current_setting('transaction_isolation') <> 'read committed' THEN
+            -- (a change committed after the caller's snapshot is not seen here: read it from a connection of
+            -- its own, if this session has a way back to its database)
+            BEGIN
+                v_via := @extschema@._pdb_default_connstr();
+            EXCEPTION WHEN others THEN
+                v_via := NULL;
+                v_ctl_until := CAST('infinity' AS timestamptz);
+            END;
+        END IF;
         s_rest      := st.s_rest;
         s_label     := st.s_label;
         v_ns        := cardinality(s_conn);
@@ -2951,27 +3214,60 @@ BEGIN
             /*
              * Throttles (_pdb_held): a unit starts only on a verdict at most
              * c_hold_fresh old (see below; a check costs 20 to 100 us), and
-             * they are checked every c_check_every at least. While held, no
-             * new unit starts and running ones end; the application_name of
-             * the idle workers says why ('pdb_run:<caller pid> throttled:
-             * <why>', which pdb_activity shows), and so does a progress
-             * NOTICE at once.
+             * they are checked every c_check_every at least, with the live
+             * control (pdb_pause: paused). While held, no new unit starts and
+             * running ones end; the application_name of the idle workers
+             * says why ('pdb_run:<caller pid> throttled: <why>', which
+             * pdb_activity shows; set below), and so does a progress NOTICE
+             * at once.
              */
-            IF v_throttles AND clock_timestamp() >= v_hold_at THEN
-                v_held    := @extschema@._pdb_held(v_thr, s_pid);
+            IF clock_timestamp() >= v_hold_at THEN
+                -- pdb_run_control: read when its epoch (which no snapshot hides) moved, and a while after
+                v_epoch := pg_sequence_last_value('@extschema@.pdb_run_control_epoch_seq'::regclass);
+                IF v_epoch IS DISTINCT FROM v_ctl_epoch THEN
+                    v_ctl_epoch := v_epoch;
+                    v_ctl_until := greatest(v_ctl_until, clock_timestamp() + c_ctl_window);
+                END IF;
+                IF clock_timestamp() <= v_ctl_until AND v_ctl_until < 'infinity' THEN
+                    SELECT c.paused, c.max_conns INTO v_paused, v_cap
+                      FROM @extschema@._pdb_control(v_started, v_job, v_dbl, v_via) AS c;
+                END IF;
+                v_held    := CASE WHEN v_paused THEN 'paused' WHEN v_throttles THEN @extschema@._pdb_held(v_thr, s_pid) END;
                 v_held_at := clock_timestamp();
                 v_hold_at := v_held_at + c_check_every;
-                FOR v_slot IN 1..v_ns LOOP
-                    CONTINUE WHEN s_state[v_slot] <> 'idle' OR s_label[v_slot] IS NOT DISTINCT FROM v_held;
-                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl)
-                        USING s_conn[v_slot], format('SET application_name = %L', 'pdb_run:' || pg_backend_pid()
-                                                                                   || coalesce(' throttled: ' || v_held, ''));
-                    s_label[v_slot] := v_held;
-                END LOOP;
                 IF v_progress AND v_held IS DISTINCT FROM v_said THEN
                     v_report_at := clock_timestamp();
                 END IF;
                 v_said := v_held;
+                -- pdb_set_conns asked for more connections than a target has, and it has tasks left
+                -- (fewer: a connection over the number closes once idle, below)
+                v_more := CASE WHEN v_cap IS NOT NULL AND v_held IS NULL AND NOT v_stop THEN
+                              ARRAY(SELECT CASE WHEN d_next[d] <= d_last[d]
+                                                THEN greatest(0, least(v_cap, d_last[d] - d_next[d] + 1 + d_slots[d])
+                                                                 - d_slots[d]) ELSE 0 END
+                                      FROM generate_series(1, v_nt) AS d ORDER BY d) END;
+                IF (SELECT sum(m) FROM unnest(v_more) AS m) > 0 THEN
+                    v_grown := v_grown + 1;
+                    v_pool := @extschema@._pdb_grow(st, v_more, v_prefix || 'g' || v_grown || '_');
+                    st.locks := st.locks || coalesce(v_pool.locks, ARRAY[]::integer[]);
+                    FOR v_i IN 1..coalesce(cardinality(v_pool.conn), 0) LOOP
+                        CONTINUE WHEN v_pool.state[v_i] <> 'idle';
+                        v_ns := v_ns + 1;
+                        s_conn[v_ns]   := v_pool.conn[v_i];
+                        s_tgt[v_ns]    := v_pool.tgt[v_i];
+                        s_pid[v_ns]    := v_pool.pid[v_i];
+                        s_state[v_ns]  := 'idle';
+                        s_task[v_ns]   := 0;
+                        s_gen[v_ns]    := 0;
+                        s_zero[v_ns]   := 0;
+                        s_nres[v_ns]   := 0;
+                        s_exec[v_ns]   := false;
+                        s_again[v_ns]  := false;
+                        s_failed[v_ns] := false;
+                        d_slots[s_tgt[v_ns]] := d_slots[s_tgt[v_ns]] + 1;
+                    END LOOP;
+                    v_active := true;
+                END IF;
             END IF;
 
             -- a target without a connection: what it still has to run fails
@@ -3284,15 +3580,34 @@ BEGIN
                 u_exec   := false;
                 v_qi     := NULL;  -- the place of a retry of this target in v_retry
                 -- (none after fail_fast, while held by a throttle, or resting after its last unit: nice)
-                IF v_throttles AND clock_timestamp() - v_held_at > c_hold_fresh AND NOT v_stop
+                IF v_throttles AND clock_timestamp() - v_held_at > c_hold_fresh AND NOT v_stop AND NOT v_paused
                    AND (d_next[v_target] <= d_last[v_target] OR cardinality(v_retry) > 0) THEN
                     v_held    := @extschema@._pdb_held(v_thr, s_pid);
                     v_held_at := clock_timestamp();
                     IF v_held IS DISTINCT FROM v_said THEN
-                        v_hold_at := v_held_at;  -- (the labels and the NOTICE say it at once)
+                        v_hold_at := v_held_at;  -- (the NOTICE says it at once)
                     END IF;
                 END IF;
-                u_none   := v_stop OR v_held IS NOT NULL OR coalesce(s_rest[v_slot] > clock_timestamp(), false);
+                u_none   := v_stop OR v_held IS NOT NULL OR coalesce(s_rest[v_slot] > clock_timestamp(), false)
+                            OR coalesce(d_slots[v_target] > v_cap, false);
+                -- pdb_set_conns asked for fewer connections: this one closes once idle
+                IF s_state[v_slot] = 'idle' AND d_slots[v_target] > v_cap THEN
+                    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], false);
+                    s_state[v_slot] := 'closed';
+                    d_slots[v_target] := d_slots[v_target] - 1;
+                    IF cardinality(st.locks) > 0 THEN
+                        PERFORM pg_advisory_unlock(c_lock_space, st.locks[cardinality(st.locks)]);
+                        st.locks := st.locks[:cardinality(st.locks) - 1];
+                    END IF;
+                    CONTINUE;
+                END IF;
+                -- an idle worker's application_name says why it waits, as pdb_activity shows
+                IF s_state[v_slot] = 'idle' AND s_label[v_slot] IS DISTINCT FROM v_held THEN
+                    EXECUTE format('SELECT %I.dblink_exec($1, $2)', v_dbl)
+                        USING s_conn[v_slot], format('SET application_name = %L', 'pdb_run:' || pg_backend_pid()
+                                                                                   || coalesce(' throttled: ' || v_held, ''));
+                    s_label[v_slot] := v_held;
+                END IF;
                 IF NOT u_none AND cardinality(v_retry) > 0 THEN
                     v_qi := CASE WHEN v_nt = 1 THEN 1
                                  ELSE (SELECT min(x.o)::integer FROM unnest(v_retry) WITH ORDINALITY AS x(r, o)
@@ -3658,6 +3973,8 @@ BEGIN
         st.r_out := r_out;  st.r_result := r_result;  st.r_start := r_start;  st.r_end := r_end;  st.r_conn := r_conn;
         st.r_attempts := r_attempts;  st.r_done := r_done;
         st.held := v_held;  st.hold_at := v_hold_at;  st.s_rest := s_rest;  st.s_label := s_label;
+        st.ctl_epoch := v_ctl_epoch;  st.ctl_until := v_ctl_until;  st.paused := v_paused;  st.cap := v_cap;
+        st.grown := v_grown;
         IF v_done = v_n AND NOT 'reset' = ANY (s_state) THEN
             v_finishing := true;
             st := @extschema@._pdb_finish(st);
@@ -4300,6 +4617,33 @@ COMMENT ON PROCEDURE @extschema@.pdb_job_exec(bigint, integer, text, boolean, in
 'Run the tasks of a durable job that are not done yet, committing as they end: the caller holds back neither vacuum nor CONCURRENTLY index builds';
 
 /*
+ * pdb_job_pause(job_id bigint) RETURNS boolean
+ *
+ * Pause a durable job, running or not, until pdb_job_resume.
+ * Returns true. See _pdb_control_set: who may, when it takes effect (within
+ * about a second of the commit, whatever the caller's isolation level), and
+ * its errors.
+ */
+CREATE FUNCTION @extschema@.pdb_job_pause(job_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e text[] := @extschema@._pdb_control_set(NULL, job_id, true, NULL, 'pdb_job_pause');
+BEGIN
+    IF e IS NOT NULL THEN  -- (raised here: its context shows this call alone)
+        RAISE EXCEPTION USING ERRCODE = e[1], MESSAGE = e[2], DETAIL = e[3], HINT = e[4];
+    END IF;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_pause(bigint) IS
+'Pause a durable job, running or not, until pdb_job_resume';
+
+/*
  * pdb_job_purge(older_than interval) RETURNS bigint
  *
  * Removes the caller's durable jobs (row level security: the role's own)
@@ -4339,6 +4683,33 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_job_purge(interval) IS
 'Remove the caller''s durable jobs submitted longer ago than older_than, but those running';
+
+/*
+ * pdb_job_resume(job_id bigint) RETURNS boolean
+ *
+ * Resume a durable job paused by pdb_job_pause.
+ * Returns true. See _pdb_control_set: who may, when it takes effect (within
+ * about a second of the commit, whatever the caller's isolation level), and
+ * its errors.
+ */
+CREATE FUNCTION @extschema@.pdb_job_resume(job_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e text[] := @extschema@._pdb_control_set(NULL, job_id, false, NULL, 'pdb_job_resume');
+BEGIN
+    IF e IS NOT NULL THEN  -- (raised here: its context shows this call alone)
+        RAISE EXCEPTION USING ERRCODE = e[1], MESSAGE = e[2], DETAIL = e[3], HINT = e[4];
+    END IF;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_resume(bigint) IS
+'Resume a durable job paused by pdb_job_pause';
 
 /*
  * pdb_job_run(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
@@ -4437,6 +4808,33 @@ COMMENT ON FUNCTION @extschema@.pdb_job_run(bigint, integer, text, boolean, inte
 'Run the tasks of a durable job that are not done yet; each atomic task is marked done in its own transaction';
 
 /*
+ * pdb_job_set_conns(job_id bigint, max_conns integer) RETURNS boolean
+ *
+ * Change the number of connections of a durable job, running or not.
+ * Returns true. See _pdb_control_set: who may, when it takes effect (within
+ * about a second of the commit, whatever the caller's isolation level), and
+ * its errors.
+ */
+CREATE FUNCTION @extschema@.pdb_job_set_conns(job_id bigint, max_conns integer)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e text[] := @extschema@._pdb_control_set(NULL, job_id, NULL, max_conns, 'pdb_job_set_conns');
+BEGIN
+    IF e IS NOT NULL THEN  -- (raised here: its context shows this call alone)
+        RAISE EXCEPTION USING ERRCODE = e[1], MESSAGE = e[2], DETAIL = e[3], HINT = e[4];
+    END IF;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_set_conns(bigint, integer) IS
+'Change the number of connections of a durable job, running or not';
+
+/*
  * pdb_job_uncancel(job_id bigint, connstr text DEFAULT NULL) RETURNS boolean
  *
  * Undoes pdb_job_cancel (on a connection of its own, committed whatever the
@@ -4472,6 +4870,33 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_job_uncancel(bigint, text) IS
 'Undo pdb_job_cancel: the job can run again';
+
+/*
+ * pdb_pause(caller_pid integer) RETURNS boolean
+ *
+ * Pause the running pdb_run call of a session: no new task starts until pdb_resume.
+ * Returns true. See _pdb_control_set: who may, when it takes effect (within
+ * about a second of the commit, whatever the caller's isolation level), and
+ * its errors.
+ */
+CREATE FUNCTION @extschema@.pdb_pause(caller_pid integer)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e text[] := @extschema@._pdb_control_set(caller_pid, NULL, true, NULL, 'pdb_pause');
+BEGIN
+    IF e IS NOT NULL THEN  -- (raised here: its context shows this call alone)
+        RAISE EXCEPTION USING ERRCODE = e[1], MESSAGE = e[2], DETAIL = e[3], HINT = e[4];
+    END IF;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_pause(integer) IS
+'Pause the running pdb_run call of a session: no new task starts until pdb_resume';
 
 /*
  * pdb_query(row_type anyelement, tasks text[], max_conns integer DEFAULT 4,
@@ -4744,6 +5169,33 @@ COMMENT ON FUNCTION @extschema@.pdb_recover(text[]) IS
 'Commit or roll back the prepared transactions that atomic pdb_run calls of the current role left behind';
 
 /*
+ * pdb_resume(caller_pid integer) RETURNS boolean
+ *
+ * Resume a call paused by pdb_pause.
+ * Returns true. See _pdb_control_set: who may, when it takes effect (within
+ * about a second of the commit, whatever the caller's isolation level), and
+ * its errors.
+ */
+CREATE FUNCTION @extschema@.pdb_resume(caller_pid integer)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e text[] := @extschema@._pdb_control_set(caller_pid, NULL, false, NULL, 'pdb_resume');
+BEGIN
+    IF e IS NOT NULL THEN  -- (raised here: its context shows this call alone)
+        RAISE EXCEPTION USING ERRCODE = e[1], MESSAGE = e[2], DETAIL = e[3], HINT = e[4];
+    END IF;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_resume(integer) IS
+'Resume a call paused by pdb_pause';
+
+/*
  * pdb_run(tasks text[], max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
  *         batch_size integer DEFAULT 1, fail_fast boolean DEFAULT false,
  *         task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
@@ -4970,6 +5422,33 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_run_at(text[], text[], integer, integer, boolean, interval, integer, text[], boolean, boolean, boolean) IS
 'Run tasks[i] on targets[i] (connection strings or dblink_fdw servers), in parallel with a pool of at most max_conns connections per target; one row per task';
+
+/*
+ * pdb_set_conns(caller_pid integer, max_conns integer) RETURNS boolean
+ *
+ * Change the number of connections of a running pdb_run call.
+ * Returns true. See _pdb_control_set: who may, when it takes effect (within
+ * about a second of the commit, whatever the caller's isolation level), and
+ * its errors.
+ */
+CREATE FUNCTION @extschema@.pdb_set_conns(caller_pid integer, max_conns integer)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e text[] := @extschema@._pdb_control_set(caller_pid, NULL, NULL, max_conns, 'pdb_set_conns');
+BEGIN
+    IF e IS NOT NULL THEN  -- (raised here: its context shows this call alone)
+        RAISE EXCEPTION USING ERRCODE = e[1], MESSAGE = e[2], DETAIL = e[3], HINT = e[4];
+    END IF;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_set_conns(integer, integer) IS
+'Change the number of connections of a running pdb_run call';
 
 /*
  * pdb_tasks(template text, tbl regclass, chunks integer DEFAULT NULL, key name DEFAULT NULL,

@@ -8,10 +8,10 @@
 -- - the columns of a task that _pdb_batch runs into a record (any task's, by
 --   design);
 -- - the volatility of dblink calls made through EXECUTE (it says so in its
---   detail and guesses STABLE): these five call dblink functions, which are
+--   detail and guesses STABLE): these six call dblink functions, which are
 --   VOLATILE (they talk to another backend: _pdb_prepare runs the setup
---   statements there; the others read connection state that changes between
---   two calls of one statement);
+--   statements there; the others read connection state, or _pdb_control
+--   pdb_run_control, which changes between two calls of one statement);
 -- - that pdb_query's rows are read by a query built with the column list of
 --   _pdb_columns (names through %I, types through format_type): the list is
 --   not one identifier or literal, so it cannot be quoted as the checker asks;
@@ -63,8 +63,8 @@ SELECT is_empty($$
       JOIN pg_language l ON l.oid = p.prolang AND l.lanname = 'plpgsql'
      CROSS JOIN LATERAL pg_temp.lint(p.oid::regprocedure) AS c
      WHERE NOT (p.proname = '_pdb_batch' AND c.message = 'cannot determinate a result of dynamic SQL')
-       AND NOT (p.proname IN ('_pdb_dblink_connections', '_pdb_free_slots', '_pdb_prepare', '_pdb_result_error',
-                              '_pdb_shape')
+       AND NOT (p.proname IN ('_pdb_control', '_pdb_dblink_connections', '_pdb_free_slots', '_pdb_prepare',
+                              '_pdb_result_error', '_pdb_shape')
                 AND c.level = 'performance' AND c.message = 'routine is marked as VOLATILE, should be STABLE'
                 AND c.detail LIKE '%cannot to determine volatility of used dynamic SQL%')
        AND NOT (p.proname = '_pdb_free_slots' AND c.level = 'performance'

@@ -1,0 +1,43 @@
+/*
+ * _pdb_control(started timestamptz, job_id bigint, dblink_schema name, via text,
+ *              OUT paused boolean, OUT max_conns integer)
+ *
+ * What pdb_run_control asks of the call of this session that started at
+ * started (pdb_pause, pdb_set_conns: rows of this pid and session role set
+ * since then) and of durable job job_id (pdb_job_pause, pdb_job_set_conns):
+ * paused if either is; max_conns the latest set, or NULL. via: NULL reads
+ * the table here; a connection string reads it through a dblink connection
+ * of its own (a caller in REPEATABLE READ or SERIALIZABLE would not see a
+ * change committed after its snapshot).
+ * Errors: those of the connection through via.
+ */
+CREATE FUNCTION @extschema@._pdb_control(started timestamptz, job_id bigint, dblink_schema name, via text,
+                                         OUT paused boolean, OUT max_conns integer)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_sql text;
+BEGIN
+    v_sql := format(
+        'SELECT coalesce(bool_or(CASE WHEN c.job_id IS NULL THEN c.paused_at >= %1$L::timestamptz '
+        '                             ELSE c.paused_at IS NOT NULL END), false), '
+        '       (array_agg(c.max_conns ORDER BY c.conns_at DESC) '
+        '          FILTER (WHERE c.max_conns IS NOT NULL '
+        '                    AND (c.job_id IS NOT NULL OR c.conns_at >= %1$L::timestamptz)))[1] '
+        '  FROM %2$I.pdb_run_control AS c '
+        ' WHERE (c.caller_pid = %3$L::integer AND c.caller_role = %4$L::oid) OR c.job_id = %5$L::bigint',
+        started, '@extschema@', pg_backend_pid(), (SELECT r.oid FROM pg_roles AS r WHERE r.rolname = session_user),
+        job_id);
+    IF via IS NULL THEN
+        EXECUTE v_sql INTO paused, max_conns;
+    ELSE
+        EXECUTE format('SELECT x.p, x.m FROM %I.dblink($1, $2) AS x(p boolean, m integer)', dblink_schema)
+            INTO paused, max_conns USING via, v_sql;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_control(timestamptz, bigint, name, text) IS
+'internal: whether pdb_pause or pdb_job_pause holds a call, and the connections pdb_set_conns asks of it';

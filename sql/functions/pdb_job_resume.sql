@@ -1,0 +1,26 @@
+/*
+ * pdb_job_resume(job_id bigint) RETURNS boolean
+ *
+ * Resume a durable job paused by pdb_job_pause.
+ * Returns true. See _pdb_control_set: who may, when it takes effect (within
+ * about a second of the commit, whatever the caller's isolation level), and
+ * its errors.
+ */
+CREATE FUNCTION @extschema@.pdb_job_resume(job_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e text[] := @extschema@._pdb_control_set(NULL, job_id, false, NULL, 'pdb_job_resume');
+BEGIN
+    IF e IS NOT NULL THEN  -- (raised here: its context shows this call alone)
+        RAISE EXCEPTION USING ERRCODE = e[1], MESSAGE = e[2], DETAIL = e[3], HINT = e[4];
+    END IF;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_resume(bigint) IS
+'Resume a durable job paused by pdb_job_pause';
