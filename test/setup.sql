@@ -74,3 +74,19 @@ EXCEPTION WHEN others THEN
     RETURN 'error:' || SQLSTATE;
 END
 $$;
+
+-- Wait (at most 5 s) until the query what returns true; whether it did.
+CREATE FUNCTION pg_temp.until(what text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_ok boolean;
+BEGIN
+    FOR i IN 1..500 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        EXECUTE what INTO v_ok;
+        EXIT WHEN v_ok;
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    RETURN coalesce(v_ok, false);
+END
+$$;

@@ -8,8 +8,8 @@
  * paused if either is; max_conns the latest set, or NULL. via: NULL reads
  * the table here; a connection string reads it through a dblink connection
  * of its own (a caller in REPEATABLE READ or SERIALIZABLE would not see a
- * change committed after its snapshot).
- * Errors: those of the connection through via.
+ * change committed after its snapshot). When that connection fails: a
+ * WARNING, and paused NULL (the call keeps what it read before).
  */
 CREATE FUNCTION @extschema@._pdb_control(started timestamptz, job_id bigint, dblink_schema name, via text,
                                          OUT paused boolean, OUT max_conns integer)
@@ -18,7 +18,8 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_sql text;
+    v_sql     text;
+    e_message text;
 BEGIN
     v_sql := format(
         'SELECT coalesce(bool_or(CASE WHEN c.job_id IS NULL THEN c.paused_at >= %1$L::timestamptz '
@@ -33,8 +34,16 @@ BEGIN
     IF via IS NULL THEN
         EXECUTE v_sql INTO paused, max_conns;
     ELSE
-        EXECUTE format('SELECT x.p, x.m FROM %I.dblink($1, $2) AS x(p boolean, m integer)', dblink_schema)
-            INTO paused, max_conns USING via, v_sql;
+        BEGIN
+            EXECUTE format('SELECT x.p, x.m FROM %I.dblink($1, $2) AS x(p boolean, m integer)', dblink_schema)
+                INTO paused, max_conns USING via, v_sql;
+        EXCEPTION WHEN others THEN  -- (not a cancel: that ends the call)
+            GET STACKED DIAGNOSTICS e_message = MESSAGE_TEXT;
+            RAISE WARNING USING MESSAGE = format('could not read pdb_run_control: %s', e_message),
+                DETAIL = 'A pause or a change of connections asked meanwhile is not seen yet.';
+            paused    := NULL;
+            max_conns := NULL;
+        END;
     END IF;
 END
 $$;

@@ -100,7 +100,7 @@ BEGIN
         array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_n]), array_fill(NULL::text, ARRAY[v_n]), v_none, v_none,
         array_fill(NULL::text, ARRAY[v_n]), array_fill(0, ARRAY[v_n]), array_fill(false, ARRAY[v_n]),
         -- throttles: the first step reads them; live control
-        NULL, NULL, '-infinity', NULL, NULL, NULL, -1, NULL, false, NULL, 0
+        NULL, NULL, '-infinity', NULL, NULL, NULL, -1, '-infinity', false, NULL, 0
     )::@extschema@._pdb_state;
 END
 $$;

@@ -129,6 +129,7 @@ DECLARE
     v_epoch     bigint;
     v_ctl_epoch bigint;        -- the epoch last seen ...
     v_ctl_until timestamptz;   -- ... and until when to read the table
+    v_ctl       record;        -- what _pdb_control read (paused NULL: it could not)
     v_paused    boolean;
     v_cap       integer;       -- the connections per target asked for now, or NULL
     v_grown     integer;
@@ -402,14 +403,22 @@ BEGIN
              */
             IF clock_timestamp() >= v_hold_at THEN
                 -- pdb_run_control: read when its epoch (which no snapshot hides) moved, and a while after
-                v_epoch := pg_sequence_last_value('@extschema@.pdb_run_control_epoch_seq'::regclass);
-                IF v_epoch IS DISTINCT FROM v_ctl_epoch THEN
+                -- (the first read is here: what was asked before the call, a job's pause, is in its snapshot;
+                -- a read that fails keeps what was read before)
+                v_epoch := coalesce(pg_sequence_last_value('@extschema@.pdb_run_control_epoch_seq'::regclass), 0);
+                IF v_ctl_epoch = -1 OR (clock_timestamp() <= v_ctl_until AND v_ctl_until < 'infinity')
+                   OR (v_epoch <> v_ctl_epoch AND v_ctl_until < 'infinity') THEN
+                    IF v_ctl_epoch <> -1 AND v_epoch <> v_ctl_epoch THEN
+                        v_ctl_until := greatest(v_ctl_until, clock_timestamp() + c_ctl_window);
+                    END IF;
+                    SELECT c.paused, c.max_conns INTO v_ctl
+                      FROM @extschema@._pdb_control(v_started, v_job, v_dbl,
+                                                    CASE WHEN v_ctl_epoch <> -1 THEN v_via END) AS c;
                     v_ctl_epoch := v_epoch;
-                    v_ctl_until := greatest(v_ctl_until, clock_timestamp() + c_ctl_window);
-                END IF;
-                IF clock_timestamp() <= v_ctl_until AND v_ctl_until < 'infinity' THEN
-                    SELECT c.paused, c.max_conns INTO v_paused, v_cap
-                      FROM @extschema@._pdb_control(v_started, v_job, v_dbl, v_via) AS c;
+                    IF v_ctl.paused IS NOT NULL THEN
+                        v_paused := v_ctl.paused;
+                        v_cap    := v_ctl.max_conns;
+                    END IF;
                 END IF;
                 v_held    := CASE WHEN v_paused THEN 'paused' WHEN v_throttles THEN @extschema@._pdb_held(v_thr, s_pid) END;
                 v_held_at := clock_timestamp();

@@ -1160,8 +1160,8 @@ COMMENT ON FUNCTION @extschema@._pdb_connstr(text) IS
  * paused if either is; max_conns the latest set, or NULL. via: NULL reads
  * the table here; a connection string reads it through a dblink connection
  * of its own (a caller in REPEATABLE READ or SERIALIZABLE would not see a
- * change committed after its snapshot).
- * Errors: those of the connection through via.
+ * change committed after its snapshot). When that connection fails: a
+ * WARNING, and paused NULL (the call keeps what it read before).
  */
 CREATE FUNCTION @extschema@._pdb_control(started timestamptz, job_id bigint, dblink_schema name, via text,
                                          OUT paused boolean, OUT max_conns integer)
@@ -1170,7 +1170,8 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_sql text;
+    v_sql     text;
+    e_message text;
 BEGIN
     v_sql := format(
         'SELECT coalesce(bool_or(CASE WHEN c.job_id IS NULL THEN c.paused_at >= %1$L::timestamptz '
@@ -1185,8 +1186,16 @@ BEGIN
     IF via IS NULL THEN
         EXECUTE v_sql INTO paused, max_conns;
     ELSE
-        EXECUTE format('SELECT x.p, x.m FROM %I.dblink($1, $2) AS x(p boolean, m integer)', dblink_schema)
-            INTO paused, max_conns USING via, v_sql;
+        BEGIN
+            EXECUTE format('SELECT x.p, x.m FROM %I.dblink($1, $2) AS x(p boolean, m integer)', dblink_schema)
+                INTO paused, max_conns USING via, v_sql;
+        EXCEPTION WHEN others THEN  -- (not a cancel: that ends the call)
+            GET STACKED DIAGNOSTICS e_message = MESSAGE_TEXT;
+            RAISE WARNING USING MESSAGE = format('could not read pdb_run_control: %s', e_message),
+                DETAIL = 'A pause or a change of connections asked meanwhile is not seen yet.';
+            paused    := NULL;
+            max_conns := NULL;
+        END;
     END IF;
 END
 $$;
@@ -2811,7 +2820,7 @@ BEGIN
         array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_n]), array_fill(NULL::text, ARRAY[v_n]), v_none, v_none,
         array_fill(NULL::text, ARRAY[v_n]), array_fill(0, ARRAY[v_n]), array_fill(false, ARRAY[v_n]),
         -- throttles: the first step reads them; live control
-        NULL, NULL, '-infinity', NULL, NULL, NULL, -1, NULL, false, NULL, 0
+        NULL, NULL, '-infinity', NULL, NULL, NULL, -1, '-infinity', false, NULL, 0
     )::@extschema@._pdb_state;
 END
 $$;
@@ -2950,6 +2959,7 @@ DECLARE
     v_epoch     bigint;
     v_ctl_epoch bigint;        -- the epoch last seen ...
     v_ctl_until timestamptz;   -- ... and until when to read the table
+    v_ctl       record;        -- what _pdb_control read (paused NULL: it could not)
     v_paused    boolean;
     v_cap       integer;       -- the connections per target asked for now, or NULL
     v_grown     integer;
@@ -3223,14 +3233,22 @@ BEGIN
              */
             IF clock_timestamp() >= v_hold_at THEN
                 -- pdb_run_control: read when its epoch (which no snapshot hides) moved, and a while after
-                v_epoch := pg_sequence_last_value('@extschema@.pdb_run_control_epoch_seq'::regclass);
-                IF v_epoch IS DISTINCT FROM v_ctl_epoch THEN
+                -- (the first read is here: what was asked before the call, a job's pause, is in its snapshot;
+                -- a read that fails keeps what was read before)
+                v_epoch := coalesce(pg_sequence_last_value('@extschema@.pdb_run_control_epoch_seq'::regclass), 0);
+                IF v_ctl_epoch = -1 OR (clock_timestamp() <= v_ctl_until AND v_ctl_until < 'infinity')
+                   OR (v_epoch <> v_ctl_epoch AND v_ctl_until < 'infinity') THEN
+                    IF v_ctl_epoch <> -1 AND v_epoch <> v_ctl_epoch THEN
+                        v_ctl_until := greatest(v_ctl_until, clock_timestamp() + c_ctl_window);
+                    END IF;
+                    SELECT c.paused, c.max_conns INTO v_ctl
+                      FROM @extschema@._pdb_control(v_started, v_job, v_dbl,
+                                                    CASE WHEN v_ctl_epoch <> -1 THEN v_via END) AS c;
                     v_ctl_epoch := v_epoch;
-                    v_ctl_until := greatest(v_ctl_until, clock_timestamp() + c_ctl_window);
-                END IF;
-                IF clock_timestamp() <= v_ctl_until AND v_ctl_until < 'infinity' THEN
-                    SELECT c.paused, c.max_conns INTO v_paused, v_cap
-                      FROM @extschema@._pdb_control(v_started, v_job, v_dbl, v_via) AS c;
+                    IF v_ctl.paused IS NOT NULL THEN
+                        v_paused := v_ctl.paused;
+                        v_cap    := v_ctl.max_conns;
+                    END IF;
                 END IF;
                 v_held    := CASE WHEN v_paused THEN 'paused' WHEN v_throttles THEN @extschema@._pdb_held(v_thr, s_pid) END;
                 v_held_at := clock_timestamp();

@@ -22,21 +22,6 @@ SELECT dblink_connect('t87', _pdb_default_connstr()) AS t87_connected \gset
 SELECT pid AS t87_pid FROM dblink('t87', 'SELECT pg_backend_pid()') AS x(pid integer) \gset
 SELECT dblink_send_query('t87', format('SELECT string_agg(status, %L) FROM pdb_run(%L::text[], 2)', ',',
                                        array_fill('SELECT pg_sleep(0.4)'::text, ARRAY[24]))) AS t87_sent \gset
--- wait (at most 5 s) until what returns true
-CREATE FUNCTION pg_temp.until(what text) RETURNS boolean
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_ok boolean;
-BEGIN
-    FOR i IN 1..500 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        EXECUTE what INTO v_ok;
-        EXIT WHEN v_ok;
-        PERFORM pg_sleep(0.01);
-    END LOOP;
-    RETURN coalesce(v_ok, false);
-END
-$$;
 SELECT ok(pg_temp.until(format('SELECT count(*) = 2 FROM pdb_activity WHERE caller_pid = %s AND state = %L',
                                :t87_pid, 'active')), 'the call runs on 2 connections');
 

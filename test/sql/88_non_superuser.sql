@@ -68,7 +68,7 @@ SELECT v FROM dblink(t88.connstr('pdb_alice', 'alice-pw'),
                           THEN 'SELECT string_agg(status || '':'' || coalesce(result, sqlstate), '','') FROM pdb_run(ARRAY[''SELECT current_user::text'', ''SELECT 2''], 2, ''t88_pass'')'
                           ELSE 'SELECT NULL::text' END) AS r(v text);
 
-SELECT plan(31);
+SELECT plan(38);
 
 -- the session's temp state is created by the superuser: the role must be able to use it
 CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
@@ -168,6 +168,27 @@ SELECT matches((SELECT CASE WHEN applies THEN e[4] ELSE 'did not log in with a S
                   FROM t88.pass_runs WHERE login = 'trust'),
                'did not log in with a SCRAM password',
                'PostgreSQL 18: a session that did not log in with SCRAM gets a HINT that says so');
+-- live control without superuser: alice's call, run in the background, is paused and resumed by alice
+-- from another session (row level security on pdb_run_control lets her); bob may not touch it (42501)
+SELECT dblink_connect('t88_bg', t88.connstr('pdb_alice', 'alice-pw')) AS bg_connected \gset
+SELECT pid AS bg_pid FROM dblink('t88_bg', 'SELECT pg_backend_pid()') AS x(pid integer) \gset
+SELECT dblink_send_query('t88_bg', format('SELECT string_agg(status, %L) FROM pdb_run(%L::text[], 1, connstr => %L)',
+                                          ',', array_fill('SELECT pg_sleep(0.3)'::text, ARRAY[12]), 't88_srv'))
+       AS bg_sent \gset
+SELECT ok(pg_temp.until(format('SELECT count(*) = 1 FROM pdb_activity WHERE caller_pid = %s AND state = %L',
+                               :bg_pid, 'active')), 'alice''s call runs');
+SELECT is(pg_temp.as_role('pdb_bob', format('SELECT pdb_pause(%s)', :bg_pid)), 'error:42501',
+          'bob may not pause alice''s call');
+SELECT is(pg_temp.as_role('pdb_alice', format('SELECT pdb_pause(%s)', :bg_pid)), 'ok:true', 'alice may');
+SELECT ok(pg_temp.until(format('SELECT max(throttled) = %L FROM pdb_activity WHERE caller_pid = %s', 'paused',
+                               :bg_pid)), 'and her call holds');
+SELECT is(pg_temp.as_role('pdb_bob', $$SELECT count(*)::text FROM pdb_run_control$$), 'ok:0',
+          'bob sees nothing of what alice asked');
+SELECT is(pg_temp.as_role('pdb_alice', format('SELECT pdb_resume(%s)', :bg_pid)), 'ok:true', 'alice resumes it');
+SELECT is(r, array_to_string(array_fill('ok'::text, ARRAY[12]), ','), 'and every task of it ran once')
+  FROM dblink_get_result('t88_bg') AS x(r text);
+SELECT dblink_disconnect('t88_bg') AS bg_closed \gset
+
 SELECT is((SELECT count(*) FROM t88.secret), 1::bigint, 'the table the role may not change is unchanged');
 SELECT is(pg_temp.pdb_conns_left(), 0::bigint, 'nothing is left open');
 SELECT is(pg_temp.pdb_workers_left(), 0::bigint, 'no worker backend is left running');
