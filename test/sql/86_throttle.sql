@@ -3,7 +3,7 @@
 
 -- Throttles: parallel_dblink.max_replica_lag, max_active, throttle_query and nice (a real standby, an
 -- unused slot and pgbench's load: tools/tests/test_throttle.py).
-SELECT plan(17);
+SELECT plan(20);
 
 -- the settings, checked when a call starts, before anything runs
 CREATE FUNCTION pg_temp.with_setting(name text, value text, sql text) RETURNS text[]
@@ -71,6 +71,21 @@ CREATE TEMP TABLE r86 AS SELECT * FROM pdb_run(ARRAY['SELECT 1', 'SELECT 2', 'SE
 RESET parallel_dblink.throttle_query;
 SELECT is((SELECT count(*) FROM r86 WHERE status = 'ok'), 3::bigint, 'every task ran once the query said false');
 SELECT ok((SELECT min(started_at) FROM r86) >= (SELECT until FROM t86), 'and none started before');
+
+-- the same throttle holds pdb_query and a durable job's runner
+UPDATE t86 SET until = clock_timestamp() + interval '0.4 s';
+SELECT set_config('parallel_dblink.throttle_query',
+                  format('SELECT clock_timestamp() < %L::timestamptz', (SELECT until FROM t86)), false) IS NOT NULL
+       AS throttle_set \gset
+CREATE TEMP TABLE q86 AS SELECT ran FROM pdb_query(NULL::timestamptz, ARRAY['SELECT clock_timestamp()',
+                                                                         'SELECT clock_timestamp()']) AS ran;
+SELECT pdb_job_submit(ARRAY['SELECT 1', 'SELECT 2']) AS job86 \gset
+CREATE TEMP TABLE j86 AS SELECT * FROM pdb_job_run(:job86);
+RESET parallel_dblink.throttle_query;
+SELECT is((SELECT count(*) FROM q86), 2::bigint, 'pdb_query: its rows, once the query said false');
+SELECT ok((SELECT min(ran) FROM q86) >= (SELECT until FROM t86), 'no query of it ran before');
+SELECT ok((SELECT bool_and(status = 'ok') AND min(started_at) >= (SELECT until FROM t86) FROM j86),
+          'pdb_job_run: every task ran, none before');
 
 -- nice: after each task its connection rests that multiple of the task's time
 SET parallel_dblink.nice = 2;

@@ -177,3 +177,24 @@ def test_max_active_yields_to_pgbench(dsn, lag_t):
     print(f"pgbench's 4 active clients, max_active 2: held ({why}); done {took:.1f} s after pgbench ended")
     assert why.startswith("active sessions") and first == last == 0
     assert outcome == {"ok": 4}
+
+
+def test_progress_says_throttled_and_a_held_call_stays_cancellable(dsn, admin):
+    """progress => true says at once why the call waits; a cancel ends a held call at once, and closes
+    everything."""
+    from conftest import workers_of
+    with psycopg.connect(dsn, autocommit=True, options="-c parallel_dblink.throttle_query=SELECT\\ true") as conn:
+        notices = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+        pid = conn.info.backend_pid
+        timer = threading.Timer(1.5, lambda: admin.execute("SELECT pg_cancel_backend(%s)", (pid,)))
+        timer.start()
+        start = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("SELECT count(*) FROM pdb_run(ARRAY['SELECT 1', 'SELECT 2'], 2, progress => true)")
+        took = time.monotonic() - start
+        timer.join()
+    print(f"held by throttle_query, cancelled after {took:.2f} s; notices: {notices}")
+    assert any("throttled: throttle_query" in n for n in notices), notices
+    assert took < 3.0
+    assert workers_of(admin, pid) == []
