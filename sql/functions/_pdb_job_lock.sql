@@ -21,9 +21,8 @@ DECLARE
     v_mine      boolean;
     v_holder    integer;
 BEGIN
-    v_mine := EXISTS (SELECT FROM pg_locks AS l
-                       WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
-                         AND l.classid = c_job_space::oid AND l.objid = v_key::oid AND l.objsubid = 2);
+    v_holder := @extschema@._pdb_job_holder(job_id);
+    v_mine   := coalesce(v_holder = pg_backend_pid(), false);
     IF NOT take THEN
         IF v_mine THEN
             PERFORM pg_advisory_unlock(c_job_space, v_key);
@@ -33,9 +32,7 @@ BEGIN
     IF v_mine OR pg_try_advisory_lock(c_job_space, v_key) THEN
         RETURN;
     END IF;
-    v_holder := (SELECT l.pid FROM pg_locks AS l
-                  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = c_job_space::oid
-                    AND l.objid = v_key::oid AND l.objsubid = 2 LIMIT 1);
+    v_holder := @extschema@._pdb_job_holder(job_id);  -- (it may have ended meanwhile)
     RAISE EXCEPTION USING ERRCODE = 'object_in_use',
         MESSAGE = format('job %s is being run by another session', job_id),
         DETAIL  = format('Backend %s runs it (pdb_job_run or pdb_job_exec); a second runner would meet its '

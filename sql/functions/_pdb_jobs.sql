@@ -43,11 +43,7 @@ AS $$
            END
       FROM @extschema@.pdb_job AS j
       LEFT JOIN @extschema@.pdb_job_task AS t ON t.job_id = j.job_id
-      CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_locks AS l
-                                          WHERE l.locktype = 'advisory' AND l.granted
-                                            AND l.classid = 1885627493::oid  -- (the runner's hold, _pdb_job_lock)
-                                            AND l.objid = (j.job_id % 2147483647)::oid AND l.objsubid = 2)
-                            AS running) AS r
+      CROSS JOIN LATERAL (SELECT @extschema@._pdb_job_holder(j.job_id) IS NOT NULL AS running) AS r
       CROSS JOIN (SELECT clock_timestamp() - interval '5 minutes' AS since) AS w
      GROUP BY j.job_id, r.running, w.since
 $$;

@@ -14,7 +14,6 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_job_space CONSTANT integer := 1885627493;  -- the runners' holds (_pdb_job_lock)
     v_removed   bigint;
 BEGIN
     IF older_than IS NULL THEN
@@ -27,9 +26,7 @@ BEGIN
     WITH gone AS (
         DELETE FROM @extschema@.pdb_job AS j
          WHERE j.submitted_at < clock_timestamp() - older_than
-           AND NOT EXISTS (SELECT FROM pg_locks AS l
-                            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = c_job_space::oid
-                              AND l.objid = (j.job_id % 2147483647)::oid AND l.objsubid = 2)
+           AND @extschema@._pdb_job_holder(j.job_id) IS NULL
         RETURNING 1)
     SELECT count(*) INTO v_removed FROM gone;
     RETURN v_removed;

@@ -1709,6 +1709,29 @@ COMMENT ON FUNCTION @extschema@._pdb_job_begin(bigint, integer, text, boolean, i
 'internal: the tasks of a durable job not done yet, each atomic one claimed in its own transaction, and the engine''s state';
 
 /*
+ * _pdb_job_holder(job_id bigint) RETURNS integer
+ *
+ * The pid of the session that runs durable job job_id now (it holds the
+ * runner's session advisory lock, _pdb_job_lock: key1 1885627493, key2 the
+ * job id modulo 2^31 - 1), or NULL. pg_locks shows it to every role.
+ */
+CREATE FUNCTION @extschema@._pdb_job_holder(job_id bigint)
+RETURNS integer
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT l.pid
+      FROM pg_locks AS l
+     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = CAST(1885627493 AS oid)
+       AND l.objid = CAST(job_id % 2147483647 AS oid) AND l.objsubid = 2
+     LIMIT 1
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_holder(bigint) IS
+'internal: the pid of the session that runs a durable job now, or NULL';
+
+/*
  * _pdb_job_lock(job_id bigint, take boolean) RETURNS void
  *
  * The runner's hold on a durable job: a session advisory lock (key1
@@ -1731,9 +1754,8 @@ DECLARE
     v_mine      boolean;
     v_holder    integer;
 BEGIN
-    v_mine := EXISTS (SELECT FROM pg_locks AS l
-                       WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
-                         AND l.classid = c_job_space::oid AND l.objid = v_key::oid AND l.objsubid = 2);
+    v_holder := @extschema@._pdb_job_holder(job_id);
+    v_mine   := coalesce(v_holder = pg_backend_pid(), false);
     IF NOT take THEN
         IF v_mine THEN
             PERFORM pg_advisory_unlock(c_job_space, v_key);
@@ -1743,9 +1765,7 @@ BEGIN
     IF v_mine OR pg_try_advisory_lock(c_job_space, v_key) THEN
         RETURN;
     END IF;
-    v_holder := (SELECT l.pid FROM pg_locks AS l
-                  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = c_job_space::oid
-                    AND l.objid = v_key::oid AND l.objsubid = 2 LIMIT 1);
+    v_holder := @extschema@._pdb_job_holder(job_id);  -- (it may have ended meanwhile)
     RAISE EXCEPTION USING ERRCODE = 'object_in_use',
         MESSAGE = format('job %s is being run by another session', job_id),
         DETAIL  = format('Backend %s runs it (pdb_job_run or pdb_job_exec); a second runner would meet its '
@@ -1920,11 +1940,7 @@ AS $$
            END
       FROM @extschema@.pdb_job AS j
       LEFT JOIN @extschema@.pdb_job_task AS t ON t.job_id = j.job_id
-      CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_locks AS l
-                                          WHERE l.locktype = 'advisory' AND l.granted
-                                            AND l.classid = 1885627493::oid  -- (the runner's hold, _pdb_job_lock)
-                                            AND l.objid = (j.job_id % 2147483647)::oid AND l.objsubid = 2)
-                            AS running) AS r
+      CROSS JOIN LATERAL (SELECT @extschema@._pdb_job_holder(j.job_id) IS NOT NULL AS running) AS r
       CROSS JOIN (SELECT clock_timestamp() - interval '5 minutes' AS since) AS w
      GROUP BY j.job_id, r.running, w.since
 $$;
@@ -4677,7 +4693,6 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_job_space CONSTANT integer := 1885627493;  -- the runners' holds (_pdb_job_lock)
     v_removed   bigint;
 BEGIN
     IF older_than IS NULL THEN
@@ -4690,9 +4705,7 @@ BEGIN
     WITH gone AS (
         DELETE FROM @extschema@.pdb_job AS j
          WHERE j.submitted_at < clock_timestamp() - older_than
-           AND NOT EXISTS (SELECT FROM pg_locks AS l
-                            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = c_job_space::oid
-                              AND l.objid = (j.job_id % 2147483647)::oid AND l.objsubid = 2)
+           AND @extschema@._pdb_job_holder(j.job_id) IS NULL
         RETURNING 1)
     SELECT count(*) INTO v_removed FROM gone;
     RETURN v_removed;
