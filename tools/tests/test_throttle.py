@@ -154,11 +154,12 @@ def test_a_slot_nobody_uses_holds_the_call(dsn, lag_t):
 
 
 def test_max_active_yields_to_pgbench(dsn, lag_t):
-    """pgbench's 4 clients keep 4 sessions active for 4 s: with max_active 2 the call waits for them."""
+    """pgbench's 4 clients keep 4 sessions active for 4 s (each transaction a sleep of 1 s: a client is idle
+    a few microseconds a second): with max_active 2 the call waits for them."""
     admin = lag_t
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as script, \
             tempfile.TemporaryFile("w+") as out:
-        script.write("SELECT pg_sleep(0.2);\n")
+        script.write("SELECT pg_sleep(1);\n")
         script.flush()
         os.chmod(script.name, 0o644)
         bench = subprocess.Popen([pgbench(), "-n", "-c", "4", "-T", "4", "-f", script.name, "-d", dsn],
