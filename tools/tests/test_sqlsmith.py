@@ -34,7 +34,8 @@ LEFT_OUT_RE = re.compile(r"\b(?:%s)\s*\(|\b(?:insert|update|delete|merge)\b" % "
 # positions, statistics counters, views of what runs now (pdb_activity and
 # pg_stat_activity show the call's own other tasks), and of the session's own state, which a worker
 # that ran other tasks has otherwise than this session (settings, memory contexts, prepared statements,
-# cursors, sequences' last values, configuration load time, files and their times)
+# cursors, sequences' last values, configuration load time, files and their times, its snapshot and the
+# age of transaction ids; pdb_jobs reads the clock)
 # a query that takes a good part of task_timeout can end on either side of it on a loaded machine
 NEAR_LIMIT = 1.0   # seconds, a fifth of task_timeout
 NONDETERMINISTIC = re.compile(r"\b(?:tablesample|random|timeofday|clock_timestamp|now|statement_timestamp|"
@@ -44,7 +45,8 @@ NONDETERMINISTIC = re.compile(r"\b(?:tablesample|random|timeofday|clock_timestam
                               r"uuidv\d|pdb_activity|pg_stat_\w+|pg_locks|current_query|pg_settings|"
                               r"pg_show_all_settings|current_setting|pg_\w*memory_contexts|pg_prepared_statements|"
                               r"pg_cursors|pg_sequences|pg_sequence_last_value|pg_conf_load_time|"
-                              r"pg_postmaster_start_time|pg_ls_\w+|pg_read_\w+)\b", re.I)
+                              r"pg_postmaster_start_time|pg_ls_\w+|pg_read_\w+|pg_current_snapshot|pg_snapshot_\w+|"
+                              r"pg_visible_in_snapshot|age|mxid_age|pdb_jobs)\b", re.I)
 
 
 def generate(dsn):
