@@ -137,8 +137,9 @@ def test_random_queries_alone_and_batched(smith, conn, admin):
 
 
 QUERY_TASKS = 2000   # at most, of the kept deterministic queries (many fail: sqlsmith mixes types freely)
-GOOD = 80            # at least, of those that succeed (they follow the catalog, the tables earlier tests
-                     # leave included: 128 on 15 and 99 on 18 with this session's tests)
+GOOD = 40            # at least, of those that succeed (they follow the catalog, the tables earlier tests
+                     # leave included, and the words counted nondeterministic: 75 on 15 in CI once pdb_jobs
+                     # and age() counted, 128 before)
 FAILING = 40         # at most, of those that fail, each in a call of its own ...
 FAILING_MIN = 20     # ... and at least (the queries differ by version: 32 fail on PostgreSQL 13)
 
