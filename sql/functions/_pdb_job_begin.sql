@@ -5,7 +5,8 @@
  *     RETURNS _pdb_job_run
  *
  * The start of a run of a durable job: the tasks of job_id that are not done
- * yet, each atomic one (see _pdb_classify: plain, no transaction control, no
+ * yet (of a backfill: those, else its next wave of ranges, cut on a
+ * connection of its own by _pdb_backfill_next), each atomic one (see _pdb_classify: plain, no transaction control, no
  * session state) sent as
  *     SELECT _pdb_job_claim(job, task); <task>
  * one implicit transaction, so the mark "done" commits with the task or not
@@ -31,6 +32,8 @@ DECLARE
     v_st        @extschema@._pdb_state;
     v_texts     text[];
     v_atomic    boolean[];
+    v_backfill  boolean;
+    v_next      jsonb;
 BEGIN
     -- a procedure that commits cannot run in a transaction block: say so before anything runs (what
     -- cannot be seen here, a block begun in the same moment or a call from a function, fails at
@@ -56,11 +59,22 @@ BEGIN
             DETAIL  = format('It was cancelled at %s.', v_cancelled);
     END IF;
 
-    SELECT coalesce(array_agg(t.task_id ORDER BY t.task_id), '{}'), coalesce(array_agg(t.task ORDER BY t.task_id), '{}'),
-           coalesce(array_agg(t.attempts ORDER BY t.task_id), '{}')
-      INTO v_ids, v_texts, v_before
-      FROM @extschema@.pdb_job_task AS t
-     WHERE t.job_id = _pdb_job_begin.job_id AND t.status <> 'done';
+    v_backfill := EXISTS (SELECT FROM @extschema@.pdb_job_backfill AS b WHERE b.job_id = _pdb_job_begin.job_id);
+    IF v_backfill THEN
+        -- its tasks not done, else the next wave of ranges: two per connection, so that the wave's last
+        -- ranges keep connections idle for less than a range's time
+        v_next := @extschema@._pdb_autonomous(format('SELECT %s._pdb_backfill_next(%s, %s)', '@extschema@', job_id,
+                                                     2 * greatest(coalesce(max_conns, 1), 1)), connstr)::jsonb;
+        v_ids    := ARRAY(SELECT jsonb_array_elements_text(v_next -> 'ids')::integer);
+        v_texts  := ARRAY(SELECT jsonb_array_elements_text(v_next -> 'tasks'));
+        v_before := ARRAY(SELECT jsonb_array_elements_text(v_next -> 'attempts')::integer);
+    ELSE
+        SELECT coalesce(array_agg(t.task_id ORDER BY t.task_id), '{}'), coalesce(array_agg(t.task ORDER BY t.task_id), '{}'),
+               coalesce(array_agg(t.attempts ORDER BY t.task_id), '{}')
+          INTO v_ids, v_texts, v_before
+          FROM @extschema@.pdb_job_task AS t
+         WHERE t.job_id = _pdb_job_begin.job_id AND t.status <> 'done';
+    END IF;
     IF cardinality(v_ids) > 0 THEN
         SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
         -- (pdb_activity shows the job's task ids and tasks, and the job)
@@ -71,11 +85,12 @@ BEGIN
                    ORDER BY u.o),
             ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, NULL, false,
             false, caller, false, false, commits),
-            v_ids, (SELECT count(*)::integer FROM @extschema@.pdb_job_task AS t WHERE t.job_id = _pdb_job_begin.job_id),
+            v_ids, greatest((SELECT max(t.task_id) FROM @extschema@.pdb_job_task AS t
+                              WHERE t.job_id = _pdb_job_begin.job_id), v_ids[cardinality(v_ids)]),
             job_id);
     END IF;
     RETURN ROW(job_id, v_ids, v_texts, v_before, array_fill(false, ARRAY[cardinality(v_ids)]), v_st,
-               cardinality(v_ids) = 0)::@extschema@._pdb_job_run;
+               cardinality(v_ids) = 0, v_backfill)::@extschema@._pdb_job_run;
 END
 $$;
 

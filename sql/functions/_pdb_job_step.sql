@@ -12,8 +12,10 @@
  * pdb_job_exec's first step closes what a run of this session interrupted
  * between two steps left open (a cancel during a COMMIT: a CALL runs at top
  * level, so no other call of the engine runs in this session), and takes the
- * runner's hold on the job (_pdb_job_lock), which the last step lets go;
- * pdb_job_run holds it itself. An error in a step lets it go.
+ * runner's hold on the job (_pdb_job_lock), which the last step lets go
+ * (but a backfill's whose runner goes on with the next wave: so pdb_jobs
+ * shows it running between waves, and the runner lets it go at its end);
+ * pdb_job_run takes it itself. An error in a step lets it go.
  * Errors: 55006 another session runs the job; those of _pdb_step.
  */
 CREATE FUNCTION @extschema@._pdb_job_step(job @extschema@._pdb_job_run, autonomous boolean, connstr text)
@@ -27,6 +29,7 @@ DECLARE
     v_dbl     name;
     v_st      @extschema@._pdb_state;
     v_outcome jsonb;
+    v_next    @extschema@._pdb_job_run;
 BEGIN
     IF (job.st).s_conn IS NULL AND NOT autonomous THEN
         v_dbl := @extschema@._pdb_dblink_schema();
@@ -48,13 +51,14 @@ BEGIN
         PERFORM @extschema@._pdb_job_lock(job.job_id, false);
         RAISE;
     END;
-    IF v_st.finished THEN
+    -- every task settled is now recorded
+    v_next := ROW(job.job_id, job.ids, job.tasks, job.before,
+                  ARRAY(SELECT v_st.r_done[p] FROM unnest((v_st.plan).pos) WITH ORDINALITY AS x(p, o) ORDER BY x.o),
+                  v_st, v_st.finished, job.backfill)::@extschema@._pdb_job_run;
+    IF v_st.finished AND NOT @extschema@._pdb_job_again(v_next) THEN
         PERFORM @extschema@._pdb_job_lock(job.job_id, false);
     END IF;
-    -- every task settled is now recorded
-    RETURN ROW(job.job_id, job.ids, job.tasks, job.before,
-               ARRAY(SELECT v_st.r_done[p] FROM unnest((v_st.plan).pos) WITH ORDINALITY AS x(p, o) ORDER BY x.o),
-               v_st, v_st.finished)::@extschema@._pdb_job_run;
+    RETURN v_next;
 END
 $$;
 

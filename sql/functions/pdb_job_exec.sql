@@ -13,7 +13,8 @@
  * long job runs, and CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY
  * tasks on the caller's own database do not wait for the caller. Each
  * task's outcome is written to pdb_job_task by the commit after it ends
- * (see pdb_job_tasks). Interrupted (a cancel, statement_timeout, a killed
+ * (see pdb_job_tasks). A backfill (pdb_backfill) runs in waves of ranges
+ * cut as it goes, until every key is done or a range fails. Interrupted (a cancel, statement_timeout, a killed
  * worker or caller, a restart), the same CALL resumes what is left.
  * strict: once every outcome is committed, the first failure of this run is
  * raised, naming the job's task (see pdb_run).
@@ -62,8 +63,12 @@ BEGIN
                 v_begun := true;
             ELSIF NOT v_job.finished THEN
                 v_job := @extschema@._pdb_job_step(v_job, false, connstr);
+            ELSIF @extschema@._pdb_job_again(v_job) THEN  -- a backfill: its next wave, or nothing left
+                v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries,
+                                                    setup, progress, 'pdb_job_exec', true);
             ELSE
                 v_ended := true;
+                PERFORM @extschema@._pdb_job_lock(job_id, false);  -- (a backfill's last wave kept it)
                 IF strict THEN  -- (once every outcome is committed)
                     PERFORM @extschema@._pdb_failed(v_job.st, true, v_job.ids);
                 END IF;
@@ -71,6 +76,7 @@ BEGIN
         EXCEPTION WHEN query_canceled OR others THEN
             GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
                                     e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+            PERFORM @extschema@._pdb_job_lock(job_id, false);  -- (a failed begin of a backfill's next wave)
             IF pg_catalog.texteq(e_detail, '') AND pg_catalog.texteq(e_hint, '') THEN
                 RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
             ELSIF pg_catalog.texteq(e_hint, '') THEN

@@ -7,7 +7,9 @@
  *
  * Runs, as pdb_run does, the tasks of a durable job that are not done yet, and
  * returns their rows (task_id is the task's number in the job). Run it again
- * after a failure, a cancel or a crash: it picks up what is left.
+ * after a failure, a cancel or a crash: it picks up what is left. A
+ * backfill (pdb_backfill) runs in waves of ranges cut as it goes, until
+ * every key is done or a range fails.
  *
  * Never twice, never lost: an atomic task (see _pdb_classify: plain, no
  * transaction control, no session state) is claimed in the transaction that
@@ -48,7 +50,6 @@ AS $$
 DECLARE
     v_job     @extschema@._pdb_job_run;
     v_run     @extschema@._pdb_job_run;
-    v_st      @extschema@._pdb_state;
     v_outcome jsonb;
     e_state   text;
     e_message text;
@@ -60,18 +61,26 @@ BEGIN
     IF v_job.finished THEN
         RETURN;
     END IF;
-    PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
-    -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets the
-    -- job go after the last step, or an error)
-    v_run := v_job;
+    v_outcome := '[]';
     LOOP
-        v_run := @extschema@._pdb_job_step(v_run, true, connstr);
-        EXIT WHEN v_run.finished;
+        PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
+        -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets
+        -- the job go after the last step, or an error)
+        v_run := v_job;
+        LOOP
+            v_run := @extschema@._pdb_job_step(v_run, true, connstr);
+            EXIT WHEN v_run.finished;
+        END LOOP;
+        v_outcome := v_outcome || @extschema@._pdb_job_outcomes(v_job, v_run.st);  -- (v_job recorded none)
+        -- a backfill: its next ranges, until none is left or one failed
+        EXIT WHEN NOT @extschema@._pdb_job_again(v_run);
+        v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup,
+                                            progress, 'pdb_job_run', false);
+        EXIT WHEN v_job.finished;
     END LOOP;
-    v_st := v_run.st;
-    v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);  -- (all of them: v_job recorded none)
+    PERFORM @extschema@._pdb_job_lock(job_id, false);  -- (a backfill's last wave kept it)
     IF strict THEN
-        PERFORM @extschema@._pdb_failed(v_st, true, v_job.ids);
+        PERFORM @extschema@._pdb_failed(v_run.st, true, v_run.ids);
     END IF;
     RETURN QUERY
         SELECT * FROM jsonb_populate_recordset(NULL::@extschema@.pdb_result, v_outcome) AS v ORDER BY v.task_id;

@@ -47,7 +47,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_key      name := key;
-    v_code     text;
     v_snapshot text;
     e_state    text;
     e_message  text;
@@ -62,24 +61,9 @@ BEGIN
             MESSAGE = 'template must contain {chunk}',
             HINT    = 'Write {chunk} where the chunk''s condition goes: UPDATE t SET v = 0 WHERE {chunk}';
     END IF;
-    IF v_key IS NULL THEN
-        SELECT a.attname INTO v_key
-          FROM pg_catalog.pg_index AS i
-          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-         WHERE i.indrelid = tbl AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
-           AND i.indpred IS NULL AND i.indexprs IS NULL AND (i.indisprimary OR a.attnotnull)
-           AND a.atttypid IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype,
-                              'date'::regtype, 'timestamp without time zone'::regtype,
-                              'timestamp with time zone'::regtype)
-         ORDER BY i.indisprimary DESC, a.attnum
-         LIMIT 1;
-    END IF;
-    v_code := @extschema@._pdb_code(template);
+    v_key := coalesce(v_key, @extschema@._pdb_chunk_key(tbl));
     -- (here: the exception block below is a subtransaction, where no snapshot can be exported)
-    IF v_key IS NULL OR v_key = 'ctid'
-       OR v_code !~* E'\\m(update|delete)\\M' OR v_code ~* E'\\m(insert|merge)\\M'
-       OR v_code ~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
-                           regexp_replace(v_key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')) THEN
+    IF NOT @extschema@._pdb_chunk_plain(template, v_key) THEN
         v_snapshot := pg_export_snapshot();
     END IF;
     BEGIN

@@ -163,8 +163,9 @@ CREATE TYPE @extschema@._pdb_state AS (
 
 /*
  * _pdb_job_run: a run of a durable job (pdb_job_run, pdb_job_exec): the
- * tasks of the job not done when it began, numbered 1.. in this run, and the
- * engine's state for them. _pdb_job_begin makes it.
+ * tasks of the job not done when it began (of a backfill: a wave of its
+ * ranges), numbered 1.. in this run, and the engine's state for them.
+ * _pdb_job_begin makes it.
  */
 CREATE TYPE @extschema@._pdb_job_run AS (
     job_id   bigint,
@@ -173,5 +174,6 @@ CREATE TYPE @extschema@._pdb_job_run AS (
     before   integer[],               -- task number -> attempts of earlier runs
     recorded boolean[],               -- task number -> its outcome is written to pdb_job_task
     st       @extschema@._pdb_state,  -- NULL: nothing to run
-    finished boolean                  -- every task is settled and recorded
+    finished boolean,                 -- every task is settled and recorded
+    backfill boolean                  -- the job is a backfill: its next ranges are cut when these end
 );

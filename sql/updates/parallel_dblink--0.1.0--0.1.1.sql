@@ -183,8 +183,9 @@ CREATE TYPE @extschema@._pdb_state AS (
 
 /*
  * _pdb_job_run: a run of a durable job (pdb_job_run, pdb_job_exec): the
- * tasks of the job not done when it began, numbered 1.. in this run, and the
- * engine's state for them. _pdb_job_begin makes it.
+ * tasks of the job not done when it began (of a backfill: a wave of its
+ * ranges), numbered 1.. in this run, and the engine's state for them.
+ * _pdb_job_begin makes it.
  */
 CREATE TYPE @extschema@._pdb_job_run AS (
     job_id   bigint,
@@ -193,7 +194,8 @@ CREATE TYPE @extschema@._pdb_job_run AS (
     before   integer[],               -- task number -> attempts of earlier runs
     recorded boolean[],               -- task number -> its outcome is written to pdb_job_task
     st       @extschema@._pdb_state,  -- NULL: nothing to run
-    finished boolean                  -- every task is settled and recorded
+    finished boolean,                 -- every task is settled and recorded
+    backfill boolean                  -- the job is a backfill: its next ranges are cut when these end
 );
 
 /*
@@ -284,6 +286,64 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.pdb_atomic_run', '');
 
 COMMENT ON TABLE @extschema@.pdb_atomic_run IS
 'Atomic pdb_run calls whose prepared transactions may be unsettled; pdb_recover() settles them';
+
+/*
+ * pdb_job_backfill, pdb_job_range: backfills (pdb_backfill), durable jobs
+ * whose tasks are key ranges of one table, cut while the job runs.
+ *
+ * pdb_job_backfill: one row per backfill. template has {chunk} where each
+ * range's condition goes; keys from key_min to key_max (both as they were
+ * when it was submitted: rows added later above key_max are left alone) are
+ * cut into ranges from next_key upwards (all cut once next_key > key_max).
+ * chunk_time: the time a range should take (NULL: every range has
+ * chunk_rows rows); chunk_rows: else the first ranges' rows.
+ *
+ * pdb_job_range: one row per range cut, the task that runs it in
+ * pdb_job_task: key >= lo AND key < hi (hi NULL: key <= key_max), and how
+ * many rows it held when it was cut (what sizes the next ones, with the
+ * time the range took).
+ *
+ * Both belong to the job's owner (row level security as for pdb_job), and
+ * are configuration tables: pg_dump dumps their rows.
+ */
+CREATE TABLE @extschema@.pdb_job_backfill (
+    job_id     bigint   PRIMARY KEY REFERENCES @extschema@.pdb_job ON DELETE CASCADE,
+    owner      name     NOT NULL DEFAULT current_user,
+    tbl        regclass NOT NULL,
+    key        name     NOT NULL,
+    template   text     NOT NULL,
+    chunk_time interval CHECK (chunk_time OPERATOR(pg_catalog.>) interval '0'),
+    chunk_rows bigint   CHECK (chunk_rows OPERATOR(pg_catalog.>=) 1),
+    key_min    numeric  NOT NULL,
+    key_max    numeric  NOT NULL,
+    next_key   numeric  NOT NULL,
+    CHECK (chunk_time IS NOT NULL OR chunk_rows IS NOT NULL)
+);
+
+CREATE TABLE @extschema@.pdb_job_range (
+    job_id  bigint  NOT NULL,
+    task_id integer NOT NULL,
+    owner   name    NOT NULL DEFAULT current_user,
+    lo      numeric NOT NULL,
+    hi      numeric,
+    rows    bigint  NOT NULL,
+    PRIMARY KEY (job_id, task_id),
+    FOREIGN KEY (job_id, task_id) REFERENCES @extschema@.pdb_job_task ON DELETE CASCADE
+);
+
+ALTER TABLE @extschema@.pdb_job_backfill ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.pdb_job_range ENABLE ROW LEVEL SECURITY;
+CREATE POLICY pdb_job_backfill_owner ON @extschema@.pdb_job_backfill
+    USING (owner OPERATOR(pg_catalog.=) current_user) WITH CHECK (owner OPERATOR(pg_catalog.=) current_user);
+CREATE POLICY pdb_job_range_owner ON @extschema@.pdb_job_range
+    USING (owner OPERATOR(pg_catalog.=) current_user) WITH CHECK (owner OPERATOR(pg_catalog.=) current_user);
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.pdb_job_backfill, @extschema@.pdb_job_range TO PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.pdb_job_backfill', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.pdb_job_range', '');
+
+COMMENT ON TABLE @extschema@.pdb_job_backfill IS 'Backfills: durable jobs of key ranges of a table, cut while they run (pdb_backfill)';
+COMMENT ON TABLE @extschema@.pdb_job_range IS 'The key ranges cut so far of each backfill, and their rows';
 
 /*
  * pdb_run_control: what pdb_pause, pdb_resume and pdb_set_conns (a running call,
@@ -642,6 +702,244 @@ COMMENT ON FUNCTION @extschema@._pdb_atomic_finish(name, uuid, text[], boolean, 
 'internal: the second phase of an atomic call: settle its prepared transactions and its tasks'' outcomes';
 
 /*
+ * _pdb_backfill_check(template text, tbl regclass, chunk_time interval, chunk_rows bigint) RETURNS void
+ *
+ * pdb_backfill's checks of its arguments, but for the key's (see
+ * _pdb_backfill_key) and the template's statement.
+ * Errors: 22004 template or tbl NULL; 22023 template without {chunk},
+ * chunk_time not above 0, chunk_rows below 1, or both NULL; 42809 tbl is not
+ * a table or a partitioned table.
+ */
+CREATE FUNCTION @extschema@._pdb_backfill_check(template text, tbl regclass, chunk_time interval, chunk_rows bigint)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF template IS NULL OR tbl IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = format('%s must not be null', CASE WHEN template IS NULL THEN 'template' ELSE 'tbl' END);
+    END IF;
+    IF strpos(template, '{chunk}') = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'template must contain {chunk}',
+            HINT    = 'Write {chunk} where each range''s condition goes: UPDATE t SET v = 0 WHERE {chunk}';
+    END IF;
+    IF chunk_time <= interval '0' OR chunk_rows < 1 OR (chunk_time IS NULL AND chunk_rows IS NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = CASE WHEN chunk_time <= interval '0' THEN 'chunk_time must be above 0'
+                           WHEN chunk_rows < 1 THEN 'chunk_rows must be at least 1'
+                           ELSE 'give chunk_time or chunk_rows' END,
+            HINT    = 'chunk_time => ''1 second'' sizes ranges by time; chunk_time => NULL, chunk_rows => 10000 '
+                      'makes ranges of 10,000 rows.';
+    END IF;
+    IF (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid = tbl) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+            MESSAGE = format('%s is not a table', tbl),
+            HINT    = 'pdb_backfill changes the rows of a table or a partitioned table.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_backfill_check(text, regclass, interval, bigint) IS
+'internal: pdb_backfill''s checks of its template, table and sizes';
+
+/*
+ * _pdb_backfill_key(tbl regclass, key name) RETURNS regtype
+ *
+ * The type of a backfill's key column, checked: a column of tbl, of an
+ * integer type or numeric (its ranges are counted in key values for
+ * pdb_jobs' progress), NOT NULL (a row with no key would be in no range),
+ * and first in a valid btree index (each range's end is read from it: with
+ * none, every cut would sort the table).
+ * Errors: 42703 no such column; 42804 not of such a type; 55000 NULL
+ * allowed, or no such index.
+ */
+CREATE FUNCTION @extschema@._pdb_backfill_key(tbl regclass, key name)
+RETURNS regtype
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_type    regtype;
+    v_notnull boolean;
+    v_attnum  smallint;
+BEGIN
+    SELECT a.atttypid::regtype, a.attnotnull, a.attnum INTO v_type, v_notnull, v_attnum
+      FROM pg_catalog.pg_attribute AS a
+     WHERE a.attrelid = tbl AND a.attname = key AND a.attnum > 0 AND NOT a.attisdropped;
+    IF v_type IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+            MESSAGE = format('column %I of %s does not exist', key, tbl);
+    END IF;
+    IF v_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype) THEN
+        RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+            MESSAGE = format('cannot backfill %s in ranges of column %I of type %s', tbl, key, v_type),
+            HINT    = 'Use a smallint, integer, bigint or numeric column as the key.';
+    END IF;
+    IF NOT v_notnull THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('column %I of %s may be NULL', key, tbl),
+            DETAIL  = 'A row whose key is NULL would be in no range.',
+            HINT    = format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL, or name another key.', tbl, key);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_index AS i
+                     JOIN pg_catalog.pg_class AS c ON c.oid = i.indexrelid
+                     JOIN pg_catalog.pg_am AS m ON m.oid = c.relam
+                    WHERE i.indrelid = tbl AND i.indkey[0] = v_attnum AND m.amname = 'btree'
+                      AND i.indpred IS NULL AND (i.indisvalid OR c.relkind = 'I')) THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('column %I of %s has no index', key, tbl),
+            DETAIL  = 'pdb_backfill finds where each range ends in an index of the key.',
+            HINT    = format('CREATE INDEX CONCURRENTLY ON %s (%I)', tbl, key);
+    END IF;
+    RETURN v_type;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_backfill_key(regclass, name) IS
+'internal: a backfill''s key column, checked (integer or numeric, NOT NULL, indexed), and its type';
+
+/*
+ * _pdb_backfill_next(job_id bigint, ranges integer) RETURNS jsonb
+ *
+ * What a run of backfill job_id runs next (_pdb_job_begin calls it on a
+ * connection of its own, committed at once, so that the ranges exist for
+ * the workers' claims and each wave of a run sees the last one's
+ * outcomes, whatever the caller's isolation): its tasks not done, if any
+ * (a range that failed runs again as it was); else the next `ranges` key
+ * ranges, cut now from next_key upwards, each of _pdb_backfill_size's rows
+ * (at the real keys: the key at that offset in the key's index, so gaps in
+ * the keys do not matter; reads as many index entries as rows cut), added
+ * to pdb_job_task and pdb_job_range; nothing once every key is cut. A
+ * range's condition is "key >= lo AND key < hi" ("key <= key_max" for the
+ * last), its bounds plain numbers (an integer literal for an integer key:
+ * its index serves).
+ * {"ids": [...], "tasks": [...], "attempts": [...]}, by task id.
+ * The job's row is locked while it cuts: two runners never cut the same
+ * keys.
+ */
+CREATE FUNCTION @extschema@._pdb_backfill_next(job_id bigint, ranges integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_tbl      regclass;
+    v_key      name;
+    v_template text;
+    v_max      numeric;
+    v_next     numeric;
+    v_schema   name;
+    v_name     name;
+    v_type     name;
+    v_size     bigint;
+    v_hi       numeric;
+    v_rows     bigint;
+    v_task     integer;
+    v_cond     text;
+BEGIN
+    SELECT b.tbl, b.key, b.template, b.key_max, b.next_key INTO v_tbl, v_key, v_template, v_max, v_next
+      FROM @extschema@.pdb_job_backfill AS b WHERE b.job_id = _pdb_backfill_next.job_id
+       FOR UPDATE;
+    IF v_next <= v_max AND NOT EXISTS (SELECT FROM @extschema@.pdb_job_task AS t
+                                        WHERE t.job_id = _pdb_backfill_next.job_id AND t.status <> 'done') THEN
+        v_size := @extschema@._pdb_backfill_size(job_id);
+        SELECT n.nspname, c.relname, t.typname INTO v_schema, v_name, v_type
+          FROM pg_catalog.pg_class AS c
+          JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attname = v_key
+          JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+         WHERE c.oid = v_tbl;
+        v_task := (SELECT coalesce(max(t.task_id), 0) FROM @extschema@.pdb_job_task AS t
+                    WHERE t.job_id = _pdb_backfill_next.job_id);
+        FOR v_i IN 1..greatest(ranges, 1) LOOP
+            EXIT WHEN v_next > v_max;
+            -- the range's end: the key v_size rows on (the next key up if that is the same key), read in
+            -- the key's index (ORDER BY the column, t.key, not the numeric output of the same name)
+            EXECUTE format('SELECT t.%1$I::numeric FROM %2$I.%3$I AS t WHERE t.%1$I >= $1::pg_catalog.%4$I '
+                           'AND t.%1$I <= $2::pg_catalog.%4$I ORDER BY t.%1$I OFFSET $3 LIMIT 1',
+                           v_key, v_schema, v_name, v_type)
+               INTO v_hi USING v_next, v_max, v_size;
+            IF v_hi <= v_next THEN
+                EXECUTE format('SELECT min(%1$I)::numeric FROM %2$I.%3$I WHERE %1$I > $1::pg_catalog.%4$I '
+                               'AND %1$I <= $2::pg_catalog.%4$I', v_key, v_schema, v_name, v_type)
+                   INTO v_hi USING v_next, v_max;
+            END IF;
+            IF v_hi IS NULL THEN  -- the last range
+                EXECUTE format('SELECT count(*) FROM %2$I.%3$I WHERE %1$I >= $1::pg_catalog.%4$I '
+                               'AND %1$I <= $2::pg_catalog.%4$I', v_key, v_schema, v_name, v_type)
+                   INTO v_rows USING v_next, v_max;
+                v_cond := format('%1$I >= %2$s AND %1$I <= %3$s', v_key, v_next, v_max);
+            ELSE
+                v_rows := v_size;
+                v_cond := format('%1$I >= %2$s AND %1$I < %3$s', v_key, v_next, v_hi);
+            END IF;
+            v_task := v_task + 1;
+            INSERT INTO @extschema@.pdb_job_task (job_id, task_id, task)
+            VALUES (job_id, v_task, replace(v_template, '{chunk}', '(' || v_cond || ')'));
+            INSERT INTO @extschema@.pdb_job_range (job_id, task_id, lo, hi, rows)
+            VALUES (job_id, v_task, v_next, v_hi, v_rows);
+            v_next := coalesce(v_hi, v_max + 1);
+        END LOOP;
+        UPDATE @extschema@.pdb_job_backfill AS b SET next_key = v_next WHERE b.job_id = _pdb_backfill_next.job_id;
+    END IF;
+    RETURN (SELECT jsonb_build_object('ids', coalesce(jsonb_agg(t.task_id ORDER BY t.task_id), '[]'),
+                                      'tasks', coalesce(jsonb_agg(t.task ORDER BY t.task_id), '[]'),
+                                      'attempts', coalesce(jsonb_agg(t.attempts ORDER BY t.task_id), '[]'))
+              FROM @extschema@.pdb_job_task AS t
+             WHERE t.job_id = _pdb_backfill_next.job_id AND t.status <> 'done');
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_backfill_next(bigint, integer) IS
+'internal: a backfill''s tasks not done, or else its next key ranges, cut now';
+
+/*
+ * _pdb_backfill_size(job_id bigint) RETURNS bigint
+ *
+ * How many rows the next range of backfill job_id gets. With a chunk_time:
+ * the rows per second of the ranges done so far, times chunk_time, where
+ * the last 20 ranges done count (by when they finished), each earlier one
+ * 0.75 times as much as the next (the rows and the seconds are summed with
+ * those weights, as pt-online-schema-change's --chunk-time does), so the
+ * size follows rows that get costlier or cheaper within a few ranges. At
+ * least 1 row; at most twice the largest of those ranges (growth is capped,
+ * shrinking is not) and 10,000,000. Before any range is done: chunk_rows,
+ * else 1,000. Without a chunk_time: chunk_rows.
+ */
+CREATE FUNCTION @extschema@._pdb_backfill_size(job_id bigint)
+RETURNS bigint
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN b.chunk_time IS NULL THEN b.chunk_rows
+                WHEN w.n IS NULL THEN coalesce(b.chunk_rows, 1000)
+                WHEN w.secs <= 0 THEN least(2 * w.largest, 10000000)
+                ELSE least(greatest(1, round(w.n / w.secs * extract(epoch FROM b.chunk_time)))::bigint,
+                           2 * w.largest, 10000000) END
+      FROM @extschema@.pdb_job_backfill AS b,
+           LATERAL (SELECT sum(power(0.75, d.age) * d.rows) AS n, sum(power(0.75, d.age) * d.secs) AS secs,
+                           max(d.rows) AS largest
+                      FROM (SELECT r.rows, extract(epoch FROM t.finished_at - t.started_at) AS secs,
+                                   row_number() OVER (ORDER BY t.finished_at DESC) - 1 AS age
+                              FROM @extschema@.pdb_job_range AS r
+                              JOIN @extschema@.pdb_job_task AS t ON t.job_id = r.job_id AND t.task_id = r.task_id
+                             WHERE r.job_id = b.job_id AND t.status = 'done' AND t.finished_at IS NOT NULL
+                               AND t.started_at IS NOT NULL AND r.rows > 0
+                             ORDER BY t.finished_at DESC
+                             LIMIT 20) AS d) AS w
+     WHERE b.job_id = _pdb_backfill_size.job_id
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_backfill_size(bigint) IS
+'internal: the rows of a backfill''s next range: its recent rows per second times chunk_time, growth capped';
+
+/*
  * _pdb_batch(tasks text[], tags text[], path text) RETURNS text[]
  *
  * Runs a batch of tasks on a worker connection to this database, one after
@@ -870,6 +1168,67 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_check(text[], integer, integer, integer, interval, text[], boolean, boolean, boolean, boolean) IS
 'internal: check the arguments of a call of the engine before anything runs';
+
+/*
+ * _pdb_chunk_key(tbl regclass) RETURNS name
+ *
+ * The column pdb_tasks and pdb_backfill cut key ranges of when no key is
+ * given: tbl's primary key, else a unique NOT NULL column (the first such,
+ * by column number), of one column of a type pdb_chunks splits in ranges,
+ * with a valid unique index of its own; NULL when there is none.
+ */
+CREATE FUNCTION @extschema@._pdb_chunk_key(tbl regclass)
+RETURNS name
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.attname
+      FROM pg_catalog.pg_index AS i
+      JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = tbl AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
+       AND i.indpred IS NULL AND i.indexprs IS NULL AND (i.indisprimary OR a.attnotnull)
+       AND a.atttypid IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype,
+                          'date'::regtype, 'timestamp without time zone'::regtype,
+                          'timestamp with time zone'::regtype)
+     ORDER BY i.indisprimary DESC, a.attnum
+     LIMIT 1
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_chunk_key(regclass) IS
+'internal: the column to cut key ranges of by default (primary key, else a unique NOT NULL column)';
+
+/*
+ * _pdb_chunk_plain(template text, key name) RETURNS boolean
+ *
+ * Whether the tasks of template, each with a range of key in place of
+ * {chunk}, change every row exactly once as plain READ COMMITTED
+ * statements, one after another or side by side, while other sessions
+ * write: an UPDATE or DELETE (no INSERT or MERGE, which may add rows to
+ * ranges not run yet) that leaves key alone (no SET ... key = before WHERE,
+ * FROM or RETURNING), so that a row belongs to one range for good. What
+ * else there is needs one snapshot for all (pdb_tasks) or cannot be a
+ * backfill (pdb_backfill). key NULL or ctid: false (an UPDATE moves rows
+ * between block ranges).
+ */
+CREATE FUNCTION @extschema@._pdb_chunk_plain(template text, key name)
+RETURNS boolean
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_code text := @extschema@._pdb_code(template);
+BEGIN
+    RETURN NOT (key IS NULL OR key = 'ctid'
+                OR v_code !~* E'\\m(update|delete)\\M' OR v_code ~* E'\\m(insert|merge)\\M'
+                OR v_code ~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
+                                    regexp_replace(key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')));
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_chunk_plain(text, name) IS
+'internal: whether key range tasks of a template change each row once as plain statements (an UPDATE or DELETE that leaves the key alone)';
 
 /*
  * _pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[],
@@ -1625,13 +1984,37 @@ COMMENT ON FUNCTION @extschema@._pdb_held(@extschema@._pdb_throttle, integer[]) 
 'internal: why a call must not start a new task now (replica lag, active sessions, throttle_query), or NULL';
 
 /*
+ * _pdb_job_again(job _pdb_job_run) RETURNS boolean
+ *
+ * Whether the runner of a durable job, once a run (job) has finished, begins
+ * another: when the job is a backfill (its next ranges may be left to cut)
+ * and every task of this run ended ok. A range that failed stops the job
+ * there (it runs again, as it was, at the next pdb_job_run or pdb_job_exec),
+ * so that a template that fails everywhere fails once, not on every range
+ * of the table.
+ */
+CREATE FUNCTION @extschema@._pdb_job_again(job @extschema@._pdb_job_run)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(($1).backfill AND ($1).finished AND cardinality(($1).ids) > 0
+                    AND NOT EXISTS (SELECT FROM unnest((($1).st).r_out) AS o WHERE o.status <> 'ok'), false)
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_again(@extschema@._pdb_job_run) IS
+'internal: whether a backfill''s runner goes on with its next ranges once a run of it has ended well';
+
+/*
  * _pdb_job_begin(job_id bigint, max_conns integer, connstr text, fail_fast boolean,
  *                task_timeout interval, retries integer, setup text[],
  *                progress boolean, caller text, commits boolean)
  *     RETURNS _pdb_job_run
  *
  * The start of a run of a durable job: the tasks of job_id that are not done
- * yet, each atomic one (see _pdb_classify: plain, no transaction control, no
+ * yet (of a backfill: those, else its next wave of ranges, cut on a
+ * connection of its own by _pdb_backfill_next), each atomic one (see _pdb_classify: plain, no transaction control, no
  * session state) sent as
  *     SELECT _pdb_job_claim(job, task); <task>
  * one implicit transaction, so the mark "done" commits with the task or not
@@ -1657,6 +2040,8 @@ DECLARE
     v_st        @extschema@._pdb_state;
     v_texts     text[];
     v_atomic    boolean[];
+    v_backfill  boolean;
+    v_next      jsonb;
 BEGIN
     -- a procedure that commits cannot run in a transaction block: say so before anything runs (what
     -- cannot be seen here, a block begun in the same moment or a call from a function, fails at
@@ -1682,11 +2067,22 @@ BEGIN
             DETAIL  = format('It was cancelled at %s.', v_cancelled);
     END IF;
 
-    SELECT coalesce(array_agg(t.task_id ORDER BY t.task_id), '{}'), coalesce(array_agg(t.task ORDER BY t.task_id), '{}'),
-           coalesce(array_agg(t.attempts ORDER BY t.task_id), '{}')
-      INTO v_ids, v_texts, v_before
-      FROM @extschema@.pdb_job_task AS t
-     WHERE t.job_id = _pdb_job_begin.job_id AND t.status <> 'done';
+    v_backfill := EXISTS (SELECT FROM @extschema@.pdb_job_backfill AS b WHERE b.job_id = _pdb_job_begin.job_id);
+    IF v_backfill THEN
+        -- its tasks not done, else the next wave of ranges: two per connection, so that the wave's last
+        -- ranges keep connections idle for less than a range's time
+        v_next := @extschema@._pdb_autonomous(format('SELECT %s._pdb_backfill_next(%s, %s)', '@extschema@', job_id,
+                                                     2 * greatest(coalesce(max_conns, 1), 1)), connstr)::jsonb;
+        v_ids    := ARRAY(SELECT jsonb_array_elements_text(v_next -> 'ids')::integer);
+        v_texts  := ARRAY(SELECT jsonb_array_elements_text(v_next -> 'tasks'));
+        v_before := ARRAY(SELECT jsonb_array_elements_text(v_next -> 'attempts')::integer);
+    ELSE
+        SELECT coalesce(array_agg(t.task_id ORDER BY t.task_id), '{}'), coalesce(array_agg(t.task ORDER BY t.task_id), '{}'),
+               coalesce(array_agg(t.attempts ORDER BY t.task_id), '{}')
+          INTO v_ids, v_texts, v_before
+          FROM @extschema@.pdb_job_task AS t
+         WHERE t.job_id = _pdb_job_begin.job_id AND t.status <> 'done';
+    END IF;
     IF cardinality(v_ids) > 0 THEN
         SELECT c.atomic INTO v_atomic FROM @extschema@._pdb_classify(v_texts) AS c;
         -- (pdb_activity shows the job's task ids and tasks, and the job)
@@ -1697,11 +2093,12 @@ BEGIN
                    ORDER BY u.o),
             ARRAY[connstr], max_conns, 1, fail_fast, task_timeout, retries, setup, progress, false, NULL, false,
             false, caller, false, false, commits),
-            v_ids, (SELECT count(*)::integer FROM @extschema@.pdb_job_task AS t WHERE t.job_id = _pdb_job_begin.job_id),
+            v_ids, greatest((SELECT max(t.task_id) FROM @extschema@.pdb_job_task AS t
+                              WHERE t.job_id = _pdb_job_begin.job_id), v_ids[cardinality(v_ids)]),
             job_id);
     END IF;
     RETURN ROW(job_id, v_ids, v_texts, v_before, array_fill(false, ARRAY[cardinality(v_ids)]), v_st,
-               cardinality(v_ids) = 0)::@extschema@._pdb_job_run;
+               cardinality(v_ids) = 0, v_backfill)::@extschema@._pdb_job_run;
 END
 $$;
 
@@ -1846,8 +2243,10 @@ COMMENT ON FUNCTION @extschema@._pdb_job_record(bigint, jsonb) IS
  * pdb_job_exec's first step closes what a run of this session interrupted
  * between two steps left open (a cancel during a COMMIT: a CALL runs at top
  * level, so no other call of the engine runs in this session), and takes the
- * runner's hold on the job (_pdb_job_lock), which the last step lets go;
- * pdb_job_run holds it itself. An error in a step lets it go.
+ * runner's hold on the job (_pdb_job_lock), which the last step lets go
+ * (but a backfill's whose runner goes on with the next wave: so pdb_jobs
+ * shows it running between waves, and the runner lets it go at its end);
+ * pdb_job_run takes it itself. An error in a step lets it go.
  * Errors: 55006 another session runs the job; those of _pdb_step.
  */
 CREATE FUNCTION @extschema@._pdb_job_step(job @extschema@._pdb_job_run, autonomous boolean, connstr text)
@@ -1861,6 +2260,7 @@ DECLARE
     v_dbl     name;
     v_st      @extschema@._pdb_state;
     v_outcome jsonb;
+    v_next    @extschema@._pdb_job_run;
 BEGIN
     IF (job.st).s_conn IS NULL AND NOT autonomous THEN
         v_dbl := @extschema@._pdb_dblink_schema();
@@ -1882,13 +2282,14 @@ BEGIN
         PERFORM @extschema@._pdb_job_lock(job.job_id, false);
         RAISE;
     END;
-    IF v_st.finished THEN
+    -- every task settled is now recorded
+    v_next := ROW(job.job_id, job.ids, job.tasks, job.before,
+                  ARRAY(SELECT v_st.r_done[p] FROM unnest((v_st.plan).pos) WITH ORDINALITY AS x(p, o) ORDER BY x.o),
+                  v_st, v_st.finished, job.backfill)::@extschema@._pdb_job_run;
+    IF v_st.finished AND NOT @extschema@._pdb_job_again(v_next) THEN
         PERFORM @extschema@._pdb_job_lock(job.job_id, false);
     END IF;
-    -- every task settled is now recorded
-    RETURN ROW(job.job_id, job.ids, job.tasks, job.before,
-               ARRAY(SELECT v_st.r_done[p] FROM unnest((v_st.plan).pos) WITH ORDINALITY AS x(p, o) ORDER BY x.o),
-               v_st, v_st.finished)::@extschema@._pdb_job_run;
+    RETURN v_next;
 END
 $$;
 
@@ -1902,10 +2303,13 @@ COMMENT ON FUNCTION @extschema@._pdb_job_step(@extschema@._pdb_job_run, boolean,
  * is exempt from row level security: these run with the caller's rights, so
  * each role sees its own jobs only (superusers see all).
  * pdb_jobs' running: a runner holds the job now (_pdb_job_lock); progress:
- * the percentage of its tasks done; rows_done: the rows its done tasks
- * changed (the counts of their INSERT, UPDATE, DELETE, MERGE tags); eta,
- * while it runs: when the tasks left would be done at the pace of the tasks
- * done in the last 5 minutes (by when they started), NULL otherwise.
+ * the percentage of the job's work done: of its tasks, or of a backfill's
+ * keys (from its smallest to its largest, the ranges not cut yet included);
+ * rows_done: the rows its done tasks changed (the counts of their INSERT,
+ * UPDATE, DELETE, MERGE tags); eta, while it runs: when the work left would
+ * be done at the pace of the tasks done in the last 5 minutes (by when they
+ * started), NULL otherwise. A backfill is done once every key is cut into
+ * ranges and every range is done.
  */
 CREATE FUNCTION @extschema@._pdb_jobs()
 RETURNS TABLE (job_id bigint, name text, owner name, status text, tasks bigint, done bigint,
@@ -1916,33 +2320,48 @@ LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT j.job_id, j.name, j.owner,
-           CASE WHEN j.cancelled_at IS NOT NULL THEN 'cancelled'
-                WHEN count(t.task_id) = count(t.task_id) FILTER (WHERE t.status = 'done') THEN 'done'
-                WHEN count(t.task_id) FILTER (WHERE t.status IN ('error', 'timeout')) > 0 THEN 'failed'
-                WHEN count(t.task_id) FILTER (WHERE t.status = 'done') > 0 THEN 'partly done'
+    SELECT g.job_id, g.name, g.owner,
+           CASE WHEN g.cancelled_at IS NOT NULL THEN 'cancelled'
+                WHEN g.tasks = g.done AND NOT g.uncut THEN 'done'
+                WHEN g.failed > 0 THEN 'failed'
+                WHEN g.done > 0 THEN 'partly done'
                 ELSE 'pending' END,
-           count(t.task_id),
-           count(t.task_id) FILTER (WHERE t.status = 'done'),
-           count(t.task_id) FILTER (WHERE t.status IN ('error', 'timeout')),
-           count(t.task_id) FILTER (WHERE t.status NOT IN ('done', 'error', 'timeout')),
-           j.submitted_at, min(t.started_at), max(t.finished_at), j.cancelled_at,
-           r.running,
-           round(100.0 * count(t.task_id) FILTER (WHERE t.status = 'done') / greatest(count(t.task_id), 1), 1),
-           coalesce(sum(substring(t.result FROM '^(?:UPDATE|DELETE|MERGE|INSERT [0-9]+) ([0-9]+)$')::bigint)
-                        FILTER (WHERE t.status = 'done'), 0),
-           -- while a runner holds the job: the tasks left at the pace of those done in the last 5 minutes
-           CASE WHEN r.running AND count(t.task_id) FILTER (WHERE t.status = 'done' AND t.started_at > w.since) > 0 THEN
-                clock_timestamp()
-                + (clock_timestamp() - min(t.started_at) FILTER (WHERE t.status = 'done' AND t.started_at > w.since))
-                  * count(t.task_id) FILTER (WHERE t.status NOT IN ('done', 'error', 'timeout'))
-                  / count(t.task_id) FILTER (WHERE t.status = 'done' AND t.started_at > w.since)
+           g.tasks, g.done, g.failed, g.pending, g.submitted_at, g.started_at, g.finished_at, g.cancelled_at,
+           r.running, round(100 * g.done_share, 1), g.rows_done,
+           -- while a runner holds the job: the work left at the pace of the tasks done in the last 5 minutes
+           CASE WHEN r.running AND g.recent_share > 0 THEN
+                clock_timestamp() + (clock_timestamp() - g.recent_start) * (1 - g.done_share) / g.recent_share
            END
-      FROM @extschema@.pdb_job AS j
-      LEFT JOIN @extschema@.pdb_job_task AS t ON t.job_id = j.job_id
-      CROSS JOIN LATERAL (SELECT @extschema@._pdb_job_holder(j.job_id) IS NOT NULL AS running) AS r
-      CROSS JOIN (SELECT clock_timestamp() - interval '5 minutes' AS since) AS w
-     GROUP BY j.job_id, r.running, w.since
+      FROM (SELECT j.job_id, j.name, j.owner, j.submitted_at, j.cancelled_at,
+                   coalesce(b.next_key <= b.key_max, false) AS uncut,
+                   count(t.task_id) AS tasks,
+                   count(t.task_id) FILTER (WHERE t.status = 'done') AS done,
+                   count(t.task_id) FILTER (WHERE t.status IN ('error', 'timeout')) AS failed,
+                   count(t.task_id) FILTER (WHERE t.status NOT IN ('done', 'error', 'timeout')) AS pending,
+                   min(t.started_at) AS started_at, max(t.finished_at) AS finished_at,
+                   coalesce(sum(substring(t.result FROM '^(?:UPDATE|DELETE|MERGE|INSERT [0-9]+) ([0-9]+)$')::bigint)
+                                FILTER (WHERE t.status = 'done'), 0) AS rows_done,
+                   -- the share of the work done, all of it and by the tasks started in the last 5 minutes: of
+                   -- a backfill's keys, else of the job's tasks
+                   CASE WHEN b.job_id IS NULL
+                        THEN count(t.task_id) FILTER (WHERE t.status = 'done') / greatest(count(t.task_id), 1)::numeric
+                        ELSE coalesce(sum(s.span) FILTER (WHERE t.status = 'done'), 0) / s.total END AS done_share,
+                   CASE WHEN b.job_id IS NULL
+                        THEN count(t.task_id) FILTER (WHERE t.status = 'done' AND t.started_at > w.since)
+                             / greatest(count(t.task_id), 1)::numeric
+                        ELSE coalesce(sum(s.span) FILTER (WHERE t.status = 'done' AND t.started_at > w.since), 0)
+                             / s.total END AS recent_share,
+                   min(t.started_at) FILTER (WHERE t.status = 'done' AND t.started_at > w.since) AS recent_start
+              FROM @extschema@.pdb_job AS j
+              LEFT JOIN @extschema@.pdb_job_backfill AS b ON b.job_id = j.job_id
+              LEFT JOIN @extschema@.pdb_job_task AS t ON t.job_id = j.job_id
+              LEFT JOIN @extschema@.pdb_job_range AS k ON k.job_id = t.job_id AND k.task_id = t.task_id
+              -- a range's keys (its last one ends at key_max), and the backfill's
+              CROSS JOIN LATERAL (SELECT coalesce(k.hi, b.key_max + 1) - k.lo AS span,
+                                         b.key_max + 1 - b.key_min AS total) AS s
+              CROSS JOIN (SELECT clock_timestamp() - interval '5 minutes' AS since) AS w
+             GROUP BY j.job_id, b.job_id, s.total) AS g
+      CROSS JOIN LATERAL (SELECT @extschema@._pdb_job_holder(g.job_id) IS NOT NULL AS running) AS r
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view pdb_jobs, with the caller''s rights';
@@ -4320,6 +4739,90 @@ COMMENT ON FUNCTION @extschema@._pdb_wait_turn(timestamptz, text) IS
 'internal: wait in line, first come first served, for the turn of the calls that wait for connections';
 
 /*
+ * pdb_backfill(template text, tbl regclass, key name DEFAULT NULL,
+ *              chunk_time interval DEFAULT '1 second', chunk_rows bigint DEFAULT NULL,
+ *              name text DEFAULT NULL, connstr text DEFAULT NULL)
+ *     RETURNS bigint
+ *
+ * Submits a backfill: a durable job (run it with CALL pdb_job_exec, or
+ * pdb_job_run) whose tasks are template with {chunk} replaced by a range of
+ * key, cut while it runs, in waves of two ranges per connection: each next
+ * range is sized to take about chunk_time from the rows per second of the
+ * ranges done so far (_pdb_backfill_size: they shrink at once when rows
+ * get costlier, behind a trigger, on bloat or under load, and at most
+ * double when they get cheaper), or, with chunk_time NULL, has chunk_rows
+ * rows; chunk_rows with a chunk_time sizes the first wave (default 1,000).
+ * The ranges cover the keys from the smallest to the largest there is now:
+ * rows added later with a larger key are left alone. Each range is a task
+ * of the job: claimed in the transaction that runs it, so every row is
+ * changed exactly once across failures, cancels and resumes; a range that
+ * fails (after the runner's retries) stops the run there, and runs again as
+ * it was when the job is run again. The job is stored, and its ranges
+ * added, through a connection of its own (connstr, NULL for the loopback),
+ * committed at once. Returns the job_id.
+ *
+ * template: an UPDATE or DELETE that leaves key alone (the only statements
+ * that change each row once as plain statements while others write, see
+ * _pdb_chunk_plain). key: NULL for the primary key, else a unique NOT NULL
+ * column; a smallint, integer, bigint or numeric column, NOT NULL, first in
+ * a btree index (a range's end is found in it).
+ *
+ * Errors: 22004 template or tbl NULL; 22023 no {chunk}, chunk_time not
+ * above 0, chunk_rows below 1, neither given, or tbl has no rows; 42809 tbl
+ * is not a table; 42703 key is no column of tbl; 42P10 no key given and tbl
+ * has no primary key nor unique NOT NULL column; 42804 key is not of an
+ * integer or numeric type; 55000 key may be NULL or has no index; 0A000 the
+ * template is not an UPDATE or DELETE leaving key alone; those of the
+ * connection.
+ */
+CREATE FUNCTION @extschema@.pdb_backfill(template text, tbl regclass, key name DEFAULT NULL,
+                                         chunk_time interval DEFAULT '1 second', chunk_rows bigint DEFAULT NULL,
+                                         name text DEFAULT NULL, connstr text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_key  name;
+    v_min  numeric;
+    v_max  numeric;
+BEGIN
+    PERFORM @extschema@._pdb_backfill_check(template, tbl, chunk_time, chunk_rows);
+    v_key := coalesce(key, @extschema@._pdb_chunk_key(tbl));
+    IF v_key IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_column_reference',
+            MESSAGE = format('%s has no key to cut ranges of', tbl),
+            DETAIL  = 'It has no primary key and no unique NOT NULL column of one of the types pdb_backfill cuts.',
+            HINT    = 'Name an indexed integer column: key => ''id''.';
+    END IF;
+    PERFORM @extschema@._pdb_backfill_key(tbl, v_key);  -- (its type, checked)
+    IF NOT @extschema@._pdb_chunk_plain(template, v_key) THEN
+        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+            MESSAGE = 'a backfill''s template must be an UPDATE or DELETE that leaves the key alone',
+            DETAIL  = format('Only such statements change each row exactly once, range by range, while others '
+                             'write to %s; this one inserts, merges, reads or sets %I.', tbl, v_key),
+            HINT    = 'For anything else, run pdb_tasks(template, tbl, chunks) with pdb_run in one transaction.';
+    END IF;
+    EXECUTE format('SELECT min(%1$I)::numeric, max(%1$I)::numeric FROM %2$s', v_key, tbl) INTO v_min, v_max;
+    IF v_min IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s has no rows to backfill', tbl);
+    END IF;
+    RETURN @extschema@._pdb_autonomous(format(
+        'WITH j AS (INSERT INTO %1$s.pdb_job (name) VALUES (%2$L) RETURNING job_id),
+              b AS (INSERT INTO %1$s.pdb_job_backfill (job_id, tbl, key, template, chunk_time, chunk_rows,
+                                                       key_min, key_max, next_key)
+                    SELECT j.job_id, %3$L::oid, %4$L, %5$L, %6$L::interval, %7$L::bigint, %8$L, %9$L, %8$L FROM j)
+         SELECT job_id::text FROM j',
+        '@extschema@', name, tbl::oid, v_key, template, chunk_time, chunk_rows, v_min, v_max), connstr)::bigint;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_backfill(text, regclass, name, interval, bigint, text, text) IS
+'Submit a backfill: a durable job of key ranges of a table, each sized while it runs to take about chunk_time';
+
+/*
  * pdb_broadcast(task text, targets text[], fail_fast boolean DEFAULT false,
  *               task_timeout interval DEFAULT NULL, retries integer DEFAULT 0,
  *               setup text[] DEFAULT NULL, progress boolean DEFAULT false,
@@ -4574,7 +5077,8 @@ COMMENT ON FUNCTION @extschema@.pdb_chunks(regclass, integer, name, bigint) IS
  * long job runs, and CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY
  * tasks on the caller's own database do not wait for the caller. Each
  * task's outcome is written to pdb_job_task by the commit after it ends
- * (see pdb_job_tasks). Interrupted (a cancel, statement_timeout, a killed
+ * (see pdb_job_tasks). A backfill (pdb_backfill) runs in waves of ranges
+ * cut as it goes, until every key is done or a range fails. Interrupted (a cancel, statement_timeout, a killed
  * worker or caller, a restart), the same CALL resumes what is left.
  * strict: once every outcome is committed, the first failure of this run is
  * raised, naming the job's task (see pdb_run).
@@ -4623,8 +5127,12 @@ BEGIN
                 v_begun := true;
             ELSIF NOT v_job.finished THEN
                 v_job := @extschema@._pdb_job_step(v_job, false, connstr);
+            ELSIF @extschema@._pdb_job_again(v_job) THEN  -- a backfill: its next wave, or nothing left
+                v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries,
+                                                    setup, progress, 'pdb_job_exec', true);
             ELSE
                 v_ended := true;
+                PERFORM @extschema@._pdb_job_lock(job_id, false);  -- (a backfill's last wave kept it)
                 IF strict THEN  -- (once every outcome is committed)
                     PERFORM @extschema@._pdb_failed(v_job.st, true, v_job.ids);
                 END IF;
@@ -4632,6 +5140,7 @@ BEGIN
         EXCEPTION WHEN query_canceled OR others THEN
             GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
                                     e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+            PERFORM @extschema@._pdb_job_lock(job_id, false);  -- (a failed begin of a backfill's next wave)
             IF pg_catalog.texteq(e_detail, '') AND pg_catalog.texteq(e_hint, '') THEN
                 RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
             ELSIF pg_catalog.texteq(e_hint, '') THEN
@@ -4751,7 +5260,9 @@ COMMENT ON FUNCTION @extschema@.pdb_job_resume(bigint) IS
  *
  * Runs, as pdb_run does, the tasks of a durable job that are not done yet, and
  * returns their rows (task_id is the task's number in the job). Run it again
- * after a failure, a cancel or a crash: it picks up what is left.
+ * after a failure, a cancel or a crash: it picks up what is left. A
+ * backfill (pdb_backfill) runs in waves of ranges cut as it goes, until
+ * every key is done or a range fails.
  *
  * Never twice, never lost: an atomic task (see _pdb_classify: plain, no
  * transaction control, no session state) is claimed in the transaction that
@@ -4792,7 +5303,6 @@ AS $$
 DECLARE
     v_job     @extschema@._pdb_job_run;
     v_run     @extschema@._pdb_job_run;
-    v_st      @extschema@._pdb_state;
     v_outcome jsonb;
     e_state   text;
     e_message text;
@@ -4804,18 +5314,26 @@ BEGIN
     IF v_job.finished THEN
         RETURN;
     END IF;
-    PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
-    -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets the
-    -- job go after the last step, or an error)
-    v_run := v_job;
+    v_outcome := '[]';
     LOOP
-        v_run := @extschema@._pdb_job_step(v_run, true, connstr);
-        EXIT WHEN v_run.finished;
+        PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
+        -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets
+        -- the job go after the last step, or an error)
+        v_run := v_job;
+        LOOP
+            v_run := @extschema@._pdb_job_step(v_run, true, connstr);
+            EXIT WHEN v_run.finished;
+        END LOOP;
+        v_outcome := v_outcome || @extschema@._pdb_job_outcomes(v_job, v_run.st);  -- (v_job recorded none)
+        -- a backfill: its next ranges, until none is left or one failed
+        EXIT WHEN NOT @extschema@._pdb_job_again(v_run);
+        v_job := @extschema@._pdb_job_begin(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup,
+                                            progress, 'pdb_job_run', false);
+        EXIT WHEN v_job.finished;
     END LOOP;
-    v_st := v_run.st;
-    v_outcome := @extschema@._pdb_job_outcomes(v_job, v_st);  -- (all of them: v_job recorded none)
+    PERFORM @extschema@._pdb_job_lock(job_id, false);  -- (a backfill's last wave kept it)
     IF strict THEN
-        PERFORM @extschema@._pdb_failed(v_st, true, v_job.ids);
+        PERFORM @extschema@._pdb_failed(v_run.st, true, v_run.ids);
     END IF;
     RETURN QUERY
         SELECT * FROM jsonb_populate_recordset(NULL::@extschema@.pdb_result, v_outcome) AS v ORDER BY v.task_id;
@@ -5530,7 +6048,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_key      name := key;
-    v_code     text;
     v_snapshot text;
     e_state    text;
     e_message  text;
@@ -5545,24 +6062,9 @@ BEGIN
             MESSAGE = 'template must contain {chunk}',
             HINT    = 'Write {chunk} where the chunk''s condition goes: UPDATE t SET v = 0 WHERE {chunk}';
     END IF;
-    IF v_key IS NULL THEN
-        SELECT a.attname INTO v_key
-          FROM pg_catalog.pg_index AS i
-          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-         WHERE i.indrelid = tbl AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
-           AND i.indpred IS NULL AND i.indexprs IS NULL AND (i.indisprimary OR a.attnotnull)
-           AND a.atttypid IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype,
-                              'date'::regtype, 'timestamp without time zone'::regtype,
-                              'timestamp with time zone'::regtype)
-         ORDER BY i.indisprimary DESC, a.attnum
-         LIMIT 1;
-    END IF;
-    v_code := @extschema@._pdb_code(template);
+    v_key := coalesce(v_key, @extschema@._pdb_chunk_key(tbl));
     -- (here: the exception block below is a subtransaction, where no snapshot can be exported)
-    IF v_key IS NULL OR v_key = 'ctid'
-       OR v_code !~* E'\\m(update|delete)\\M' OR v_code ~* E'\\m(insert|merge)\\M'
-       OR v_code ~* format(E'\\mset\\M(?:(?!\\m(where|from|returning)\\M).)*(\\m%1$s\\M|"%1$s")\\s*=',
-                           regexp_replace(v_key, E'([^[:alnum:]_])', E'\\\\\\1', 'g')) THEN
+    IF NOT @extschema@._pdb_chunk_plain(template, v_key) THEN
         v_snapshot := pg_export_snapshot();
     END IF;
     BEGIN
@@ -5879,8 +6381,10 @@ BEGIN
     v_state := @extschema@._pdb_autonomous(format(
         'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = clock_timestamp()
                      WHERE job_id = %2$s AND cancelled_at IS NULL
-                       AND EXISTS (SELECT FROM %1$s.pdb_job_task AS t
-                                    WHERE t.job_id = %2$s AND t.status <> ''done'')
+                       AND (EXISTS (SELECT FROM %1$s.pdb_job_task AS t
+                                     WHERE t.job_id = %2$s AND t.status <> ''done'')
+                            OR EXISTS (SELECT FROM %1$s.pdb_job_backfill AS b
+                                        WHERE b.job_id = %2$s AND b.next_key <= b.key_max))
                     RETURNING 1)
          SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''cancelled''
                      WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''already''

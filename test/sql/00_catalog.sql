@@ -24,7 +24,7 @@ SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname, p.prokind
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
   JOIN pg_language l ON l.oid = p.prolang;
 
-SELECT is((SELECT count(*) FROM ext_functions), 84::bigint, 'the extension has 84 functions and procedures');
+SELECT is((SELECT count(*) FROM ext_functions), 92::bigint, 'the extension has 92 functions and procedures');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM ext_functions
                    WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false) AND prokind <> 'p'$$,
@@ -39,7 +39,7 @@ SELECT is((SELECT proconfig FROM pg_proc WHERE proname = 'pdb_job_exec'), NULL, 
 SELECT is(ARRAY(SELECT DISTINCT m[1] FROM pg_proc AS p,
                        regexp_matches(p.prosrc, '(\m[[:alnum:]_."]+)\s*\(', 'g') AS m
                  WHERE p.proname = 'pdb_job_exec' ORDER BY 1),
-          ARRAY['pg_catalog.texteq', 'public._pdb_failed', 'public._pdb_job_begin', 'public._pdb_job_step'],
+          ARRAY['pg_catalog.texteq', 'public._pdb_failed', 'public._pdb_job_again', 'public._pdb_job_begin', 'public._pdb_job_lock', 'public._pdb_job_step'],
           'its body calls the extension''s functions and pg_catalog''s by their schema, and nothing else');
 SELECT is((SELECT proargnames FROM pg_proc WHERE proname = 'pdb_job_exec'),
           ARRAY['job_id', 'max_conns', 'connstr', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'strict'],

@@ -13,6 +13,9 @@ CREATE TABLE big (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
 INSERT INTO big (id) SELECT generate_series(1, 10000);
 ANALYZE big;
 
+CREATE TABLE events (id bigint PRIMARY KEY, kind int NOT NULL);
+INSERT INTO events SELECT g, g % 7 FROM generate_series(1, 20000) AS g;
+
 CREATE SCHEMA sales;
 CREATE TABLE sales.orders (id int PRIMARY KEY, customer int, placed date);
 CREATE INDEX ON sales.orders (customer);

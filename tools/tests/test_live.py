@@ -24,10 +24,10 @@ PGBENCH_SECONDS = 12
 CHUNKS = 8
 
 
-@pytest.fixture
-def bank(dsn):
-    """pgbench's tables, fresh, with a column the chunked updates count in."""
-    subprocess.run([pgbench(), "-i", "-q", "-s", str(SCALE), "-d", dsn], check=True,
+def bank_tables(dsn, scale):
+    """pgbench's tables at scale (100,000 accounts each), fresh, with a column the chunked updates count
+    in; dropped after."""
+    subprocess.run([pgbench(), "-i", "-q", "-s", str(scale), "-d", dsn], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("ALTER TABLE pgbench_accounts ADD COLUMN touched int NOT NULL DEFAULT 0")
@@ -37,13 +37,19 @@ def bank(dsn):
         c.execute("DROP TABLE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
 
 
-class Traffic:
-    """pgbench's TPC-B transactions on 4 clients for PGBENCH_SECONDS, in the background."""
+@pytest.fixture
+def bank(dsn):
+    yield from bank_tables(dsn, SCALE)
 
-    def __init__(self, dsn):
+
+class Traffic:
+    """pgbench's TPC-B transactions on 4 clients for PGBENCH_SECONDS (or seconds), in the background."""
+
+    def __init__(self, dsn, seconds=PGBENCH_SECONDS):
+        self.seconds = seconds
         # its output goes to a file: a pipe nobody reads would fill and stop pgbench mid-transaction
         self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([pgbench(), "-n", "-c", "4", "-j", "2", "-T", str(PGBENCH_SECONDS), "-d", dsn],
+        self.proc = subprocess.Popen([pgbench(), "-n", "-c", "4", "-j", "2", "-T", str(seconds), "-d", dsn],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, PGOPTIONS=""))
 
     def running(self):
@@ -51,7 +57,7 @@ class Traffic:
 
     def finish(self):
         try:
-            self.proc.wait(timeout=PGBENCH_SECONDS + 30)
+            self.proc.wait(timeout=self.seconds + 30)
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
