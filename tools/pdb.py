@@ -18,6 +18,10 @@
     python3 tools/pdb.py ab --base REV   pdb_run of revision REV against the working tree's,
                                  side by side on one throwaway cluster (no-loss check
                                  of a refactoring): wall time and coordinator CPU
+    python3 tools/pdb.py backfill-bench [--rows N]   a backfill by one UPDATE, by a client's
+                                 loop of 10,000-row transactions and by pdb_backfill on
+                                 2 connections: time, table size, WAL, longest transaction;
+                                 writes bench/backfill.md
     python3 tools/pdb.py mkupdate --from A   writes sql/updates/parallel_dblink--A--<version>.sql
                                  from released A and the sources (on a throwaway cluster)
     python3 tools/pdb.py check-meta   META.json against PGXN Meta Spec 1.0.0 and the control file
@@ -198,7 +202,9 @@ def test_here():
 # the one routine without SET search_path: PostgreSQL refuses COMMIT in a procedure with a SET clause;
 # its body calls only schema-qualified functions of the extension (test/sql/00_catalog.sql checks it)
 NO_SEARCH_PATH = ("extschema.pdb_job_exec(job_id bigint,max_conns integer,connstr text,fail_fast boolean,"
-                  "task_timeout interval,retries integer,setup text[],progress boolean,strict boolean)")
+                  "task_timeout interval,retries integer,setup text[],progress boolean,strict boolean)",
+                  "extschema._pdb_job_background(job_id bigint,max_conns integer,connstr text,fail_fast boolean,"
+                  "task_timeout interval,retries integer,setup text[])")
 
 
 def pgspot():
@@ -206,7 +212,7 @@ def pgspot():
     variable it cannot follow (at the first, it reads no further: the rest of the script goes unchecked)."""
     script = os.path.join(ROOT, "sql", f"parallel_dblink--{env_version()}.sql")
     out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "pgspot"),
-                          "--proc-without-search-path", NO_SEARCH_PATH, script],
+                          *[a for p in NO_SEARCH_PATH for a in ("--proc-without-search-path", p)], script],
                          capture_output=True, text=True)
     sys.stdout.write(out.stdout + out.stderr)
     return (out.returncode == 0 and re.search(r"Errors: 0 Warnings: 0 Unknown: 0", out.stdout) is not None
@@ -235,6 +241,14 @@ def cmd_ab(args):
     return ab.main(args.base, reps=args.reps)
 
 
+def cmd_backfill_bench(args):
+    from harness import backfill_bench
+    if run(["make", "install"], stdout=subprocess.DEVNULL).returncode != 0:
+        print("make install failed")
+        return 1
+    return backfill_bench.main(rows=args.rows, reps=args.reps)
+
+
 def cmd_mkupdate(args):
     from harness import mkupdate
     return mkupdate.main(args.from_version)
@@ -261,6 +275,9 @@ def main():
     ab_p = sub.add_parser("ab", help="pdb_run of another revision against the working tree's, side by side")
     ab_p.add_argument("--base", required=True, metavar="REV", help="the git revision to compare with")
     ab_p.add_argument("--reps", type=int, default=7, help="runs of each workload on each (default 7)")
+    bf_p = sub.add_parser("backfill-bench", help="one UPDATE, a client's serial loop and pdb_backfill, side by side")
+    bf_p.add_argument("--rows", type=int, default=2_000_000, help="rows of the table (default 2,000,000)")
+    bf_p.add_argument("--reps", type=int, default=3, help="runs of each (default 3)")
     mk_p = sub.add_parser("mkupdate", help="write the update script from a released version to this one")
     mk_p.add_argument("--from", dest="from_version", required=True, metavar="A", help="the released version")
     sub.add_parser("check-meta", help="validate META.json")
@@ -268,7 +285,7 @@ def main():
     sub.add_parser("freeze", help="freeze the install script of the control file's version as released")
     args = parser.parse_args()
     start = time.time()
-    if args.command in ("test", "demo", "bench", "ab", "mkupdate"):
+    if args.command in ("test", "demo", "bench", "ab", "mkupdate", "backfill-bench"):
         env.ensure_debian_packages()
         env.enter_venv()   # from here on, this program runs in the project's virtual environment
         env.ensure_python_packages(env.BENCH_PACKAGES if args.command == "bench" else env.PYTHON_PACKAGES)
@@ -282,6 +299,8 @@ def main():
         rc = cmd_ab(args)
     elif args.command == "mkupdate":
         rc = cmd_mkupdate(args)
+    elif args.command == "backfill-bench":
+        rc = cmd_backfill_bench(args)
     elif args.command == "freeze":
         from harness import updates
         rc = 0 if run(["make"], stdout=subprocess.DEVNULL).returncode == 0 else 1

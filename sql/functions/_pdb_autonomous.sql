@@ -22,7 +22,7 @@ BEGIN
     PERFORM @extschema@._pdb_open(v_dbl, v_conn, coalesce(connstr, @extschema@._pdb_default_connstr()),
                                   NULL, v_call, 0);
     EXECUTE format('SELECT r.v FROM %I.dblink($1, $2) AS r(v text) LIMIT 1', v_dbl) INTO v_result USING v_conn, sql;
-    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[v_conn], false);
+    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[v_conn], false, true);
     RETURN v_result;
 EXCEPTION WHEN query_canceled OR others THEN
     PERFORM @extschema@._pdb_close(v_dbl,

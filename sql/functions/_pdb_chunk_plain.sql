@@ -14,7 +14,7 @@
 CREATE FUNCTION @extschema@._pdb_chunk_plain(template text, key name)
 RETURNS boolean
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

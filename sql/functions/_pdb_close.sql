@@ -1,15 +1,22 @@
 /*
- * _pdb_close(dblink_schema name, conns text[], cancel boolean) RETURNS void
+ * _pdb_close(dblink_schema name, conns text[], cancel boolean, raise_cancel boolean DEFAULT false)
+ *     RETURNS void
  *
  * Closes the given dblink connections, best effort and bounded in time:
  * if cancel, first asks every worker to cancel what it runs (a worker that
  * is idle ignores the request); then drains the results left on each
  * connection, waiting at most 5 seconds in all for busy workers, so no remote
  * statement is left running behind a closed connection; then disconnects
- * each one and forgets it in pg_temp._pdb_conns. Never raises: it runs in
- * error and cancel paths, where the original error must win.
+ * each one and forgets it in pg_temp._pdb_conns. Raises nothing: it runs
+ * in error and cancel paths, where the original error must win. But with
+ * raise_cancel (the closes of a call that goes on or ends well), a cancel of
+ * this session that lands in it (a user's, or statement_timeout) is raised
+ * again once every connection is closed: it was meant for the call, and
+ * swallowed here it was lost (a backfill's runner closes its pool at the
+ * end of every wave, and went on with the next).
  */
-CREATE FUNCTION @extschema@._pdb_close(dblink_schema name, conns text[], cancel boolean)
+CREATE FUNCTION @extschema@._pdb_close(dblink_schema name, conns text[], cancel boolean,
+                                       raise_cancel boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
@@ -23,6 +30,7 @@ DECLARE
     v_busy     integer;
     v_rows     integer;
     v_conn     text;
+    v_cancel   text;  -- the message of a cancel of this session that landed here
 BEGIN
     BEGIN
         IF cancel THEN
@@ -54,21 +62,28 @@ BEGIN
             END IF;
             v_left := v_still;
         END LOOP;
-    EXCEPTION WHEN query_canceled OR others THEN
-        NULL;  -- give up draining; the disconnects below must still happen
+    EXCEPTION WHEN query_canceled THEN
+        v_cancel := SQLERRM;  -- give up draining; the disconnects below must still happen
+    WHEN others THEN
+        NULL;
     END;
     FOREACH v_conn IN ARRAY coalesce(conns, '{}') LOOP
         BEGIN
             EXECUTE format('SELECT %I.dblink_disconnect($1)', dblink_schema) USING v_conn;
-        EXCEPTION WHEN query_canceled OR others THEN
+        EXCEPTION WHEN query_canceled THEN
+            v_cancel := SQLERRM;
+        WHEN others THEN
             NULL;  -- already gone
         END;
     END LOOP;
     IF to_regclass('pg_temp._pdb_conns') IS NOT NULL THEN
         EXECUTE 'DELETE FROM pg_temp._pdb_conns WHERE conn_name = ANY ($1)' USING conns;
     END IF;
+    IF v_cancel IS NOT NULL AND raise_cancel THEN
+        RAISE EXCEPTION USING ERRCODE = 'query_canceled', MESSAGE = v_cancel;
+    END IF;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_close(name, text[], boolean) IS
+COMMENT ON FUNCTION @extschema@._pdb_close(name, text[], boolean, boolean) IS
 'internal: cancel (optionally), drain and disconnect worker connections, never raising';

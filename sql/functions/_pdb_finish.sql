@@ -28,7 +28,7 @@ DECLARE
 BEGIN
     BEGIN
         PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
-                                                      WHERE st.s_state[i] NOT IN ('dead', 'closed')), false);
+                                                      WHERE st.s_state[i] NOT IN ('dead', 'closed')), false, true);
         IF st.atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
             v_commit := NOT EXISTS (SELECT FROM unnest(st.r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');

@@ -780,7 +780,7 @@ BEGIN
                             OR coalesce(d_slots[v_target] > v_cap, false);
                 -- pdb_set_conns asked for fewer connections: this one closes once idle
                 IF s_state[v_slot] = 'idle' AND d_slots[v_target] > v_cap THEN
-                    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], false);
+                    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], false, true);
                     s_state[v_slot] := 'closed';
                     d_slots[v_target] := d_slots[v_target] - 1;
                     IF cardinality(st.locks) > 0 THEN

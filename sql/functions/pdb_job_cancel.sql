@@ -23,10 +23,7 @@ BEGIN
     v_state := @extschema@._pdb_autonomous(format(
         'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = clock_timestamp()
                      WHERE job_id = %2$s AND cancelled_at IS NULL
-                       AND (EXISTS (SELECT FROM %1$s.pdb_job_task AS t
-                                     WHERE t.job_id = %2$s AND t.status <> ''done'')
-                            OR EXISTS (SELECT FROM %1$s.pdb_job_backfill AS b
-                                        WHERE b.job_id = %2$s AND b.next_key <= b.key_max))
+                       AND %1$s._pdb_job_left(%2$s)
                     RETURNING 1)
          SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''cancelled''
                      WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''already''

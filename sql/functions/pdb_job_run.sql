@@ -61,7 +61,7 @@ BEGIN
     IF v_job.finished THEN
         RETURN;
     END IF;
-    v_outcome := '[]';
+    v_outcome := CAST('[]' AS jsonb);
     LOOP
         PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
         -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets

@@ -8,6 +8,7 @@ DROP VIEW @extschema@.pdb_jobs;
 
 -- views and functions that are gone, or whose signature or result type changed
 DROP ROUTINE @extschema@._pdb_classify(tasks text[], OUT plain boolean[], OUT stateful boolean[], OUT atomic boolean[], OUT batchable boolean[]);
+DROP ROUTINE @extschema@._pdb_close(dblink_schema name, conns text[], cancel boolean);
 DROP ROUTINE @extschema@._pdb_fetch(dblink_schema name, conn text, OUT kind text, OUT value text, OUT err_sqlstate text, OUT err_message text, OUT err_detail text, OUT err_hint text);
 DROP ROUTINE @extschema@._pdb_free_slots(dblink_schema name, conn text);
 DROP ROUTINE @extschema@._pdb_jobs();
@@ -1214,7 +1215,7 @@ COMMENT ON FUNCTION @extschema@._pdb_chunk_key(regclass) IS
 CREATE FUNCTION @extschema@._pdb_chunk_plain(template text, key name)
 RETURNS boolean
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1343,6 +1344,96 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_classify(text[]) IS
 'internal: which tasks are plain, may leave session state behind, are atomic, may share a batch, are one statement, and how _pdb_batch reports them';
+
+/*
+ * _pdb_close(dblink_schema name, conns text[], cancel boolean, raise_cancel boolean DEFAULT false)
+ *     RETURNS void
+ *
+ * Closes the given dblink connections, best effort and bounded in time:
+ * if cancel, first asks every worker to cancel what it runs (a worker that
+ * is idle ignores the request); then drains the results left on each
+ * connection, waiting at most 5 seconds in all for busy workers, so no remote
+ * statement is left running behind a closed connection; then disconnects
+ * each one and forgets it in pg_temp._pdb_conns. Raises nothing: it runs
+ * in error and cancel paths, where the original error must win. But with
+ * raise_cancel (the closes of a call that goes on or ends well), a cancel of
+ * this session that lands in it (a user's, or statement_timeout) is raised
+ * again once every connection is closed: it was meant for the call, and
+ * swallowed here it was lost (a backfill's runner closes its pool at the
+ * end of every wave, and went on with the next).
+ */
+CREATE FUNCTION @extschema@._pdb_close(dblink_schema name, conns text[], cancel boolean,
+                                       raise_cancel boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_patience CONSTANT interval := interval '5 seconds';
+    v_until    timestamptz := clock_timestamp() + c_patience;
+    v_left     text[] := conns;
+    v_still    text[];
+    v_busy     integer;
+    v_rows     integer;
+    v_conn     text;
+    v_cancel   text;  -- the message of a cancel of this session that landed here
+BEGIN
+    BEGIN
+        IF cancel THEN
+            FOREACH v_conn IN ARRAY v_left LOOP
+                EXECUTE format('SELECT %I.dblink_cancel_query($1)', dblink_schema) USING v_conn;
+            END LOOP;
+        END IF;
+        WHILE cardinality(v_left) > 0 AND clock_timestamp() < v_until LOOP
+            v_still := '{}'::text[];
+            FOREACH v_conn IN ARRAY v_left LOOP
+                EXECUTE format('SELECT %I.dblink_is_busy($1)', dblink_schema) INTO v_busy USING v_conn;
+                IF v_busy = 1 THEN
+                    v_still := v_still || v_conn;
+                ELSE
+                    -- consume one result: rows, or an error, mean there may be more
+                    BEGIN
+                        EXECUTE format('SELECT count(*)::integer FROM %I.dblink_get_result($1, true) AS r(v text)',
+                                       dblink_schema) INTO v_rows USING v_conn;
+                    EXCEPTION WHEN others THEN
+                        v_rows := 1;  -- a remote error, or a result of several columns
+                    END;
+                    IF v_rows > 0 THEN
+                        v_still := v_still || v_conn;
+                    END IF;
+                END IF;
+            END LOOP;
+            IF cardinality(v_still) = cardinality(v_left) THEN
+                PERFORM pg_sleep(0.001);
+            END IF;
+            v_left := v_still;
+        END LOOP;
+    EXCEPTION WHEN query_canceled THEN
+        v_cancel := SQLERRM;  -- give up draining; the disconnects below must still happen
+    WHEN others THEN
+        NULL;
+    END;
+    FOREACH v_conn IN ARRAY coalesce(conns, '{}') LOOP
+        BEGIN
+            EXECUTE format('SELECT %I.dblink_disconnect($1)', dblink_schema) USING v_conn;
+        EXCEPTION WHEN query_canceled THEN
+            v_cancel := SQLERRM;
+        WHEN others THEN
+            NULL;  -- already gone
+        END;
+    END LOOP;
+    IF to_regclass('pg_temp._pdb_conns') IS NOT NULL THEN
+        EXECUTE 'DELETE FROM pg_temp._pdb_conns WHERE conn_name = ANY ($1)' USING conns;
+    END IF;
+    IF v_cancel IS NOT NULL AND raise_cancel THEN
+        RAISE EXCEPTION USING ERRCODE = 'query_canceled', MESSAGE = v_cancel;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_close(name, text[], boolean, boolean) IS
+'internal: cancel (optionally), drain and disconnect worker connections, never raising';
 
 /*
  * _pdb_code(sql text) RETURNS text
@@ -1749,7 +1840,7 @@ DECLARE
 BEGIN
     BEGIN
         PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
-                                                      WHERE st.s_state[i] NOT IN ('dead', 'closed')), false);
+                                                      WHERE st.s_state[i] NOT IN ('dead', 'closed')), false, true);
         IF st.atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
             v_commit := NOT EXISTS (SELECT FROM unnest(st.r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');
@@ -2007,6 +2098,40 @@ COMMENT ON FUNCTION @extschema@._pdb_job_again(@extschema@._pdb_job_run) IS
 'internal: whether a backfill''s runner goes on with its next ranges once a run of it has ended well';
 
 /*
+ * CALL _pdb_job_background(job_id bigint, max_conns integer, connstr text, fail_fast boolean,
+ *                          task_timeout interval, retries integer, setup text[])
+ *
+ * What pg_cron runs for pdb_job_start, as the role that started it, at
+ * each time of its schedule (pg_cron runs one instance of a job at a time):
+ * nothing but the removal of the schedule when the job has no work left or
+ * is cancelled; else CALL pdb_job_exec of the job, and the removal of the
+ * schedule once that run has ended (done, or a task failed for good: the
+ * job then waits for its owner). A run that does not end (a crash, a
+ * restart, a killed session, an error of the run itself such as 55006) is
+ * resumed at the next time of the schedule.
+ *
+ * Like pdb_job_exec, it has no SET search_path (a procedure whose callee
+ * commits cannot have one): its body calls functions and a procedure of the
+ * extension, schema-qualified, and no operator.
+ */
+CREATE PROCEDURE @extschema@._pdb_job_background(job_id bigint, max_conns integer, connstr text,
+                                                 fail_fast boolean, task_timeout interval, retries integer,
+                                                 setup text[])
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF @extschema@._pdb_job_cron_end(job_id, false) THEN
+        RETURN;
+    END IF;
+    CALL @extschema@.pdb_job_exec(job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup);
+    PERFORM @extschema@._pdb_job_cron_end(job_id, true);
+END
+$$;
+
+COMMENT ON PROCEDURE @extschema@._pdb_job_background(bigint, integer, text, boolean, interval, integer, text[]) IS
+'internal: what pg_cron runs for pdb_job_start: the job''s run, then the end of its schedule';
+
+/*
  * _pdb_job_begin(job_id bigint, max_conns integer, connstr text, fail_fast boolean,
  *                task_timeout interval, retries integer, setup text[],
  *                progress boolean, caller text, commits boolean)
@@ -2106,6 +2231,42 @@ COMMENT ON FUNCTION @extschema@._pdb_job_begin(bigint, integer, text, boolean, i
 'internal: the tasks of a durable job not done yet, each atomic one claimed in its own transaction, and the engine''s state';
 
 /*
+ * _pdb_job_cron_end(job_id bigint, ended boolean) RETURNS boolean
+ *
+ * Whether the background runner of durable job job_id (pdb_job_start) is
+ * through with it: its run ended (ended: the job is done, or a task failed
+ * for good), or the job has no work left, is cancelled or is gone. If so,
+ * removes the job's pg_cron schedule, 'pdb_job_<job_id>' of the current
+ * user, if it is there.
+ */
+CREATE FUNCTION @extschema@._pdb_job_cron_end(job_id bigint, ended boolean)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_name text := format('pdb_job_%s', job_id);
+    v_there boolean;
+BEGIN
+    IF NOT ended AND coalesce(@extschema@._pdb_job_left(job_id), false)
+       AND NOT EXISTS (SELECT FROM @extschema@.pdb_job AS j
+                        WHERE j.job_id = _pdb_job_cron_end.job_id AND j.cancelled_at IS NOT NULL) THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1 AND username = current_user)'
+       INTO v_there USING v_name;
+    IF v_there THEN
+        EXECUTE 'SELECT cron.unschedule($1)' USING v_name;
+    END IF;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_cron_end(bigint, boolean) IS
+'internal: whether a background run of a durable job is through; if so, its pg_cron schedule is removed';
+
+/*
  * _pdb_job_holder(job_id bigint) RETURNS integer
  *
  * The pid of the session that runs durable job job_id now (it holds the
@@ -2127,6 +2288,29 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_job_holder(bigint) IS
 'internal: the pid of the session that runs a durable job now, or NULL';
+
+/*
+ * _pdb_job_left(job_id bigint) RETURNS boolean
+ *
+ * Whether durable job job_id has work left: a task not done, or, for a
+ * backfill, keys not cut into ranges yet (cancelled or not). NULL when
+ * there is no such job (or it is not the caller's).
+ */
+CREATE FUNCTION @extschema@._pdb_job_left(job_id bigint)
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT FROM @extschema@.pdb_job_task AS t WHERE t.job_id = j.job_id AND t.status <> 'done')
+           OR EXISTS (SELECT FROM @extschema@.pdb_job_backfill AS b
+                       WHERE b.job_id = j.job_id AND b.next_key <= b.key_max)
+      FROM @extschema@.pdb_job AS j
+     WHERE j.job_id = _pdb_job_left.job_id
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_left(bigint) IS
+'internal: whether a durable job has work left (a task not done, keys not cut)';
 
 /*
  * _pdb_job_lock(job_id bigint, take boolean) RETURNS void
@@ -2228,6 +2412,71 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_job_record(bigint, jsonb) IS
 'internal: write the outcomes of a durable job''s tasks to pdb_job_task';
+
+/*
+ * _pdb_job_start_check(job_id bigint, max_conns integer, connstr text, retries integer) RETURNS void
+ *
+ * pdb_job_start's checks, so that a schedule never starts runs that can
+ * only fail. Errors: those of pdb_job_start but cron.schedule's.
+ */
+CREATE FUNCTION @extschema@._pdb_job_start_check(job_id bigint, max_conns integer, connstr text, retries integer)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_cancelled timestamptz;
+    v_left      boolean;
+    v_cron_db   text := current_setting('cron.database_name', true);
+BEGIN
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
+    END IF;
+    IF max_conns IS NULL OR max_conns < 1 OR retries IS NULL OR retries < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s must be at least %s', CASE WHEN max_conns IS NULL OR max_conns < 1 THEN 'max_conns'
+                                                            ELSE 'retries' END,
+                             CASE WHEN max_conns IS NULL OR max_conns < 1 THEN 1 ELSE 0 END);
+    END IF;
+    IF @extschema@._pdb_mask(connstr, connstr) IS DISTINCT FROM connstr THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_authorization_specification',
+            MESSAGE = 'pdb_job_start does not take a connstr with a password',
+            DETAIL  = 'pg_cron stores the command of a job in cron.job and prints it in the server log.',
+            HINT    = 'Name a foreign server with a user mapping as connstr, or set parallel_dblink.loopback.';
+    END IF;
+    SELECT j.cancelled_at, @extschema@._pdb_job_left(j.job_id) INTO v_cancelled, v_left
+      FROM @extschema@.pdb_job AS j WHERE j.job_id = _pdb_job_start_check.job_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
+    END IF;
+    IF v_cancelled IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('job %s is cancelled', job_id), HINT = 'pdb_job_uncancel undoes the cancel.';
+    END IF;
+    IF NOT v_left THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state', MESSAGE = format('job %s is done', job_id);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension AS e WHERE e.extname = 'pg_cron') THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = 'pg_cron is not installed in this database',
+            DETAIL  = 'pdb_job_start runs the job through pg_cron''s schedules.',
+            HINT    = CASE WHEN v_cron_db IS NULL OR v_cron_db = '' THEN
+                          format('Add pg_cron to shared_preload_libraries, set cron.database_name = %L, restart, '
+                                 'and CREATE EXTENSION pg_cron here; or run the job yourself: CALL pdb_job_exec(%s).',
+                                 current_database(), job_id)
+                      WHEN v_cron_db <> current_database() THEN
+                          format('pg_cron schedules from database %I: there, SELECT cron.schedule_in_database(%L, '
+                                 '''* * * * *'', %L, %L); or run the job yourself: CALL pdb_job_exec(%s).',
+                                 v_cron_db, format('pdb_job_%s', job_id),
+                                 format('CALL %s.pdb_job_exec(%s)', '@extschema@', job_id), current_database(), job_id)
+                      ELSE 'CREATE EXTENSION pg_cron in this database.' END;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_job_start_check(bigint, integer, text, integer) IS
+'internal: pdb_job_start''s checks of its job, options and pg_cron';
 
 /*
  * _pdb_job_step(job _pdb_job_run, autonomous boolean, connstr text) RETURNS _pdb_job_run
@@ -4045,7 +4294,7 @@ BEGIN
                             OR coalesce(d_slots[v_target] > v_cap, false);
                 -- pdb_set_conns asked for fewer connections: this one closes once idle
                 IF s_state[v_slot] = 'idle' AND d_slots[v_target] > v_cap THEN
-                    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], false);
+                    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[s_conn[v_slot]], false, true);
                     s_state[v_slot] := 'closed';
                     d_slots[v_target] := d_slots[v_target] - 1;
                     IF cardinality(st.locks) > 0 THEN
@@ -5314,7 +5563,7 @@ BEGIN
     IF v_job.finished THEN
         RETURN;
     END IF;
-    v_outcome := '[]';
+    v_outcome := CAST('[]' AS jsonb);
     LOOP
         PERFORM @extschema@._pdb_job_lock(job_id, true);  -- (55006: another session runs it)
         -- in steps, each task's outcome recorded on a connection of its own as it ends (_pdb_job_step lets
@@ -5382,6 +5631,61 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_job_set_conns(bigint, integer) IS
 'Change the number of connections of a durable job, running or not';
+
+/*
+ * pdb_job_start(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
+ *               fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
+ *               retries integer DEFAULT 0, setup text[] DEFAULT NULL,
+ *               schedule text DEFAULT '* * * * *')
+ *     RETURNS bigint
+ *
+ * Runs a durable job in the background, with nobody connected: schedules
+ * with pg_cron, as the current user, a job named 'pdb_job_<job_id>' that
+ * CALLs _pdb_job_background (pdb_job_exec with these options) at each time
+ * of schedule: every minute by default (pg_cron 1.5 and later also take
+ * '10 seconds'). pg_cron runs one instance at a time; a run that stops
+ * short (a crash, a restart, a killed session) is resumed at the next time;
+ * the schedule removes itself once a run has ended (the job done, or a task
+ * failed for good) or the job is cancelled. Calling it again for the same
+ * job replaces the schedule and its options. Returns pg_cron's job id.
+ *
+ * Needs pg_cron in this database (shared_preload_libraries, and this
+ * database as cron.database_name), the right to call cron.schedule (USAGE
+ * on schema cron), and a way for pg_cron to log in as the user (cron.host:
+ * its socket directory for a server without TCP; pg_hba.conf or a
+ * .pgpass of the server's OS user), and, for a role without superuser, a
+ * way back for the job's own connections without a password in connstr
+ * (a foreign server with a user mapping, or parallel_dblink.loopback).
+ *
+ * Errors: 22004 job_id NULL; 22023 max_conns below 1, retries below 0;
+ * 42704 no such job (or not the caller's); 55000 the job is cancelled or
+ * done, or pg_cron is not installed in this database (the HINT says what
+ * to do); 28000 connstr holds a password (pg_cron would store it in
+ * cron.job and print it in the server log); those of cron.schedule.
+ */
+CREATE FUNCTION @extschema@.pdb_job_start(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
+                                          fail_fast boolean DEFAULT false, task_timeout interval DEFAULT NULL,
+                                          retries integer DEFAULT 0, setup text[] DEFAULT NULL,
+                                          schedule text DEFAULT '* * * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_command text;
+    v_id      bigint;
+BEGIN
+    PERFORM @extschema@._pdb_job_start_check(job_id, max_conns, connstr, retries);
+    v_command := format('CALL %s._pdb_job_background(%s, %s, %L, %L::boolean, %L::interval, %s, %L::text[])',
+                        '@extschema@', job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup);
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO v_id USING format('pdb_job_%s', job_id), schedule, v_command;
+    RETURN v_id;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_job_start(bigint, integer, text, boolean, interval, integer, text[], text) IS
+'Run a durable job in the background through pg_cron, resumed after a crash, its schedule removed when it ends';
 
 /*
  * pdb_job_uncancel(job_id bigint, connstr text DEFAULT NULL) RETURNS boolean
@@ -6094,79 +6398,40 @@ COMMENT ON FUNCTION @extschema@.pdb_tasks(text, regclass, integer, name, bigint)
 
 -- functions whose body, settings or comment changed
 /*
- * _pdb_close(dblink_schema name, conns text[], cancel boolean) RETURNS void
+ * _pdb_autonomous(sql text, connstr text) RETURNS text
  *
- * Closes the given dblink connections, best effort and bounded in time:
- * if cancel, first asks every worker to cancel what it runs (a worker that
- * is idle ignores the request); then drains the results left on each
- * connection, waiting at most 5 seconds in all for busy workers, so no remote
- * statement is left running behind a closed connection; then disconnects
- * each one and forgets it in pg_temp._pdb_conns. Never raises: it runs in
- * error and cancel paths, where the original error must win.
+ * Runs sql on a connection of its own (connstr, NULL for the loopback to this
+ * database as the current user), so that what it writes commits at once,
+ * whatever becomes of the caller's transaction; returns the first column of
+ * the first row, as text. The connection is closed in every case.
+ * Errors: those of the connection (passwords masked) and of sql.
  */
-CREATE OR REPLACE FUNCTION @extschema@._pdb_close(dblink_schema name, conns text[], cancel boolean)
-RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._pdb_autonomous(sql text, connstr text)
+RETURNS text
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_patience CONSTANT interval := interval '5 seconds';
-    v_until    timestamptz := clock_timestamp() + c_patience;
-    v_left     text[] := conns;
-    v_still    text[];
-    v_busy     integer;
-    v_rows     integer;
-    v_conn     text;
+    v_dbl    name := @extschema@._pdb_dblink_schema();
+    v_call   bigint := @extschema@._pdb_session_init();
+    v_conn   text := format('pdb_%s_%s_own', pg_backend_pid(), v_call);
+    v_result text;
 BEGIN
-    BEGIN
-        IF cancel THEN
-            FOREACH v_conn IN ARRAY v_left LOOP
-                EXECUTE format('SELECT %I.dblink_cancel_query($1)', dblink_schema) USING v_conn;
-            END LOOP;
-        END IF;
-        WHILE cardinality(v_left) > 0 AND clock_timestamp() < v_until LOOP
-            v_still := '{}'::text[];
-            FOREACH v_conn IN ARRAY v_left LOOP
-                EXECUTE format('SELECT %I.dblink_is_busy($1)', dblink_schema) INTO v_busy USING v_conn;
-                IF v_busy = 1 THEN
-                    v_still := v_still || v_conn;
-                ELSE
-                    -- consume one result: rows, or an error, mean there may be more
-                    BEGIN
-                        EXECUTE format('SELECT count(*)::integer FROM %I.dblink_get_result($1, true) AS r(v text)',
-                                       dblink_schema) INTO v_rows USING v_conn;
-                    EXCEPTION WHEN others THEN
-                        v_rows := 1;  -- a remote error, or a result of several columns
-                    END;
-                    IF v_rows > 0 THEN
-                        v_still := v_still || v_conn;
-                    END IF;
-                END IF;
-            END LOOP;
-            IF cardinality(v_still) = cardinality(v_left) THEN
-                PERFORM pg_sleep(0.001);
-            END IF;
-            v_left := v_still;
-        END LOOP;
-    EXCEPTION WHEN query_canceled OR others THEN
-        NULL;  -- give up draining; the disconnects below must still happen
-    END;
-    FOREACH v_conn IN ARRAY coalesce(conns, '{}') LOOP
-        BEGIN
-            EXECUTE format('SELECT %I.dblink_disconnect($1)', dblink_schema) USING v_conn;
-        EXCEPTION WHEN query_canceled OR others THEN
-            NULL;  -- already gone
-        END;
-    END LOOP;
-    IF to_regclass('pg_temp._pdb_conns') IS NOT NULL THEN
-        EXECUTE 'DELETE FROM pg_temp._pdb_conns WHERE conn_name = ANY ($1)' USING conns;
-    END IF;
+    PERFORM @extschema@._pdb_open(v_dbl, v_conn, coalesce(connstr, @extschema@._pdb_default_connstr()),
+                                  NULL, v_call, 0);
+    EXECUTE format('SELECT r.v FROM %I.dblink($1, $2) AS r(v text) LIMIT 1', v_dbl) INTO v_result USING v_conn, sql;
+    PERFORM @extschema@._pdb_close(v_dbl, ARRAY[v_conn], false, true);
+    RETURN v_result;
+EXCEPTION WHEN query_canceled OR others THEN
+    PERFORM @extschema@._pdb_close(v_dbl,
+        ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(v_dbl)) AS c WHERE c = v_conn), true);
+    RAISE;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_close(name, text[], boolean) IS
-'internal: cancel (optionally), drain and disconnect worker connections, never raising';
+COMMENT ON FUNCTION @extschema@._pdb_autonomous(text, text) IS
+'internal: run a statement on a connection of its own, committed whatever the caller does';
 
 /*
  * _pdb_default_connstr() RETURNS text
@@ -6381,10 +6646,7 @@ BEGIN
     v_state := @extschema@._pdb_autonomous(format(
         'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = clock_timestamp()
                      WHERE job_id = %2$s AND cancelled_at IS NULL
-                       AND (EXISTS (SELECT FROM %1$s.pdb_job_task AS t
-                                     WHERE t.job_id = %2$s AND t.status <> ''done'')
-                            OR EXISTS (SELECT FROM %1$s.pdb_job_backfill AS b
-                                        WHERE b.job_id = %2$s AND b.next_key <= b.key_max))
+                       AND %1$s._pdb_job_left(%2$s)
                     RETURNING 1)
          SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''cancelled''
                      WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''already''

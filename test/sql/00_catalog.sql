@@ -1,7 +1,7 @@
 \unset ECHO
 \i test/setup.sql
 
-SELECT plan(40);
+SELECT plan(41);
 
 SELECT has_function('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean', 'boolean'], 'pdb_run(text[], integer, text, integer, boolean, interval, integer, text[], boolean, boolean, boolean, boolean) exists');
 SELECT function_returns('pdb_run', ARRAY['text[]', 'integer', 'text', 'integer', 'boolean', 'interval', 'integer', 'text[]', 'boolean', 'boolean', 'boolean', 'boolean'], 'setof pdb_result', 'pdb_run returns a set of pdb_result');
@@ -24,23 +24,31 @@ SELECT p.oid::regprocedure AS fn, p.prosecdef, p.proconfig, l.lanname, p.prokind
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'parallel_dblink'
   JOIN pg_language l ON l.oid = p.prolang;
 
-SELECT is((SELECT count(*) FROM ext_functions), 92::bigint, 'the extension has 92 functions and procedures');
+SELECT is((SELECT count(*) FROM ext_functions), 97::bigint, 'the extension has 97 functions and procedures');
 SELECT is_empty($$SELECT fn FROM ext_functions WHERE prosecdef$$, 'no function is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM ext_functions
                    WHERE NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false) AND prokind <> 'p'$$,
                 'every function pins search_path = pg_catalog, pg_temp');
--- PostgreSQL refuses COMMIT in a procedure with a SET clause: the one procedure pins nothing, and its
--- body calls only the extension's own functions and pg_catalog's, schema-qualified (the extension's pin
--- search_path themselves; texteq rather than an operator, which search_path would resolve)
-SELECT is(ARRAY(SELECT fn::text FROM ext_functions WHERE prokind = 'p'),
-          ARRAY['pdb_job_exec(bigint,integer,text,boolean,interval,integer,text[],boolean,boolean)'],
-          'pdb_job_exec is the one procedure');
-SELECT is((SELECT proconfig FROM pg_proc WHERE proname = 'pdb_job_exec'), NULL, 'it has no SET clause (it commits)');
+-- PostgreSQL refuses COMMIT in a procedure with a SET clause (and in a procedure it calls): the two
+-- procedures pin nothing, and their bodies call only the extension's own functions and pg_catalog's,
+-- schema-qualified (the extension's pin search_path themselves; texteq rather than an operator, which
+-- search_path would resolve)
+SELECT is(ARRAY(SELECT fn::text FROM ext_functions WHERE prokind = 'p' ORDER BY 1),
+          ARRAY['_pdb_job_background(bigint,integer,text,boolean,interval,integer,text[])',
+                'pdb_job_exec(bigint,integer,text,boolean,interval,integer,text[],boolean,boolean)'],
+          'pdb_job_exec and _pdb_job_background are the procedures');
+SELECT is(ARRAY(SELECT DISTINCT proconfig::text FROM pg_proc WHERE proname IN ('pdb_job_exec', '_pdb_job_background')),
+          ARRAY[NULL], 'they have no SET clause (they commit)');
+SELECT is(ARRAY(SELECT DISTINCT m[1] FROM pg_proc AS p,
+                       regexp_matches(p.prosrc, '(\m[[:alnum:]_."]+)\s*\(', 'g') AS m
+                 WHERE p.proname = '_pdb_job_background' ORDER BY 1),
+          ARRAY['public._pdb_job_cron_end', 'public.pdb_job_exec'],
+          'the background one calls the extension''s functions by their schema, and nothing else');
 SELECT is(ARRAY(SELECT DISTINCT m[1] FROM pg_proc AS p,
                        regexp_matches(p.prosrc, '(\m[[:alnum:]_."]+)\s*\(', 'g') AS m
                  WHERE p.proname = 'pdb_job_exec' ORDER BY 1),
           ARRAY['pg_catalog.texteq', 'public._pdb_failed', 'public._pdb_job_again', 'public._pdb_job_begin', 'public._pdb_job_lock', 'public._pdb_job_step'],
-          'its body calls the extension''s functions and pg_catalog''s by their schema, and nothing else');
+          'pdb_job_exec''s body calls the extension''s functions and pg_catalog''s by their schema, and nothing else');
 SELECT is((SELECT proargnames FROM pg_proc WHERE proname = 'pdb_job_exec'),
           ARRAY['job_id', 'max_conns', 'connstr', 'fail_fast', 'task_timeout', 'retries', 'setup', 'progress', 'strict'],
           'pdb_job_exec has the documented parameter names');

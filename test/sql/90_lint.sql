@@ -27,7 +27,12 @@
 --   text is also sent to remote targets through dblink, so it is written once
 --   and run the same way here and there;
 -- - that _pdb_held EXECUTEs parallel_dblink.throttle_query as it is: the
---   user's own query, run as the caller, by design.
+--   user's own query, run as the caller, by design;
+-- - pg_cron's schema and table, which pdb_job_start and _pdb_job_cron_end
+--   reach through EXECUTE so that the extension installs and compiles without
+--   pg_cron (an optional partner): where it is absent, as here, the checker
+--   reads their statements and finds neither (test_background.py runs them
+--   where pg_cron is).
 CREATE EXTENSION IF NOT EXISTS plpgsql_check;
 
 -- plpgsql_check_function_tb with all warnings, and a polymorphic row_type
@@ -76,6 +81,8 @@ SELECT is_empty($$
        AND NOT (p.proname = '_pdb_step' AND c.statement = 'RETURN QUERY' AND c.level = 'security'
                 AND c.message = 'text type variable is not sanitized')
        AND NOT (p.proname = '_pdb_step' AND c.statement = 'RETURN NEXT' AND c.level = 'error')
+       AND NOT (p.proname IN ('_pdb_job_cron_end', 'pdb_job_start') AND c.statement = 'EXECUTE'
+                AND c.message IN ('relation "cron.job" does not exist', 'schema "cron" does not exist'))
 $$, 'plpgsql_check reports nothing');
 
 SELECT * FROM finish();
