@@ -32,7 +32,7 @@ CONTENDERS = ["one UPDATE", "serial loop, 10,000 rows a transaction", "pdb_backf
 def build(conn, rows):
     conn.execute("DROP TABLE IF EXISTS bf")
     conn.execute("CREATE TABLE bf (id bigint PRIMARY KEY, kind int NOT NULL, flag boolean, pad text)")
-    conn.execute("INSERT INTO bf SELECT g, g % 7, NULL, md5(g::text) FROM generate_series(1, %s) AS g", (rows,))
+    conn.execute("INSERT INTO bf SELECT g, g %% 7, NULL, md5(g::text) FROM generate_series(1, %s) AS g", (rows,))
     conn.execute("VACUUM ANALYZE bf")
     conn.execute("CHECKPOINT")
 
