@@ -52,9 +52,11 @@ BEGIN
                                  current_database(), job_id)
                       WHEN v_cron_db <> current_database() THEN
                           format('pg_cron schedules from database %I: there, SELECT cron.schedule_in_database(%L, '
-                                 '''* * * * *'', %L, %L); or run the job yourself: CALL pdb_job_exec(%s).',
+                                 '''* * * * *'', %L, %L), and cron.unschedule(%L) once pdb_jobs says the job is '
+                                 'done; or run the job yourself: CALL pdb_job_exec(%s).',
                                  v_cron_db, format('pdb_job_%s', job_id),
-                                 format('CALL %s.pdb_job_exec(%s)', '@extschema@', job_id), current_database(), job_id)
+                                 format('CALL %s.pdb_job_exec(%s)', '@extschema@', job_id), current_database(),
+                                 format('pdb_job_%s', job_id), job_id)
                       ELSE 'CREATE EXTENSION pg_cron in this database.' END;
     END IF;
 END

@@ -14,8 +14,9 @@
  * tasks on the caller's own database do not wait for the caller. Each
  * task's outcome is written to pdb_job_task by the commit after it ends
  * (see pdb_job_tasks). A backfill (pdb_backfill) runs in waves of ranges
- * cut as it goes, until every key is done or a range fails. Interrupted (a cancel, statement_timeout, a killed
- * worker or caller, a restart), the same CALL resumes what is left.
+ * cut as it goes, until every key is done or a range fails. Interrupted (a
+ * cancel, statement_timeout, a killed worker or caller, a restart), the
+ * same CALL resumes what is left.
  * strict: once every outcome is committed, the first failure of this run is
  * raised, naming the job's task (see pdb_run).
  *

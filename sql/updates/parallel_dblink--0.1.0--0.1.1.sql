@@ -2467,9 +2467,11 @@ BEGIN
                                  current_database(), job_id)
                       WHEN v_cron_db <> current_database() THEN
                           format('pg_cron schedules from database %I: there, SELECT cron.schedule_in_database(%L, '
-                                 '''* * * * *'', %L, %L); or run the job yourself: CALL pdb_job_exec(%s).',
+                                 '''* * * * *'', %L, %L), and cron.unschedule(%L) once pdb_jobs says the job is '
+                                 'done; or run the job yourself: CALL pdb_job_exec(%s).',
                                  v_cron_db, format('pdb_job_%s', job_id),
-                                 format('CALL %s.pdb_job_exec(%s)', '@extschema@', job_id), current_database(), job_id)
+                                 format('CALL %s.pdb_job_exec(%s)', '@extschema@', job_id), current_database(),
+                                 format('pdb_job_%s', job_id), job_id)
                       ELSE 'CREATE EXTENSION pg_cron in this database.' END;
     END IF;
 END
@@ -5327,8 +5329,9 @@ COMMENT ON FUNCTION @extschema@.pdb_chunks(regclass, integer, name, bigint) IS
  * tasks on the caller's own database do not wait for the caller. Each
  * task's outcome is written to pdb_job_task by the commit after it ends
  * (see pdb_job_tasks). A backfill (pdb_backfill) runs in waves of ranges
- * cut as it goes, until every key is done or a range fails. Interrupted (a cancel, statement_timeout, a killed
- * worker or caller, a restart), the same CALL resumes what is left.
+ * cut as it goes, until every key is done or a range fails. Interrupted (a
+ * cancel, statement_timeout, a killed worker or caller, a restart), the
+ * same CALL resumes what is left.
  * strict: once every outcome is committed, the first failure of this run is
  * raised, naming the job's task (see pdb_run).
  *

@@ -95,3 +95,4 @@ def test_refusals(cron):
             c.execute("SELECT pdb_job_start(%s)", (job,))
         assert e.value.diag.message_primary == "pg_cron is not installed in this database"
         assert "cron.schedule_in_database('pdb_job_1'" in e.value.diag.message_hint
+        assert "cron.unschedule('pdb_job_1') once pdb_jobs says the job is done" in e.value.diag.message_hint
