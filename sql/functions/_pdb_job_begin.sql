@@ -6,8 +6,8 @@
  *
  * The start of a run of a durable job: the tasks of job_id that are not done
  * yet (of a backfill: those, else its next wave of ranges, cut on a
- * connection of its own by _pdb_backfill_next), each atomic one (see _pdb_classify: plain, no transaction control, no
- * session state) sent as
+ * connection of its own by _pdb_backfill_next), each atomic one (see
+ * _pdb_classify: plain, no transaction control, no session state) sent as
  *     SELECT _pdb_job_claim(job, task); <task>
  * one implicit transaction, so the mark "done" commits with the task or not
  * at all, whatever happens to the caller, the worker or the server; and the

@@ -18,11 +18,11 @@ BEGIN
     IF job_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
     END IF;
-    IF max_conns IS NULL OR max_conns < 1 OR retries IS NULL OR retries < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s must be at least %s', CASE WHEN max_conns IS NULL OR max_conns < 1 THEN 'max_conns'
-                                                            ELSE 'retries' END,
-                             CASE WHEN max_conns IS NULL OR max_conns < 1 THEN 1 ELSE 0 END);
+    IF max_conns IS NULL OR max_conns < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'max_conns must be at least 1';
+    END IF;
+    IF retries IS NULL OR retries < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'retries must be at least 0';
     END IF;
     IF @extschema@._pdb_mask(connstr, connstr) IS DISTINCT FROM connstr THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_authorization_specification',

@@ -2139,8 +2139,8 @@ COMMENT ON PROCEDURE @extschema@._pdb_job_background(bigint, integer, text, bool
  *
  * The start of a run of a durable job: the tasks of job_id that are not done
  * yet (of a backfill: those, else its next wave of ranges, cut on a
- * connection of its own by _pdb_backfill_next), each atomic one (see _pdb_classify: plain, no transaction control, no
- * session state) sent as
+ * connection of its own by _pdb_backfill_next), each atomic one (see
+ * _pdb_classify: plain, no transaction control, no session state) sent as
  *     SELECT _pdb_job_claim(job, task); <task>
  * one implicit transaction, so the mark "done" commits with the task or not
  * at all, whatever happens to the caller, the worker or the server; and the
@@ -2433,11 +2433,11 @@ BEGIN
     IF job_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
     END IF;
-    IF max_conns IS NULL OR max_conns < 1 OR retries IS NULL OR retries < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s must be at least %s', CASE WHEN max_conns IS NULL OR max_conns < 1 THEN 'max_conns'
-                                                            ELSE 'retries' END,
-                             CASE WHEN max_conns IS NULL OR max_conns < 1 THEN 1 ELSE 0 END);
+    IF max_conns IS NULL OR max_conns < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'max_conns must be at least 1';
+    END IF;
+    IF retries IS NULL OR retries < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'retries must be at least 0';
     END IF;
     IF @extschema@._pdb_mask(connstr, connstr) IS DISTINCT FROM connstr THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_authorization_specification',
