@@ -153,8 +153,13 @@ def test_a_slot_nobody_uses_holds_the_call(dsn, lag_t):
     assert outcome == {"ok": 4} and done(admin) == 8
 
 
+def sleepers(admin):
+    return admin.execute("SELECT count(*) FROM pg_stat_activity "
+                         "WHERE state = 'active' AND query = 'SELECT pg_sleep(1);'").fetchone()[0]
+
+
 def test_max_active_yields_to_pgbench(dsn, lag_t):
-    """pgbench's 4 clients keep 4 sessions active for 4 s (each transaction a sleep of 1 s: a client is idle
+    """pgbench's 4 clients keep 4 sessions active for 5 s (each transaction a sleep of 1 s: a client is idle
     a few microseconds a second): with max_active 2 the call waits for them."""
     admin = lag_t
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as script, \
@@ -162,10 +167,11 @@ def test_max_active_yields_to_pgbench(dsn, lag_t):
         script.write("SELECT pg_sleep(1);\n")
         script.flush()
         os.chmod(script.name, 0o644)
-        bench = subprocess.Popen([pgbench(), "-n", "-c", "4", "-T", "4", "-f", script.name, "-d", dsn],
+        bench = subprocess.Popen([pgbench(), "-n", "-c", "4", "-T", "5", "-f", script.name, "-d", dsn],
                                  stdout=out, stderr=subprocess.STDOUT)
         try:
-            time.sleep(1)
+            # (the call starts once all 4 clients sleep: under load they may take a while to connect)
+            assert wait_for(lambda: sleepers(admin) == 4), "pgbench's 4 clients never all slept at once"
             call = Call(dsn, {"max_active": "2"}, tasks=4)
             why, first, last, _ = held_for(admin, call, seconds=1.0)
             assert bench.wait(timeout=30) == 0
