@@ -44,38 +44,56 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_key  name;
-    v_min  numeric;
-    v_max  numeric;
+    v_key      name;
+    v_min      numeric;
+    v_max      numeric;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    PERFORM @extschema@._pdb_backfill_check(template, tbl, chunk_time, chunk_rows);
-    v_key := coalesce(key, @extschema@._pdb_chunk_key(tbl));
-    IF v_key IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_column_reference',
-            MESSAGE = format('%s has no key to cut ranges of', tbl),
-            DETAIL  = 'It has no primary key and no unique NOT NULL column of one of the types pdb_backfill cuts.',
-            HINT    = 'Name an indexed integer column: key => ''id''.';
-    END IF;
-    PERFORM @extschema@._pdb_backfill_key(tbl, v_key);  -- (its type, checked)
-    IF NOT @extschema@._pdb_chunk_plain(template, v_key) THEN
-        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
-            MESSAGE = 'a backfill''s template must be an UPDATE or DELETE that leaves the key alone',
-            DETAIL  = format('Only such statements change each row exactly once, range by range, while others '
-                             'write to %s; this one inserts, merges, reads or sets %I.', tbl, v_key),
-            HINT    = 'For anything else, run pdb_tasks(template, tbl, chunks) with pdb_run in one transaction.';
-    END IF;
-    EXECUTE format('SELECT min(%1$I)::numeric, max(%1$I)::numeric FROM %2$s', v_key, tbl) INTO v_min, v_max;
-    IF v_min IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s has no rows to backfill', tbl);
-    END IF;
-    RETURN @extschema@._pdb_autonomous(format(
-        'WITH j AS (INSERT INTO %1$s.pdb_job (name) VALUES (%2$L) RETURNING job_id),
-              b AS (INSERT INTO %1$s.pdb_job_backfill (job_id, tbl, key, template, chunk_time, chunk_rows,
-                                                       key_min, key_max, next_key)
-                    SELECT j.job_id, %3$L::oid, %4$L, %5$L, %6$L::interval, %7$L::bigint, %8$L, %9$L, %8$L FROM j)
-         SELECT job_id::text FROM j',
-        '@extschema@', name, tbl::oid, v_key, template, chunk_time, chunk_rows, v_min, v_max), connstr)::bigint;
+    BEGIN
+        PERFORM @extschema@._pdb_backfill_check(template, tbl, chunk_time, chunk_rows);
+        v_key := coalesce(key, @extschema@._pdb_chunk_key(tbl));
+        IF v_key IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_column_reference',
+                MESSAGE = format('%s has no key to cut ranges of', tbl),
+                DETAIL  = 'It has no primary key and no unique NOT NULL column of one of the types pdb_backfill cuts.',
+                HINT    = 'Name an indexed integer column: key => ''id''.';
+        END IF;
+        PERFORM @extschema@._pdb_backfill_key(tbl, v_key);  -- (its type, checked)
+        IF NOT @extschema@._pdb_chunk_plain(template, v_key) THEN
+            RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+                MESSAGE = 'a backfill''s template must be an UPDATE or DELETE that leaves the key alone',
+                DETAIL  = format('Only such statements change each row exactly once, range by range, while others '
+                                 'write to %s; this one inserts, merges, reads or sets %I.', tbl, v_key),
+                HINT    = 'For anything else, run pdb_tasks(template, tbl, chunks) with pdb_run in one transaction.';
+        END IF;
+        EXECUTE format('SELECT min(%1$I)::numeric, max(%1$I)::numeric FROM %2$s', v_key, tbl) INTO v_min, v_max;
+        IF v_min IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s has no rows to backfill', tbl);
+        END IF;
+        RETURN @extschema@._pdb_autonomous(format(
+            'WITH j AS (INSERT INTO %1$s.pdb_job (name) VALUES (%2$L) RETURNING job_id),
+                  b AS (INSERT INTO %1$s.pdb_job_backfill (job_id, tbl, key, template, chunk_time, chunk_rows,
+                                                           key_min, key_max, next_key)
+                        SELECT j.job_id, %3$L::oid, %4$L, %5$L, %6$L::interval, %7$L::bigint, %8$L, %9$L, %8$L FROM j)
+             SELECT job_id::text FROM j',
+            '@extschema@', name, tbl::oid, v_key, template, chunk_time, chunk_rows, v_min, v_max), connstr)::bigint;
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the helpers'
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 

@@ -39,14 +39,32 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_command text;
-    v_id      bigint;
+    v_command  text;
+    v_id       bigint;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    PERFORM @extschema@._pdb_job_start_check(job_id, max_conns, connstr, retries);
-    v_command := format('CALL %s._pdb_job_background(%s, %s, %L, %L::boolean, %L::interval, %s, %L::text[])',
-                        '@extschema@', job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup);
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO v_id USING format('pdb_job_%s', job_id), schedule, v_command;
-    RETURN v_id;
+    BEGIN
+        PERFORM @extschema@._pdb_job_start_check(job_id, max_conns, connstr, retries);
+        v_command := format('CALL %s._pdb_job_background(%s, %s, %L, %L::boolean, %L::interval, %s, %L::text[])',
+                            '@extschema@', job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup);
+        EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO v_id USING format('pdb_job_%s', job_id), schedule, v_command;
+        RETURN v_id;
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the helpers'
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 

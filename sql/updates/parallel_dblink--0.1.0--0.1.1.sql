@@ -5035,38 +5035,56 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_key  name;
-    v_min  numeric;
-    v_max  numeric;
+    v_key      name;
+    v_min      numeric;
+    v_max      numeric;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    PERFORM @extschema@._pdb_backfill_check(template, tbl, chunk_time, chunk_rows);
-    v_key := coalesce(key, @extschema@._pdb_chunk_key(tbl));
-    IF v_key IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_column_reference',
-            MESSAGE = format('%s has no key to cut ranges of', tbl),
-            DETAIL  = 'It has no primary key and no unique NOT NULL column of one of the types pdb_backfill cuts.',
-            HINT    = 'Name an indexed integer column: key => ''id''.';
-    END IF;
-    PERFORM @extschema@._pdb_backfill_key(tbl, v_key);  -- (its type, checked)
-    IF NOT @extschema@._pdb_chunk_plain(template, v_key) THEN
-        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
-            MESSAGE = 'a backfill''s template must be an UPDATE or DELETE that leaves the key alone',
-            DETAIL  = format('Only such statements change each row exactly once, range by range, while others '
-                             'write to %s; this one inserts, merges, reads or sets %I.', tbl, v_key),
-            HINT    = 'For anything else, run pdb_tasks(template, tbl, chunks) with pdb_run in one transaction.';
-    END IF;
-    EXECUTE format('SELECT min(%1$I)::numeric, max(%1$I)::numeric FROM %2$s', v_key, tbl) INTO v_min, v_max;
-    IF v_min IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s has no rows to backfill', tbl);
-    END IF;
-    RETURN @extschema@._pdb_autonomous(format(
-        'WITH j AS (INSERT INTO %1$s.pdb_job (name) VALUES (%2$L) RETURNING job_id),
-              b AS (INSERT INTO %1$s.pdb_job_backfill (job_id, tbl, key, template, chunk_time, chunk_rows,
-                                                       key_min, key_max, next_key)
-                    SELECT j.job_id, %3$L::oid, %4$L, %5$L, %6$L::interval, %7$L::bigint, %8$L, %9$L, %8$L FROM j)
-         SELECT job_id::text FROM j',
-        '@extschema@', name, tbl::oid, v_key, template, chunk_time, chunk_rows, v_min, v_max), connstr)::bigint;
+    BEGIN
+        PERFORM @extschema@._pdb_backfill_check(template, tbl, chunk_time, chunk_rows);
+        v_key := coalesce(key, @extschema@._pdb_chunk_key(tbl));
+        IF v_key IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_column_reference',
+                MESSAGE = format('%s has no key to cut ranges of', tbl),
+                DETAIL  = 'It has no primary key and no unique NOT NULL column of one of the types pdb_backfill cuts.',
+                HINT    = 'Name an indexed integer column: key => ''id''.';
+        END IF;
+        PERFORM @extschema@._pdb_backfill_key(tbl, v_key);  -- (its type, checked)
+        IF NOT @extschema@._pdb_chunk_plain(template, v_key) THEN
+            RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+                MESSAGE = 'a backfill''s template must be an UPDATE or DELETE that leaves the key alone',
+                DETAIL  = format('Only such statements change each row exactly once, range by range, while others '
+                                 'write to %s; this one inserts, merges, reads or sets %I.', tbl, v_key),
+                HINT    = 'For anything else, run pdb_tasks(template, tbl, chunks) with pdb_run in one transaction.';
+        END IF;
+        EXECUTE format('SELECT min(%1$I)::numeric, max(%1$I)::numeric FROM %2$s', v_key, tbl) INTO v_min, v_max;
+        IF v_min IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s has no rows to backfill', tbl);
+        END IF;
+        RETURN @extschema@._pdb_autonomous(format(
+            'WITH j AS (INSERT INTO %1$s.pdb_job (name) VALUES (%2$L) RETURNING job_id),
+                  b AS (INSERT INTO %1$s.pdb_job_backfill (job_id, tbl, key, template, chunk_time, chunk_rows,
+                                                           key_min, key_max, next_key)
+                        SELECT j.job_id, %3$L::oid, %4$L, %5$L, %6$L::interval, %7$L::bigint, %8$L, %9$L, %8$L FROM j)
+             SELECT job_id::text FROM j',
+            '@extschema@', name, tbl::oid, v_key, template, chunk_time, chunk_rows, v_min, v_max), connstr)::bigint;
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the helpers'
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 
@@ -5676,14 +5694,32 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_command text;
-    v_id      bigint;
+    v_command  text;
+    v_id       bigint;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    PERFORM @extschema@._pdb_job_start_check(job_id, max_conns, connstr, retries);
-    v_command := format('CALL %s._pdb_job_background(%s, %s, %L, %L::boolean, %L::interval, %s, %L::text[])',
-                        '@extschema@', job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup);
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO v_id USING format('pdb_job_%s', job_id), schedule, v_command;
-    RETURN v_id;
+    BEGIN
+        PERFORM @extschema@._pdb_job_start_check(job_id, max_conns, connstr, retries);
+        v_command := format('CALL %s._pdb_job_background(%s, %s, %L, %L::boolean, %L::interval, %s, %L::text[])',
+                            '@extschema@', job_id, max_conns, connstr, fail_fast, task_timeout, retries, setup);
+        EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO v_id USING format('pdb_job_%s', job_id), schedule, v_command;
+        RETURN v_id;
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the helpers'
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 
@@ -5705,22 +5741,40 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_state text;
+    v_state    text;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    IF job_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
-    END IF;
-    v_state := @extschema@._pdb_autonomous(format(
-        'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = NULL
-                     WHERE job_id = %2$s AND cancelled_at IS NOT NULL RETURNING 1)
-         SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''uncancelled''
-                     WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''not cancelled''
-                     ELSE ''missing'' END',
-        '@extschema@', job_id), connstr);
-    IF v_state = 'missing' THEN
-        RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
-    END IF;
-    RETURN v_state = 'uncancelled';
+    BEGIN
+        IF job_id IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
+        END IF;
+        v_state := @extschema@._pdb_autonomous(format(
+            'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = NULL
+                         WHERE job_id = %2$s AND cancelled_at IS NOT NULL RETURNING 1)
+             SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''uncancelled''
+                         WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''not cancelled''
+                         ELSE ''missing'' END',
+            '@extschema@', job_id), connstr);
+        IF v_state = 'missing' THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
+        END IF;
+        RETURN v_state = 'uncancelled';
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the helpers'
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 
@@ -6641,24 +6695,42 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_state text;
+    v_state    text;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    IF job_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
-    END IF;
-    v_state := @extschema@._pdb_autonomous(format(
-        'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = clock_timestamp()
-                     WHERE job_id = %2$s AND cancelled_at IS NULL
-                       AND %1$s._pdb_job_left(%2$s)
-                    RETURNING 1)
-         SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''cancelled''
-                     WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''already''
-                     ELSE ''missing'' END',
-        '@extschema@', job_id), connstr);
-    IF v_state = 'missing' THEN
-        RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
-    END IF;
-    RETURN v_state = 'cancelled';
+    BEGIN
+        IF job_id IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'job_id must not be null';
+        END IF;
+        v_state := @extschema@._pdb_autonomous(format(
+            'WITH c AS (UPDATE %1$s.pdb_job SET cancelled_at = clock_timestamp()
+                         WHERE job_id = %2$s AND cancelled_at IS NULL
+                           AND %1$s._pdb_job_left(%2$s)
+                        RETURNING 1)
+             SELECT CASE WHEN EXISTS (SELECT FROM c) THEN ''cancelled''
+                         WHEN EXISTS (SELECT FROM %1$s.pdb_job WHERE job_id = %2$s) THEN ''already''
+                         ELSE ''missing'' END',
+            '@extschema@', job_id), connstr);
+        IF v_state = 'missing' THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('job %s does not exist', job_id);
+        END IF;
+        RETURN v_state = 'cancelled';
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the helpers'
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 
@@ -6686,34 +6758,53 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_tasks text[] := @extschema@._pdb_tasks(tasks);
-    v_bad   integer;
+    v_tasks    text[];
+    v_bad      integer;
+    e_state    text;
+    e_message  text;
+    e_detail   text;
+    e_hint     text;
 BEGIN
-    IF cardinality(v_tasks) = 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'a job needs at least one task',
-            DETAIL  = 'tasks is an empty array.';
-    END IF;
-    -- a snapshot lives only as long as the transaction that exported it: a
-    -- job that runs later, or resumes, could never import it
-    SELECT min(u.o)::integer INTO v_bad
-      FROM unnest(v_tasks) WITH ORDINALITY AS u(t, o)
-     WHERE strpos(lower(u.t), 'snapshot') > 0
-       AND @extschema@._pdb_code(u.t) ~* E'\\mset\\s+transaction\\s+snapshot\\M';
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
-            MESSAGE = 'a durable job cannot import a snapshot',
-            DETAIL  = format('Task %s imports a snapshot (SET TRANSACTION SNAPSHOT), which ends with the '
-                             'transaction that exported it: the job could not run later or resume.', v_bad),
-            HINT    = 'Chunk an UPDATE or DELETE by a key it leaves alone: pdb_tasks(template, tbl, chunks) '
-                      'on a table with a primary key, or with key => a unique column.';
-    END IF;
-    RETURN @extschema@._pdb_autonomous(format(
-        'WITH j AS (INSERT INTO %1$s.pdb_job (name) VALUES (%2$L) RETURNING job_id),
-              t AS (INSERT INTO %1$s.pdb_job_task (job_id, task_id, task)
-                    SELECT j.job_id, u.o, u.t FROM j, unnest(%3$L::text[]) WITH ORDINALITY AS u(t, o))
-         SELECT job_id::text FROM j',
-        '@extschema@', name, v_tasks), connstr)::bigint;
+    BEGIN
+        v_tasks := @extschema@._pdb_tasks(tasks);
+        IF cardinality(v_tasks) = 0 THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = 'a job needs at least one task',
+                DETAIL  = 'tasks is an empty array.';
+        END IF;
+        -- a snapshot lives only as long as the transaction that exported it: a
+        -- job that runs later, or resumes, could never import it
+        SELECT min(u.o)::integer INTO v_bad
+          FROM unnest(v_tasks) WITH ORDINALITY AS u(t, o)
+         WHERE strpos(lower(u.t), 'snapshot') > 0
+           AND @extschema@._pdb_code(u.t) ~* E'\\mset\\s+transaction\\s+snapshot\\M';
+        IF v_bad IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+                MESSAGE = 'a durable job cannot import a snapshot',
+                DETAIL  = format('Task %s imports a snapshot (SET TRANSACTION SNAPSHOT), which ends with the '
+                                 'transaction that exported it: the job could not run later or resume.', v_bad),
+                HINT    = 'Chunk an UPDATE or DELETE by a key it leaves alone: pdb_tasks(template, tbl, chunks) '
+                          'on a table with a primary key, or with key => a unique column.';
+        END IF;
+        RETURN @extschema@._pdb_autonomous(format(
+            'WITH j AS (INSERT INTO %1$s.pdb_job (name) VALUES (%2$L) RETURNING job_id),
+                  t AS (INSERT INTO %1$s.pdb_job_task (job_id, task_id, task)
+                        SELECT j.job_id, u.o, u.t FROM j, unnest(%3$L::text[]) WITH ORDINALITY AS u(t, o))
+             SELECT job_id::text FROM j',
+            '@extschema@', name, v_tasks), connstr)::bigint;
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                                e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+        -- raised again from here: its context shows the caller's call and none of the helpers'
+        IF e_detail = '' AND e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message;
+        ELSIF e_hint = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail;
+        ELSIF e_detail = '' THEN
+            RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+    END;
 END
 $$;
 

@@ -58,7 +58,22 @@ SELECT 'pdb_job_run', pg_temp.error_of(NULL, format($$SELECT count(*) FROM pdb_j
                                                                                 pg_backend_pid()),
                                                                          'SELECT pg_sleep(5)'])))
 UNION ALL
-SELECT 'pdb_tasks', pg_temp.error_of(NULL, $$SELECT pdb_tasks('SELECT {chunk}', 'pg_class', 0)$$);
+SELECT 'pdb_tasks', pg_temp.error_of(NULL, $$SELECT pdb_tasks('SELECT {chunk}', 'pg_class', 0)$$)
+UNION ALL
+SELECT 'pdb_job_submit', pg_temp.error_of(NULL, $$SELECT pdb_job_submit(ARRAY['SELECT 1', ' '])$$)
+UNION ALL
+SELECT 'pdb_job_submit', pg_temp.error_of(NULL, $$SELECT pdb_job_submit(ARRAY['SELECT 1'], connstr => 'hree')$$)
+UNION ALL
+SELECT 'pdb_job_cancel', pg_temp.error_of(NULL, $$SELECT pdb_job_cancel(1, connstr => 'hree')$$)
+UNION ALL
+SELECT 'pdb_job_uncancel', pg_temp.error_of(NULL, $$SELECT pdb_job_uncancel(1, connstr => 'hree')$$)
+UNION ALL
+SELECT 'pdb_backfill', pg_temp.error_of(NULL, $$SELECT pdb_backfill('UPDATE pg_class SET relpages = 0', 'pg_class')$$)
+UNION ALL
+SELECT 'pdb_backfill', pg_temp.error_of(NULL, $$SELECT pdb_backfill('UPDATE pg_class SET relpages = 0 WHERE {chunk}',
+                                                                    'pg_class', 'relname')$$)
+UNION ALL
+SELECT 'pdb_job_start', pg_temp.error_of(NULL, $$SELECT pdb_job_start(-1)$$);
 
 SELECT is((SELECT e[1] || ': ' || e[2] FROM e84 WHERE what = 'connect'), '08001: could not establish connection',
           'a connection that fails: 08001');
@@ -72,7 +87,7 @@ SELECT is(ARRAY(SELECT what || ':' || pg_temp.statements_in(e[5]) FROM e84 ORDER
           ARRAY['broadcast:1', 'cancel:1', 'check:1', 'connect:1', 'targets:1'],
           'no internal statement in the context of any of them');
 SELECT unalike((SELECT string_agg(e[5], ' ') FROM e84), '%pg_sleep(least%', 'not the engine''s sleep either');
-SELECT is((SELECT count(*) FROM e84c WHERE e IS NOT NULL), 11::bigint, 'each of these calls fails');
+SELECT is((SELECT count(*) FROM e84c WHERE e IS NOT NULL), 18::bigint, 'each of these calls fails');
 SELECT is(ARRAY(SELECT DISTINCT pg_temp.functions_in(e[5]) = fn FROM e84c), ARRAY[true],
           'the context of each names the function called, and no other');
 SELECT is(ARRAY(SELECT DISTINCT pg_temp.statements_in(e[5]) FROM e84c), ARRAY[1::bigint],
