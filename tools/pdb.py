@@ -22,6 +22,10 @@
                                  loop of 10,000-row transactions and by pdb_backfill on
                                  2 connections: time, table size, WAL, longest transaction;
                                  writes bench/backfill.md
+    python3 tools/pdb.py fanout-bench   per call, from a long session: pdb_query_at over
+                                 2 shards with and without keep_conns, PL/Proxy's RUN
+                                 ON ALL, 2 dblink connections by hand, pdb_run of 2 tiny
+                                 tasks; writes bench/fanout.md
     python3 tools/pdb.py mkupdate --from A   writes sql/updates/parallel_dblink--A--<version>.sql
                                  from released A and the sources (on a throwaway cluster)
     python3 tools/pdb.py check-meta   META.json against PGXN Meta Spec 1.0.0 and the control file
@@ -249,6 +253,14 @@ def cmd_backfill_bench(args):
     return backfill_bench.main(rows=args.rows, reps=args.reps)
 
 
+def cmd_fanout_bench(args):
+    from harness import fanout_bench
+    if run(["make", "install"], stdout=subprocess.DEVNULL).returncode != 0:
+        print("make install failed")
+        return 1
+    return fanout_bench.main(calls=args.calls, reps=args.reps)
+
+
 def cmd_mkupdate(args):
     from harness import mkupdate
     return mkupdate.main(args.from_version)
@@ -278,6 +290,9 @@ def main():
     bf_p = sub.add_parser("backfill-bench", help="one UPDATE, a client's serial loop and pdb_backfill, side by side")
     bf_p.add_argument("--rows", type=int, default=2_000_000, help="rows of the table (default 2,000,000)")
     bf_p.add_argument("--reps", type=int, default=3, help="runs of each (default 3)")
+    fo_p = sub.add_parser("fanout-bench", help="small calls per call: pdb_query_at, keep_conns, PL/Proxy")
+    fo_p.add_argument("--calls", type=int, default=500, help="calls per run (default 500)")
+    fo_p.add_argument("--reps", type=int, default=5, help="runs of each (default 5)")
     mk_p = sub.add_parser("mkupdate", help="write the update script from a released version to this one")
     mk_p.add_argument("--from", dest="from_version", required=True, metavar="A", help="the released version")
     sub.add_parser("check-meta", help="validate META.json")
@@ -285,8 +300,10 @@ def main():
     sub.add_parser("freeze", help="freeze the install script of the control file's version as released")
     args = parser.parse_args()
     start = time.time()
-    if args.command in ("test", "demo", "bench", "ab", "mkupdate", "backfill-bench"):
+    if args.command in ("test", "demo", "bench", "ab", "mkupdate", "backfill-bench", "fanout-bench"):
         env.ensure_debian_packages()
+        if args.command == "fanout-bench":   # (PL/Proxy, a contender)
+            env.ensure_debian_packages([f"postgresql-{env.pg_major()}-plproxy"])
         env.enter_venv()   # from here on, this program runs in the project's virtual environment
         env.ensure_python_packages(env.BENCH_PACKAGES if args.command == "bench" else env.PYTHON_PACKAGES)
     if args.command == "test":
@@ -301,6 +318,8 @@ def main():
         rc = cmd_mkupdate(args)
     elif args.command == "backfill-bench":
         rc = cmd_backfill_bench(args)
+    elif args.command == "fanout-bench":
+        rc = cmd_fanout_bench(args)
     elif args.command == "freeze":
         from harness import updates
         rc = 0 if run(["make"], stdout=subprocess.DEVNULL).returncode == 0 else 1

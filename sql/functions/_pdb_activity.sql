@@ -8,7 +8,7 @@
 CREATE FUNCTION @extschema@._pdb_activity()
 RETURNS TABLE (caller_pid integer, task_id integer, total integer, worker_pid integer, usename name,
                datname name, state text, wait_event text, query text, running_for interval,
-               caller_query text, job_id bigint, throttled text)
+               caller_query text, job_id bigint, throttled text, kept boolean)
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -21,15 +21,16 @@ AS $$
            w.datname,
            w.state,
            w.wait_event,
-           regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]*( job [0-9]+)? \\*/\n', ''),
+           CASE WHEN NOT l.kept THEN regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]*( job [0-9]+)? \\*/\n', '') END,
            CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END,
            c.query,
            q.m[3]::bigint,
-           max(substring(w.application_name FROM ' throttled: (.*)$')) OVER (PARTITION BY l.caller_pid)
+           max(substring(w.application_name FROM ' throttled: (.*)$')) OVER (PARTITION BY l.caller_pid, l.kept),
+           l.kept
       FROM pg_stat_activity AS w
      CROSS JOIN LATERAL (
-           SELECT m[1]::integer AS caller_pid
-             FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)') AS m) AS l
+           SELECT m[1]::integer AS caller_pid, m[2] IS NOT NULL AS kept
+             FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)( kept$)?') AS m) AS l
      CROSS JOIN LATERAL (
            SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+)(?: job ([0-9]+))? \\*/') AS m) AS q
       LEFT JOIN pg_stat_activity AS c ON c.pid = l.caller_pid

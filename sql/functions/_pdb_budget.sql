@@ -1,5 +1,6 @@
 /*
- * _pdb_budget(wanted integer[], caller text, OUT locks integer[], OUT granted integer[])
+ * _pdb_budget(wanted integer[], caller text, held integer[] DEFAULT '{}',
+ *             OUT locks integer[], OUT granted integer[])
  *
  * The connection budget of parallel_dblink.max_total_conns: all pdb_run calls
  * of the database hold that many connections at most together, each
@@ -8,11 +9,16 @@
  * it gets: all of them while the setting is unset; else, when fewer locks are
  * free, they are shared out a connection to each target in turn (WARNING).
  * locks are the keys taken; the caller gives back those it does not use, and
- * all of them when it ends (session locks outlive a rollback).
+ * all of them when it ends (session locks outlive a rollback). held: locks
+ * this session holds already for kept connections (_pdb_kept_take), not
+ * taken again (a session's advisory lock can be taken twice, and would
+ * count twice). A target that wants
+ * nothing (its kept connections are enough) gets nothing.
  * Errors: 22023 the setting is not a positive integer; 53300 fewer locks are
- * free than there are targets.
+ * free than there are targets that want a connection.
  */
-CREATE FUNCTION @extschema@._pdb_budget(wanted integer[], caller text, OUT locks integer[], OUT granted integer[])
+CREATE FUNCTION @extschema@._pdb_budget(wanted integer[], caller text, held integer[] DEFAULT ARRAY[]::integer[],
+                                        OUT locks integer[], OUT granted integer[])
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -21,7 +27,7 @@ DECLARE
     c_lock_space CONSTANT integer := 1885627490;
     v_cap_text   text := nullif(current_setting('parallel_dblink.max_total_conns', true), '');
     v_want       integer := (SELECT sum(w)::integer FROM unnest(wanted) AS w);
-    v_nt         integer := cardinality(wanted);
+    v_nt         integer := (SELECT count(*)::integer FROM unnest(wanted) AS w WHERE w > 0);
     v_left       integer;
 BEGIN
     locks   := ARRAY[]::integer[];
@@ -37,7 +43,7 @@ BEGIN
     -- (no more locks can matter than there can be connections)
     FOR v_key IN 1..least(v_cap_text::integer, current_setting('max_connections')::integer) LOOP
         EXIT WHEN cardinality(locks) = v_want;
-        IF pg_try_advisory_lock(c_lock_space, v_key) THEN
+        IF NOT v_key = ANY (held) AND pg_try_advisory_lock(c_lock_space, v_key) THEN
             locks := locks || v_key;
         END IF;
     END LOOP;
@@ -58,9 +64,9 @@ BEGIN
                              'database may hold some of them.', v_cap_text);
         -- share them out, a connection to each target in turn
         v_left  := cardinality(locks);
-        granted := array_fill(0, ARRAY[v_nt]);
+        granted := array_fill(0, ARRAY[cardinality(wanted)]);
         WHILE v_left > 0 LOOP
-            FOR v_tg IN 1..v_nt LOOP
+            FOR v_tg IN 1..cardinality(wanted) LOOP
                 IF v_left > 0 AND granted[v_tg] < wanted[v_tg] THEN
                     granted[v_tg] := granted[v_tg] + 1;
                     v_left := v_left - 1;
@@ -71,5 +77,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_budget(integer[], text) IS
+COMMENT ON FUNCTION @extschema@._pdb_budget(integer[], text, integer[]) IS
 'internal: take the connection budget''s advisory locks for a call, and share them out among its targets';

@@ -2,7 +2,9 @@
  * _pdb_finish(st _pdb_state) RETURNS _pdb_state
  *
  * The last phase of a call of the engine, once every task is settled: closes
- * the pool; with atomic records the decision to commit durably when every
+ * the pool, or, with parallel_dblink.keep_conns, keeps its connections for
+ * the session's next calls (_pdb_keep) with one of the budget's locks each;
+ * with atomic records the decision to commit durably when every
  * task prepared, then commits or rolls back every prepared transaction
  * (_pdb_atomic_finish; the results of tasks rolled back are cleared);
  * releases the budget's locks; then in query mode (a query returns all its
@@ -25,10 +27,18 @@ DECLARE
     v_commit boolean;
     v_out    @extschema@._pdb_outcome[];
     v_result text[];
+    v_keep   interval := (@extschema@._pdb_conns_settings()).keep_conns;
+    v_live   integer[];
+    v_kept   integer := 0;
 BEGIN
     BEGIN
-        PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
-                                                      WHERE st.s_state[i] NOT IN ('dead', 'closed')), false, true);
+        v_live := ARRAY(SELECT i FROM generate_series(1, cardinality(st.s_conn)) AS i
+                         WHERE st.s_state[i] NOT IN ('dead', 'closed'));
+        IF v_keep > interval '0' THEN
+            v_kept := @extschema@._pdb_keep(st.dbl, ARRAY(SELECT st.s_conn[i] FROM unnest(v_live) AS i), v_keep);
+        ELSE
+            PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM unnest(v_live) AS i), false, true);
+        END IF;
         IF st.atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
             v_commit := NOT EXISTS (SELECT FROM unnest(st.r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');
@@ -58,17 +68,19 @@ BEGIN
             st.phase := NULL;
             st.run   := NULL;  -- (its lock is released)
         END IF;
-        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks) AS l;
+        -- (a kept connection keeps one of them)
+        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks[v_kept + 1:]) AS l;
         st.locks    := ARRAY[]::integer[];
         st.finished := true;
-        IF st.query OR st.strict_call THEN
-            PERFORM @extschema@._pdb_failed(st, st.strict_call, NULL);
-        END IF;
     EXCEPTION WHEN query_canceled OR others THEN
         PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase, st.run,
-                                       st.d_sent, st.locks);
+                                       st.d_sent, st.locks, st.s_conn);
         RAISE;
     END;
+    -- (past the cleanup, which is done: the connections kept are clean)
+    IF st.query OR st.strict_call THEN
+        PERFORM @extschema@._pdb_failed(st, st.strict_call, NULL);
+    END IF;
     RETURN st;
 END
 $$;

@@ -1,8 +1,9 @@
 /*
  * _pdb_launch(st _pdb_state) RETURNS _pdb_state
  *
- * The engine's first step begins here: takes the connection budget, opens
- * the pool and with atomic records the run (_pdb_open_all). A call that gets
+ * The engine's first step begins here: takes the session's kept connections
+ * and the connection budget, opens the rest of the pool and with atomic
+ * records the run (_pdb_open_all). A call that gets
  * no connection at all (53300: no slot free on the server once
  * parallel_dblink.leave_conns are left, or the whole max_total_conns budget
  * taken) waits its turn, first come, first served, behind the calls that
@@ -43,7 +44,7 @@ BEGIN
         END IF;
         LOOP
             BEGIN
-                st := @extschema@._pdb_open_all(st, v_prefix, v_settings.leave_conns);
+                st := @extschema@._pdb_open_all(st, v_prefix, v_settings.leave_conns, v_settings.keep_conns);
                 EXIT;
             EXCEPTION WHEN too_many_connections THEN
                 -- (_pdb_open_all closed what it opened and released its locks)

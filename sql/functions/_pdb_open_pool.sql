@@ -1,7 +1,7 @@
 /*
  * _pdb_open_pool(dblink_schema name, plan _pdb_plan, granted integer[],
  *                setup text[], call_id bigint, prefix text, isolate boolean,
- *                caller text, leave_conns text) RETURNS _pdb_pool
+ *                caller text, leave_conns text, keep boolean DEFAULT false) RETURNS _pdb_pool
  *
  * Opens the pool of each target of plan: up to granted[d] connections (see
  * _pdb_budget), fewer when the target server has fewer free connection slots
@@ -10,8 +10,9 @@
  * (53300: other sessions took them meanwhile; WARNING, the call goes on with
  * what it has). Free slots are counted on this server before the loopback's
  * first connection, elsewhere through the first connection. Connections are
- * named prefix || slot, set up with setup (_pdb_open) and numbered slot by
- * slot, target by target.
+ * named prefix || slot (with keep, then _pdb_kept_key of the target: they
+ * may be kept for the session's next calls), set up with setup (_pdb_open)
+ * and numbered slot by slot, target by target.
  * isolate false (pdb_run): a target without a free slot (53300) or a failure
  * to connect is raised. isolate true (pdb_run_at, pdb_broadcast): it is the
  * target's failure (its remaining tasks fail with it), and the other targets
@@ -20,7 +21,7 @@
  */
 CREATE FUNCTION @extschema@._pdb_open_pool(dblink_schema name, plan @extschema@._pdb_plan, granted integer[],
                                            setup text[], call_id bigint, prefix text, isolate boolean,
-                                           caller text, leave_conns text)
+                                           caller text, leave_conns text, keep boolean DEFAULT false)
 RETURNS @extschema@._pdb_pool
 LANGUAGE plpgsql
 VOLATILE
@@ -72,7 +73,8 @@ BEGIN
             END IF;
             EXIT WHEN v_k > v_want;
             v_slot := v_slot + 1;
-            v_conn[v_slot] := prefix || v_slot;
+            v_conn[v_slot] := prefix || v_slot
+                              || CASE WHEN keep THEN @extschema@._pdb_kept_key(plan.connstr[v_tg]) ELSE '' END;
             v_tgt[v_slot]  := v_tg;
             v_open := @extschema@._pdb_try_open(dblink_schema, v_conn[v_slot], plan.connstr[v_tg], setup,
                                                 call_id, v_slot, false);
@@ -103,5 +105,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, integer[], text[], bigint, text, boolean, text, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, integer[], text[], bigint, text, boolean, text, text, boolean) IS
 'internal: open the connections of each target of a plan, within its budget and the servers'' free slots';

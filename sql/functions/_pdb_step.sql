@@ -1170,7 +1170,7 @@ BEGIN
     EXCEPTION WHEN query_canceled OR others THEN
         IF NOT v_finishing THEN  -- (_pdb_finish cleaned up by the atomic phase it reached)
             PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase,
-                                           st.run, coalesce(d_sent, st.d_sent), st.locks);
+                                           st.run, coalesce(d_sent, st.d_sent), st.locks, coalesce(s_conn, st.s_conn));
         END IF;
         PERFORM set_config('client_min_messages', v_cmm, true);
         RAISE;  -- (the public function raises it again, so that its context shows only the caller's call)

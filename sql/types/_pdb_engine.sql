@@ -52,7 +52,7 @@ CREATE TYPE @extschema@._pdb_pool AS (
     state   text[],                         -- slot -> 'idle', or 'dead' when it could not be opened
     slots   integer[],                      -- target -> live connections
     failure @extschema@._pdb_outcome[],     -- target -> why it is unusable (NULL: it is not)
-    locks   integer[]                       -- the budget's locks the connections hold (_pdb_grow; else NULL)
+    locks   integer[]                       -- the budget's locks the connections hold (_pdb_grow, _pdb_kept_take; else NULL)
 );
 
 CREATE TYPE @extschema@._pdb_opened AS (

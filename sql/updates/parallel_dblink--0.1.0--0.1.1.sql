@@ -73,7 +73,7 @@ CREATE TYPE @extschema@._pdb_pool AS (
     state   text[],                         -- slot -> 'idle', or 'dead' when it could not be opened
     slots   integer[],                      -- target -> live connections
     failure @extschema@._pdb_outcome[],     -- target -> why it is unusable (NULL: it is not)
-    locks   integer[]                       -- the budget's locks the connections hold (_pdb_grow; else NULL)
+    locks   integer[]                       -- the budget's locks the connections hold (_pdb_grow, _pdb_kept_take; else NULL)
 );
 
 CREATE TYPE @extschema@._pdb_opened AS (
@@ -397,11 +397,13 @@ COMMENT ON TABLE @extschema@.pdb_run_control IS
 -- new functions
 /*
  * _pdb_abort(dblink_schema name, prefix text, phase text, run_id uuid,
- *            sent text[], locks integer[]) RETURNS void
+ *            sent text[], locks integer[], conns text[] DEFAULT NULL) RETURNS void
  *
  * The cleanup of a call of the engine that fails, is cancelled or times out,
  * before the error is raised again: cancels, drains and closes every
- * connection whose name starts with prefix; for an atomic call (run_id) in
+ * connection whose name starts with prefix, and those of conns (the call's
+ * pool: kept connections it took keep the names of the call that opened
+ * them); for an atomic call (run_id) in
  * phase 'run', 'commit' or 'rollback', settles its prepared transactions as
  * far as it can (commit only in phase 'commit'; while 'deciding', whether the
  * decision was recorded is unknown, so pdb_recover settles them) and deletes
@@ -409,7 +411,7 @@ COMMENT ON TABLE @extschema@.pdb_run_control IS
  * advisory locks (they outlive the rollback). Best effort: never raises.
  */
 CREATE FUNCTION @extschema@._pdb_abort(dblink_schema name, prefix text, phase text, run_id uuid,
-                                       sent text[], locks integer[])
+                                       sent text[], locks integer[], conns text[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
@@ -419,11 +421,11 @@ DECLARE
     c_lock_space CONSTANT integer := 1885627490;  -- of parallel_dblink.max_total_conns (_pdb_budget)
     c_run_space  CONSTANT integer := 1885627491;  -- of a running atomic call (_pdb_atomic_begin)
 BEGIN
-    IF prefix IS NOT NULL THEN
+    IF prefix IS NOT NULL OR conns IS NOT NULL THEN
         PERFORM @extschema@._pdb_close(
             dblink_schema,
             ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
-                   WHERE left(c, length(prefix)) = prefix),
+                   WHERE left(c, length(prefix)) = prefix OR c = ANY (conns)),
             true);
     END IF;
     IF phase IN ('run', 'commit', 'rollback') THEN
@@ -444,7 +446,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_abort(name, text, text, uuid, text[], integer[]) IS
+COMMENT ON FUNCTION @extschema@._pdb_abort(name, text, text, uuid, text[], integer[], text[]) IS
 'internal: clean up after a call of the engine failed: connections, prepared transactions, locks';
 
 /*
@@ -457,7 +459,7 @@ COMMENT ON FUNCTION @extschema@._pdb_abort(name, text, text, uuid, text[], integ
 CREATE FUNCTION @extschema@._pdb_activity()
 RETURNS TABLE (caller_pid integer, task_id integer, total integer, worker_pid integer, usename name,
                datname name, state text, wait_event text, query text, running_for interval,
-               caller_query text, job_id bigint, throttled text)
+               caller_query text, job_id bigint, throttled text, kept boolean)
 LANGUAGE sql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -470,15 +472,16 @@ AS $$
            w.datname,
            w.state,
            w.wait_event,
-           regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]*( job [0-9]+)? \\*/\n', ''),
+           CASE WHEN NOT l.kept THEN regexp_replace(w.query, E'^/\\* pdb_run:[0-9:/]*( job [0-9]+)? \\*/\n', '') END,
            CASE WHEN w.state = 'active' THEN clock_timestamp() - w.query_start END,
            c.query,
            q.m[3]::bigint,
-           max(substring(w.application_name FROM ' throttled: (.*)$')) OVER (PARTITION BY l.caller_pid)
+           max(substring(w.application_name FROM ' throttled: (.*)$')) OVER (PARTITION BY l.caller_pid, l.kept),
+           l.kept
       FROM pg_stat_activity AS w
      CROSS JOIN LATERAL (
-           SELECT m[1]::integer AS caller_pid
-             FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)') AS m) AS l
+           SELECT m[1]::integer AS caller_pid, m[2] IS NOT NULL AS kept
+             FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)( kept$)?') AS m) AS l
      CROSS JOIN LATERAL (
            SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+)(?: job ([0-9]+))? \\*/') AS m) AS q
       LEFT JOIN pg_stat_activity AS c ON c.pid = l.caller_pid
@@ -1017,7 +1020,8 @@ COMMENT ON FUNCTION @extschema@._pdb_batch(text[], text[], text) IS
 'internal: run a batch of tasks in one statement on a worker connection, and return their results';
 
 /*
- * _pdb_budget(wanted integer[], caller text, OUT locks integer[], OUT granted integer[])
+ * _pdb_budget(wanted integer[], caller text, held integer[] DEFAULT '{}',
+ *             OUT locks integer[], OUT granted integer[])
  *
  * The connection budget of parallel_dblink.max_total_conns: all pdb_run calls
  * of the database hold that many connections at most together, each
@@ -1026,11 +1030,16 @@ COMMENT ON FUNCTION @extschema@._pdb_batch(text[], text[], text) IS
  * it gets: all of them while the setting is unset; else, when fewer locks are
  * free, they are shared out a connection to each target in turn (WARNING).
  * locks are the keys taken; the caller gives back those it does not use, and
- * all of them when it ends (session locks outlive a rollback).
+ * all of them when it ends (session locks outlive a rollback). held: locks
+ * this session holds already for kept connections (_pdb_kept_take), not
+ * taken again (a session's advisory lock can be taken twice, and would
+ * count twice). A target that wants
+ * nothing (its kept connections are enough) gets nothing.
  * Errors: 22023 the setting is not a positive integer; 53300 fewer locks are
- * free than there are targets.
+ * free than there are targets that want a connection.
  */
-CREATE FUNCTION @extschema@._pdb_budget(wanted integer[], caller text, OUT locks integer[], OUT granted integer[])
+CREATE FUNCTION @extschema@._pdb_budget(wanted integer[], caller text, held integer[] DEFAULT ARRAY[]::integer[],
+                                        OUT locks integer[], OUT granted integer[])
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1039,7 +1048,7 @@ DECLARE
     c_lock_space CONSTANT integer := 1885627490;
     v_cap_text   text := nullif(current_setting('parallel_dblink.max_total_conns', true), '');
     v_want       integer := (SELECT sum(w)::integer FROM unnest(wanted) AS w);
-    v_nt         integer := cardinality(wanted);
+    v_nt         integer := (SELECT count(*)::integer FROM unnest(wanted) AS w WHERE w > 0);
     v_left       integer;
 BEGIN
     locks   := ARRAY[]::integer[];
@@ -1055,7 +1064,7 @@ BEGIN
     -- (no more locks can matter than there can be connections)
     FOR v_key IN 1..least(v_cap_text::integer, current_setting('max_connections')::integer) LOOP
         EXIT WHEN cardinality(locks) = v_want;
-        IF pg_try_advisory_lock(c_lock_space, v_key) THEN
+        IF NOT v_key = ANY (held) AND pg_try_advisory_lock(c_lock_space, v_key) THEN
             locks := locks || v_key;
         END IF;
     END LOOP;
@@ -1076,9 +1085,9 @@ BEGIN
                              'database may hold some of them.', v_cap_text);
         -- share them out, a connection to each target in turn
         v_left  := cardinality(locks);
-        granted := array_fill(0, ARRAY[v_nt]);
+        granted := array_fill(0, ARRAY[cardinality(wanted)]);
         WHILE v_left > 0 LOOP
-            FOR v_tg IN 1..v_nt LOOP
+            FOR v_tg IN 1..cardinality(wanted) LOOP
                 IF v_left > 0 AND granted[v_tg] < wanted[v_tg] THEN
                     granted[v_tg] := granted[v_tg] + 1;
                     v_left := v_left - 1;
@@ -1089,8 +1098,30 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_budget(integer[], text) IS
+COMMENT ON FUNCTION @extschema@._pdb_budget(integer[], text, integer[]) IS
 'internal: take the connection budget''s advisory locks for a call, and share them out among its targets';
+
+/*
+ * _pdb_budget_held() RETURNS integer[]
+ *
+ * The locks of parallel_dblink.max_total_conns (see _pdb_budget) this
+ * session holds, in order. Between calls they are its kept connections'
+ * (see _pdb_keep): a session runs one call at a time.
+ */
+CREATE FUNCTION @extschema@._pdb_budget_held()
+RETURNS integer[]
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ARRAY(SELECT l.objid::bigint::integer FROM pg_locks AS l
+                  WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
+                    AND l.classid = 1885627490::bigint::oid AND l.objsubid = 2
+                  ORDER BY l.objid)
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_budget_held() IS
+'internal: the budget''s locks this session holds';
 
 /*
  * _pdb_check(tasks text[], max_conns integer, batch_size integer,
@@ -1527,23 +1558,24 @@ COMMENT ON FUNCTION @extschema@._pdb_concurrently(text[]) IS
 'internal: the first task that builds, drops or rebuilds an index CONCURRENTLY, or NULL';
 
 /*
- * _pdb_conns_settings(OUT leave_conns text, OUT conns_wait interval)
+ * _pdb_conns_settings(OUT leave_conns text, OUT conns_wait interval, OUT keep_conns interval)
  *
  * The settings of how calls share the server's connections, checked:
  * parallel_dblink.leave_conns, the connection slots a call leaves free to
  * the application on each target server: a number, or a percentage of that
  * server's max_connections ('10%', the default); parallel_dblink.conns_wait,
  * how long a call that can get no connection waits its turn before it fails
- * with 53300 ('30s' by default; 0: no wait).
+ * with 53300 ('30s' by default; 0: no wait); parallel_dblink.keep_conns, how
+ * long a call's connections stay open, idle, for the session's next calls
+ * (0, the default: closed at the end of each call; see _pdb_keep).
  * Errors: 22023 a value that is not of that form, naming the setting.
  */
-CREATE FUNCTION @extschema@._pdb_conns_settings(OUT leave_conns text, OUT conns_wait interval)
+CREATE FUNCTION @extschema@._pdb_conns_settings(OUT leave_conns text, OUT conns_wait interval,
+                                                OUT keep_conns interval)
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_wait text := coalesce(nullif(current_setting('parallel_dblink.conns_wait', true), ''), '30s');
 BEGIN
     leave_conns := replace(coalesce(nullif(current_setting('parallel_dblink.leave_conns', true), ''), '10%'), ' ', '');
     IF leave_conns !~ '^[0-9]{1,6}%?$' OR (leave_conns ~ '%$' AND rtrim(leave_conns, '%')::integer > 100) THEN
@@ -1552,23 +1584,15 @@ BEGIN
             DETAIL  = format('It is "%s".', current_setting('parallel_dblink.leave_conns', true)),
             HINT    = 'For example ''10%'' of max_connections, or ''5''.';
     END IF;
-    BEGIN
-        conns_wait := CASE WHEN v_wait ~ '^\s*[0-9]+(\.[0-9]+)?\s*$' THEN make_interval(secs => v_wait::double precision)
-                           ELSE v_wait::interval END;
-    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_parameter_value THEN
-        conns_wait := NULL;
-    END;
-    IF conns_wait IS NULL OR conns_wait < interval '0' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'parallel_dblink.conns_wait must be a time, zero or more',
-            DETAIL  = format('It is "%s".', v_wait),
-            HINT    = 'For example ''30s'', or 0 to fail at once.';
-    END IF;
+    conns_wait := @extschema@._pdb_time_setting('parallel_dblink.conns_wait', '30s',
+                                                'For example ''30s'', or 0 to fail at once.');
+    keep_conns := @extschema@._pdb_time_setting('parallel_dblink.keep_conns', '0',
+                                                'For example ''5min'', or 0 to close connections after each call.');
 END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_conns_settings() IS
-'internal: parallel_dblink.leave_conns and parallel_dblink.conns_wait, checked';
+'internal: parallel_dblink.leave_conns, conns_wait and keep_conns, checked';
 
 /*
  * _pdb_connstr(target text) RETURNS text
@@ -1814,7 +1838,9 @@ COMMENT ON FUNCTION @extschema@._pdb_fewer(text, integer, integer, boolean, text
  * _pdb_finish(st _pdb_state) RETURNS _pdb_state
  *
  * The last phase of a call of the engine, once every task is settled: closes
- * the pool; with atomic records the decision to commit durably when every
+ * the pool, or, with parallel_dblink.keep_conns, keeps its connections for
+ * the session's next calls (_pdb_keep) with one of the budget's locks each;
+ * with atomic records the decision to commit durably when every
  * task prepared, then commits or rolls back every prepared transaction
  * (_pdb_atomic_finish; the results of tasks rolled back are cleared);
  * releases the budget's locks; then in query mode (a query returns all its
@@ -1837,10 +1863,18 @@ DECLARE
     v_commit boolean;
     v_out    @extschema@._pdb_outcome[];
     v_result text[];
+    v_keep   interval := (@extschema@._pdb_conns_settings()).keep_conns;
+    v_live   integer[];
+    v_kept   integer := 0;
 BEGIN
     BEGIN
-        PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
-                                                      WHERE st.s_state[i] NOT IN ('dead', 'closed')), false, true);
+        v_live := ARRAY(SELECT i FROM generate_series(1, cardinality(st.s_conn)) AS i
+                         WHERE st.s_state[i] NOT IN ('dead', 'closed'));
+        IF v_keep > interval '0' THEN
+            v_kept := @extschema@._pdb_keep(st.dbl, ARRAY(SELECT st.s_conn[i] FROM unnest(v_live) AS i), v_keep);
+        ELSE
+            PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM unnest(v_live) AS i), false, true);
+        END IF;
         IF st.atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
             v_commit := NOT EXISTS (SELECT FROM unnest(st.r_out) AS o WHERE o.status IS DISTINCT FROM 'ok');
@@ -1870,17 +1904,19 @@ BEGIN
             st.phase := NULL;
             st.run   := NULL;  -- (its lock is released)
         END IF;
-        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks) AS l;
+        -- (a kept connection keeps one of them)
+        PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(st.locks[v_kept + 1:]) AS l;
         st.locks    := ARRAY[]::integer[];
         st.finished := true;
-        IF st.query OR st.strict_call THEN
-            PERFORM @extschema@._pdb_failed(st, st.strict_call, NULL);
-        END IF;
     EXCEPTION WHEN query_canceled OR others THEN
         PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase, st.run,
-                                       st.d_sent, st.locks);
+                                       st.d_sent, st.locks, st.s_conn);
         RAISE;
     END;
+    -- (past the cleanup, which is done: the connections kept are clean)
+    IF st.query OR st.strict_call THEN
+        PERFORM @extschema@._pdb_failed(st, st.strict_call, NULL);
+    END IF;
     RETURN st;
 END
 $$;
@@ -2618,6 +2654,183 @@ $$;
 COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view pdb_jobs, with the caller''s rights';
 
 /*
+ * _pdb_keep(dblink_schema name, conns text[], keep interval) RETURNS integer
+ *
+ * Keeps the live connections of a call that ended well open for the
+ * session's next calls (parallel_dblink.keep_conns = keep): those named to be
+ * kept (with a _pdb_kept_key, see _pdb_open_pool); the others are closed.
+ * Each is reset at once (DISCARD ALL: settings, temp tables, prepared
+ * statements, cursors, advisory locks, LISTEN; it fails, and the connection
+ * is closed, while a transaction is open on it), labelled 'pdb_run:<caller
+ * pid> kept' (pdb_activity shows it), and told to end by itself once idle
+ * for keep (idle_session_timeout, on servers of 14 and later; on 13 it stays
+ * until the session ends, a call with keep_conns 0 or pdb_close_conns()).
+ * A connection that cannot be kept is closed. Returns how many were kept. A
+ * cancel is raised at once; the caller closes everything then.
+ */
+CREATE FUNCTION @extschema@._pdb_keep(dblink_schema name, conns text[], keep interval)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_label text := format('pdb_run:%s kept', pg_backend_pid());
+    v_ms    bigint := CAST(least(ceil(extract(epoch FROM keep) * 1000), 2147483647) AS bigint);
+    v_conn  text;
+    v_kept  integer := 0;
+BEGIN
+    PERFORM @extschema@._pdb_close(dblink_schema, ARRAY(SELECT c FROM unnest(conns) AS c WHERE c !~ '_k[0-9a-f]{16}$'),
+                                   false, true);
+    FOREACH v_conn IN ARRAY ARRAY(SELECT c FROM unnest(conns) AS c WHERE c ~ '_k[0-9a-f]{16}$') LOOP
+        BEGIN
+            EXECUTE format('SELECT %I.dblink_exec($1, ''DISCARD ALL'')', dblink_schema) USING v_conn;
+            EXECUTE format('SELECT 1 FROM %I.dblink($1, $2) AS w(app text, idle text)', dblink_schema)
+                USING v_conn,
+                      format('SELECT set_config(''application_name'', %L, false), '
+                             'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '
+                             'THEN set_config(''idle_session_timeout'', %L, false) END', v_label, v_ms);
+            v_kept := v_kept + 1;
+        EXCEPTION WHEN others THEN  -- (not a cancel)
+            PERFORM @extschema@._pdb_close(dblink_schema, ARRAY[v_conn], true);
+        END;
+    END LOOP;
+    RETURN v_kept;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_keep(name, text[], interval) IS
+'internal: reset and label a call''s connections, kept open for the session''s next calls';
+
+/*
+ * _pdb_kept_conns(dblink_schema name) RETURNS text[]
+ *
+ * The session's connections that may be kept between calls: those of its
+ * dblink connections named by a call of this backend with a _pdb_kept_key
+ * at the end (see _pdb_keep). No call of the session runs while another
+ * does, so before a call starts they are all idle; whether each is clean
+ * is checked when it is taken (_pdb_kept_take). The names, not a table,
+ * tell: a table would follow the caller's transactions, and the
+ * connections do not.
+ */
+CREATE FUNCTION @extschema@._pdb_kept_conns(dblink_schema name)
+RETURNS text[]
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
+                  WHERE c ~ ('^pdb_' || pg_backend_pid() || '_.*_k[0-9a-f]{16}$')
+                  ORDER BY c)
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_kept_conns(name) IS
+'internal: the session''s connections that may be kept between calls, by their names';
+
+/*
+ * _pdb_kept_key(connstr text) RETURNS text
+ *
+ * What a kept connection may serve (see _pdb_keep), as the end of its name
+ * ('_k' and 16 hex digits): the target as the call
+ * connects to it (connstr, the loopback's own made with the current user, or a
+ * foreign server, whose user mapping follows the current user) and the role
+ * that calls, as a digest: a connection kept by one role, or for one
+ * connection string, is never taken for another. (A digest: no password of a
+ * connection string shows.)
+ */
+CREATE FUNCTION @extschema@._pdb_kept_key(connstr text)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT '_k' || left(md5(concat_ws(E'\n', connstr, current_user, session_user)), 16)
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_kept_key(text) IS
+'internal: what a kept connection may serve: its target and the calling role, as a digest';
+
+/*
+ * _pdb_kept_take(dblink_schema name, plan _pdb_plan, setup text[], keep interval)
+ *     RETURNS _pdb_pool
+ *
+ * The kept connections a call starts with (parallel_dblink.keep_conns =
+ * keep, see _pdb_keep): for each target of plan, up to plan.wanted of the
+ * session's kept connections whose name ends with the key of that target
+ * and the calling role (_pdb_kept_key), each reset again (DISCARD ALL:
+ * nothing a failed call's setup left, and no transaction open) and prepared
+ * as a new one is (_pdb_prepare, setup). A kept connection that fails that
+ * (its idle time ran out and its worker ended, its server restarted, or it
+ * is not clean) is closed and left out: the call opens a new one instead.
+ * With keep 0 every kept connection is closed and none taken.
+ * Returns the connections taken, slot by slot, target by target, state
+ * 'idle'; slots per target; locks: under parallel_dblink.max_total_conns,
+ * the budget's locks the session holds for its kept connections, first one
+ * per connection taken (they are the call's now), then those of the
+ * connections still kept (the call must not take them again); locks beyond
+ * the kept connections are given back.
+ */
+CREATE FUNCTION @extschema@._pdb_kept_take(dblink_schema name, plan @extschema@._pdb_plan, setup text[],
+                                           keep interval)
+RETURNS @extschema@._pdb_pool
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
+    v_nt    integer := cardinality(plan.wanted);
+    v_kept  text[] := @extschema@._pdb_kept_conns(dblink_schema);
+    v_conn  text[] := ARRAY[]::text[];
+    v_tgt   integer[] := ARRAY[]::integer[];
+    v_pid   integer[] := ARRAY[]::integer[];
+    v_slots integer[] := array_fill(0, ARRAY[v_nt]);
+    v_locks integer[];
+    v_ours  integer[] := ARRAY[]::integer[];
+    v_had   integer := cardinality(v_kept);
+    v_key   text;
+    v_name  text;
+    v_ready record;
+BEGIN
+    IF cardinality(v_kept) > 0 AND keep = interval '0' THEN
+        PERFORM @extschema@._pdb_close(dblink_schema, v_kept, false, true);
+        v_kept := ARRAY[]::text[];
+    END IF;
+    FOR v_tg IN 1..v_nt LOOP
+        EXIT WHEN cardinality(v_kept) = 0;
+        v_key := @extschema@._pdb_kept_key(plan.connstr[v_tg]);
+        FOREACH v_name IN ARRAY ARRAY(SELECT c FROM unnest(v_kept) AS c WHERE right(c, 18) = v_key
+                                        LIMIT plan.wanted[v_tg]) LOOP
+            v_kept := array_remove(v_kept, v_name);
+            BEGIN
+                EXECUTE format('SELECT %I.dblink_exec($1, ''DISCARD ALL'')', dblink_schema) USING v_name;
+                v_ready := @extschema@._pdb_prepare(dblink_schema, v_name, setup);
+                v_conn := v_conn || v_name;
+                v_tgt  := v_tgt || v_tg;
+                v_pid  := v_pid || CASE WHEN v_ready.local THEN v_ready.pid END;
+                v_slots[v_tg] := v_slots[v_tg] + 1;
+            EXCEPTION WHEN others THEN  -- (gone, or not clean: a new connection replaces it)
+                PERFORM @extschema@._pdb_close(dblink_schema, ARRAY[v_name], true);
+            END;
+        END LOOP;
+    END LOOP;
+    IF nullif(current_setting('parallel_dblink.max_total_conns', true), '') IS NOT NULL
+       AND (keep > interval '0' OR v_had > 0) THEN
+        -- the budget's locks this session holds are its kept connections' (no call of it runs now)
+        v_locks := @extschema@._pdb_budget_held();
+        v_ours := v_locks[:cardinality(v_conn) + cardinality(v_kept)];
+        PERFORM pg_advisory_unlock(c_lock_space, l)
+           FROM unnest(v_locks[cardinality(v_conn) + cardinality(v_kept) + 1:]) AS l;
+    END IF;
+    RETURN ROW(v_conn, v_tgt, v_pid, array_fill('idle'::text, ARRAY[cardinality(v_conn)]), v_slots,
+               array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_nt]), v_ours)::@extschema@._pdb_pool;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_kept_take(name, @extschema@._pdb_plan, text[], interval) IS
+'internal: the kept connections a call starts with, reset and prepared; the budget''s locks they hold';
+
+/*
  * _pdb_labelled(st _pdb_state, shown integer[], total integer, job_id bigint) RETURNS _pdb_state
  *
  * st as the run of durable job job_id: each unit's comment (which
@@ -2646,8 +2859,9 @@ COMMENT ON FUNCTION @extschema@._pdb_labelled(@extschema@._pdb_state, integer[],
 /*
  * _pdb_launch(st _pdb_state) RETURNS _pdb_state
  *
- * The engine's first step begins here: takes the connection budget, opens
- * the pool and with atomic records the run (_pdb_open_all). A call that gets
+ * The engine's first step begins here: takes the session's kept connections
+ * and the connection budget, opens the rest of the pool and with atomic
+ * records the run (_pdb_open_all). A call that gets
  * no connection at all (53300: no slot free on the server once
  * parallel_dblink.leave_conns are left, or the whole max_total_conns budget
  * taken) waits its turn, first come, first served, behind the calls that
@@ -2688,7 +2902,7 @@ BEGIN
         END IF;
         LOOP
             BEGIN
-                st := @extschema@._pdb_open_all(st, v_prefix, v_settings.leave_conns);
+                st := @extschema@._pdb_open_all(st, v_prefix, v_settings.leave_conns, v_settings.keep_conns);
                 EXIT;
             EXCEPTION WHEN too_many_connections THEN
                 -- (_pdb_open_all closed what it opened and released its locks)
@@ -2763,19 +2977,21 @@ COMMENT ON FUNCTION @extschema@._pdb_no_transaction_block(text[]) IS
 'internal: the first task that cannot run inside a transaction block, or NULL';
 
 /*
- * _pdb_open_all(st _pdb_state, prefix text, leave_conns text) RETURNS _pdb_state
+ * _pdb_open_all(st _pdb_state, prefix text, leave_conns text, keep interval) RETURNS _pdb_state
  *
- * One try at what a call needs before its tasks run: the connection budget
- * (_pdb_budget), the pool (_pdb_open_pool, connections named prefix || slot,
- * leave_conns left to other sessions), the budget's locks beyond the
+ * One try at what a call needs before its tasks run: the session's kept
+ * connections for its targets (_pdb_kept_take, parallel_dblink.keep_conns =
+ * keep), the connection budget for the rest (_pdb_budget), the pool
+ * (_pdb_kept_take's, then _pdb_open_pool's: new connections named prefix ||
+ * slot, leave_conns left to other sessions), the budget's locks beyond the
  * connections opened given back, and with atomic the record of the run
  * (_pdb_atomic_begin). Returns st with its slots (s_*), targets' live
  * connections and failures, locks, and atomic run and phase filled in.
- * On an error it closes what it opened and releases its locks, then raises
+ * On an error it closes what it opened or took and releases its locks, then raises
  * it again (53300 when no connection could be had: _pdb_launch may try
  * again).
  */
-CREATE FUNCTION @extschema@._pdb_open_all(st @extschema@._pdb_state, prefix text, leave_conns text)
+CREATE FUNCTION @extschema@._pdb_open_all(st @extschema@._pdb_state, prefix text, leave_conns text, keep interval)
 RETURNS @extschema@._pdb_state
 LANGUAGE plpgsql
 VOLATILE
@@ -2784,21 +3000,27 @@ AS $$
 DECLARE
     c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     v_budget record;
+    v_kept   @extschema@._pdb_pool;
+    v_nk     integer;
     v_pool   @extschema@._pdb_pool;
     v_ns     integer;
     v_held   integer;
 BEGIN
-    v_budget := @extschema@._pdb_budget((st.plan).wanted, st.caller);
-    st.locks := v_budget.locks;
+    v_kept := @extschema@._pdb_kept_take(st.dbl, st.plan, st.setup, keep);
+    v_nk := cardinality(v_kept.conn);
+    st.locks := v_kept.locks[:v_nk];  -- (those of the kept connections taken; the rest stay theirs)
     BEGIN
+        v_budget := @extschema@._pdb_budget(ARRAY(SELECT w - k FROM unnest((st.plan).wanted, v_kept.slots) AS x(w, k)),
+                                            st.caller, v_kept.locks);  -- (none of them is a new one)
+        st.locks := st.locks || v_budget.locks;
         v_pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_budget.granted, st.setup, st.call_id, prefix,
-                                             st.isolate_targets, st.caller, leave_conns);
-        v_ns := cardinality(v_pool.conn);
-        st.s_conn    := v_pool.conn;
-        st.s_tgt     := v_pool.tgt;
-        st.s_pid     := v_pool.pid;
-        st.s_state   := v_pool.state;
-        st.d_slots   := v_pool.slots;
+                                             st.isolate_targets, st.caller, leave_conns, keep > interval '0');
+        v_ns := v_nk + cardinality(v_pool.conn);
+        st.s_conn    := v_kept.conn || v_pool.conn;
+        st.s_tgt     := v_kept.tgt || v_pool.tgt;
+        st.s_pid     := v_kept.pid || v_pool.pid;
+        st.s_state   := v_kept.state || v_pool.state;
+        st.d_slots   := ARRAY(SELECT k + n FROM unnest(v_kept.slots, v_pool.slots) AS x(k, n));
         st.d_failure := v_pool.failure;
         st.s_task    := array_fill(0, ARRAY[v_ns]);
         st.s_gen     := st.s_task;
@@ -2827,20 +3049,20 @@ BEGIN
             st.phase := 'run';
         END IF;
     EXCEPTION WHEN query_canceled OR others THEN
-        PERFORM @extschema@._pdb_abort(st.dbl, prefix, NULL, NULL, NULL, st.locks);
+        PERFORM @extschema@._pdb_abort(st.dbl, prefix, NULL, NULL, NULL, st.locks, v_kept.conn);
         RAISE;
     END;
     RETURN st;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_open_all(@extschema@._pdb_state, text, text) IS
-'internal: one try at the budget, the pool and the atomic record of a call';
+COMMENT ON FUNCTION @extschema@._pdb_open_all(@extschema@._pdb_state, text, text, interval) IS
+'internal: one try at the kept connections, the budget, the pool and the atomic record of a call';
 
 /*
  * _pdb_open_pool(dblink_schema name, plan _pdb_plan, granted integer[],
  *                setup text[], call_id bigint, prefix text, isolate boolean,
- *                caller text, leave_conns text) RETURNS _pdb_pool
+ *                caller text, leave_conns text, keep boolean DEFAULT false) RETURNS _pdb_pool
  *
  * Opens the pool of each target of plan: up to granted[d] connections (see
  * _pdb_budget), fewer when the target server has fewer free connection slots
@@ -2849,8 +3071,9 @@ COMMENT ON FUNCTION @extschema@._pdb_open_all(@extschema@._pdb_state, text, text
  * (53300: other sessions took them meanwhile; WARNING, the call goes on with
  * what it has). Free slots are counted on this server before the loopback's
  * first connection, elsewhere through the first connection. Connections are
- * named prefix || slot, set up with setup (_pdb_open) and numbered slot by
- * slot, target by target.
+ * named prefix || slot (with keep, then _pdb_kept_key of the target: they
+ * may be kept for the session's next calls), set up with setup (_pdb_open)
+ * and numbered slot by slot, target by target.
  * isolate false (pdb_run): a target without a free slot (53300) or a failure
  * to connect is raised. isolate true (pdb_run_at, pdb_broadcast): it is the
  * target's failure (its remaining tasks fail with it), and the other targets
@@ -2859,7 +3082,7 @@ COMMENT ON FUNCTION @extschema@._pdb_open_all(@extschema@._pdb_state, text, text
  */
 CREATE FUNCTION @extschema@._pdb_open_pool(dblink_schema name, plan @extschema@._pdb_plan, granted integer[],
                                            setup text[], call_id bigint, prefix text, isolate boolean,
-                                           caller text, leave_conns text)
+                                           caller text, leave_conns text, keep boolean DEFAULT false)
 RETURNS @extschema@._pdb_pool
 LANGUAGE plpgsql
 VOLATILE
@@ -2911,7 +3134,8 @@ BEGIN
             END IF;
             EXIT WHEN v_k > v_want;
             v_slot := v_slot + 1;
-            v_conn[v_slot] := prefix || v_slot;
+            v_conn[v_slot] := prefix || v_slot
+                              || CASE WHEN keep THEN @extschema@._pdb_kept_key(plan.connstr[v_tg]) ELSE '' END;
             v_tgt[v_slot]  := v_tg;
             v_open := @extschema@._pdb_try_open(dblink_schema, v_conn[v_slot], plan.connstr[v_tg], setup,
                                                 call_id, v_slot, false);
@@ -2942,7 +3166,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, integer[], text[], bigint, text, boolean, text, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_open_pool(name, @extschema@._pdb_plan, integer[], text[], bigint, text, boolean, text, text, boolean) IS
 'internal: open the connections of each target of a plan, within its budget and the servers'' free slots';
 
 /*
@@ -4686,7 +4910,7 @@ BEGIN
     EXCEPTION WHEN query_canceled OR others THEN
         IF NOT v_finishing THEN  -- (_pdb_finish cleaned up by the atomic phase it reached)
             PERFORM @extschema@._pdb_abort(st.dbl, format('pdb_%s_%s_', pg_backend_pid(), st.call_id), st.phase,
-                                           st.run, coalesce(d_sent, st.d_sent), st.locks);
+                                           st.run, coalesce(d_sent, st.d_sent), st.locks, coalesce(s_conn, st.s_conn));
         END IF;
         PERFORM set_config('client_min_messages', v_cmm, true);
         RAISE;  -- (the public function raises it again, so that its context shows only the caller's call)
@@ -4902,6 +5126,43 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_throttle_settings() IS
 'internal: parallel_dblink.max_replica_lag, max_active, throttle_query and nice, checked';
+
+/*
+ * _pdb_time_setting(setting text, dflt text, hint text) RETURNS interval
+ *
+ * The value of a setting that is a time, zero or more: seconds as a bare
+ * number ('2.5'), or an interval ('30s', '5 min'); dflt when it is unset or
+ * empty.
+ * Errors: 22023 any other value, naming the setting, with hint.
+ */
+CREATE FUNCTION @extschema@._pdb_time_setting(setting text, dflt text, hint text)
+RETURNS interval
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_text text := coalesce(nullif(current_setting(setting, true), ''), dflt);
+    v_time interval;
+BEGIN
+    BEGIN
+        v_time := CASE WHEN v_text ~ '^\s*[0-9]+(\.[0-9]+)?\s*$' THEN make_interval(secs => v_text::double precision)
+                       ELSE v_text::interval END;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_parameter_value THEN
+        v_time := NULL;
+    END;
+    IF v_time IS NULL OR v_time < interval '0' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s must be a time, zero or more', setting),
+            DETAIL  = format('It is "%s".', v_text),
+            HINT    = hint;
+    END IF;
+    RETURN v_time;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_time_setting(text, text, text) IS
+'internal: a setting that is a time, zero or more, checked';
 
 /*
  * _pdb_try_open(dblink_schema name, conn text, connstr text, setup text[],
@@ -5330,6 +5591,36 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.pdb_chunks(regclass, integer, name, bigint) IS
 'Split a table into predicates (ctid block ranges, or key ranges of about equal row counts), a number of them or of a size, that match every row once';
+
+/*
+ * pdb_close_conns() RETURNS integer
+ *
+ * Closes the connections this session keeps for its next calls
+ * (parallel_dblink.keep_conns) and gives back the budget's locks they hold
+ * (parallel_dblink.max_total_conns); returns how many it closed. Kept
+ * connections also end by themselves once idle for keep_conns (on servers
+ * of 14 and later), at a call made with keep_conns 0, and with the session.
+ */
+CREATE FUNCTION @extschema@.pdb_close_conns()
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
+    v_dbl  name := @extschema@._pdb_dblink_schema();
+    v_kept text[] := @extschema@._pdb_kept_conns(v_dbl);
+BEGIN
+    PERFORM @extschema@._pdb_close(v_dbl, v_kept, false, true);
+    -- (no call of this session runs now: the budget's locks it holds are its kept connections')
+    PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(@extschema@._pdb_budget_held()) AS l;
+    RETURN cardinality(v_kept);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.pdb_close_conns() IS
+'Close the connections this session keeps for its next calls (parallel_dblink.keep_conns); how many';
 
 /*
  * CALL pdb_job_exec(job_id bigint, max_conns integer DEFAULT 4, connstr text DEFAULT NULL,
@@ -6824,7 +7115,8 @@ GRANT SELECT ON @extschema@.pdb_jobs TO PUBLIC;
 COMMENT ON VIEW @extschema@.pdb_jobs IS 'The durable jobs of the current role: status, task counts, progress and an estimate of the end';
 
 /*
- * pdb_activity: the tasks running now, one row per worker backend that
+ * pdb_activity: the tasks running now, and the connections kept for the
+ * next calls, one row per worker backend that
  * pdb_run labelled on this server (application_name 'pdb_run:<caller pid>',
  * and a query string that starts with '/* pdb_run:<caller pid>:<task_id>/<total> */'),
  * as pg_stat_activity lets the current role see them (query text only for
@@ -6840,6 +7132,8 @@ COMMENT ON VIEW @extschema@.pdb_jobs IS 'The durable jobs of the current role: s
  *   throttled                    why its caller starts no new task now (a throttle,
  *                                see _pdb_held), as its idle workers' application_name
  *                                says ('pdb_run:<caller pid> throttled: <why>'), or NULL
+ *   kept                         a connection kept open, idle, for the caller's next
+ *                                calls (parallel_dblink.keep_conns; its query is NULL)
  * Workers on other servers are not visible here. The rows come from
  * _pdb_activity(), a function with a pinned search_path.
  */

@@ -1,5 +1,6 @@
 /*
- * pdb_activity: the tasks running now, one row per worker backend that
+ * pdb_activity: the tasks running now, and the connections kept for the
+ * next calls, one row per worker backend that
  * pdb_run labelled on this server (application_name 'pdb_run:<caller pid>',
  * and a query string that starts with '/* pdb_run:<caller pid>:<task_id>/<total> */'),
  * as pg_stat_activity lets the current role see them (query text only for
@@ -15,6 +16,8 @@
  *   throttled                    why its caller starts no new task now (a throttle,
  *                                see _pdb_held), as its idle workers' application_name
  *                                says ('pdb_run:<caller pid> throttled: <why>'), or NULL
+ *   kept                         a connection kept open, idle, for the caller's next
+ *                                calls (parallel_dblink.keep_conns; its query is NULL)
  * Workers on other servers are not visible here. The rows come from
  * _pdb_activity(), a function with a pinned search_path.
  */

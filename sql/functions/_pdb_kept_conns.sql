@@ -1,0 +1,24 @@
+/*
+ * _pdb_kept_conns(dblink_schema name) RETURNS text[]
+ *
+ * The session's connections that may be kept between calls: those of its
+ * dblink connections named by a call of this backend with a _pdb_kept_key
+ * at the end (see _pdb_keep). No call of the session runs while another
+ * does, so before a call starts they are all idle; whether each is clean
+ * is checked when it is taken (_pdb_kept_take). The names, not a table,
+ * tell: a table would follow the caller's transactions, and the
+ * connections do not.
+ */
+CREATE FUNCTION @extschema@._pdb_kept_conns(dblink_schema name)
+RETURNS text[]
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
+                  WHERE c ~ ('^pdb_' || pg_backend_pid() || '_.*_k[0-9a-f]{16}$')
+                  ORDER BY c)
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_kept_conns(name) IS
+'internal: the session''s connections that may be kept between calls, by their names';
