@@ -16,7 +16,8 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
-                  WHERE c ~ ('^pdb_' || pg_backend_pid() || '_.*_k[0-9a-f]{16}$')
+                  WHERE starts_with(c, 'pdb_' || pg_backend_pid() || '_')
+                    AND substr(c, length(c) - 17, 2) = '_k'  -- (_pdb_kept_key's 18 characters end it)
                   ORDER BY c)
 $$;
 

@@ -1,17 +1,23 @@
 /*
- * _pdb_prepare(dblink_schema name, conn text, setup text[],
+ * _pdb_prepare(dblink_schema name, conn text, setup text[], kept boolean DEFAULT false,
  *              OUT pid integer, OUT local boolean)
  *
- * Prepares the session of an idle worker connection, when it is new and after
- * each reset: application_name = 'pdb_run:<caller pid>'; on PostgreSQL 14+ a
+ * Prepares the session of an idle worker connection, when it is new, after
+ * each reset, and when a call takes it kept (kept: see _pdb_keep; in the same
+ * round trip, RESET ALL undoes what _pdb_keep set after its DISCARD ALL, and
+ * DEALLOCATE pdb_kept, the mark _pdb_keep left, fails on a connection that
+ * was not kept so; one in a transaction fails too): application_name =
+ * 'pdb_run:<caller pid>'; on PostgreSQL 14+ a
  * check every second that its client is still there, so that a worker whose
  * caller died stops its task; then each statement of setup, in order.
  * Returns the worker's backend pid, and whether the worker is a backend of
  * this server (same postmaster start time), so that its pid means something here.
  * Errors: a failing setup statement raises its own SQLSTATE with the message
- * 'setup statement N failed: ...', the remote detail (and the statement) and hint.
+ * 'setup statement N failed: ...', the remote detail (and the statement) and hint;
+ * with kept, 26000 on a connection without the mark, 25001 on one in a
+ * transaction.
  */
-CREATE FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[],
+CREATE FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[], kept boolean DEFAULT false,
                                          OUT pid integer, OUT local boolean)
 LANGUAGE plpgsql
 VOLATILE
@@ -24,16 +30,23 @@ DECLARE
     ex_message text;
     ex_detail  text;
     ex_hint    text;
+    v_fresh    boolean;
 BEGIN
-    EXECUTE format('SELECT w.pid, w.started = pg_postmaster_start_time() '
-                   'FROM %I.dblink($1, $2) AS w(pid integer, started timestamptz, app text, checks text)',
+    EXECUTE format('SELECT w.pid, w.started = pg_postmaster_start_time(), w.fresh '
+                   'FROM %I.dblink($1, $2) AS w(pid integer, started timestamptz, app text, checks text, '
+                   '                            fresh boolean)',
                    dblink_schema)
-        INTO pid, local
-        USING conn, format('SELECT pg_backend_pid(), pg_postmaster_start_time(), '
-                           'set_config(''application_name'', %L, false), '
-                           'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '
-                           'THEN set_config(''client_connection_check_interval'', ''1000'', false) END',
-                           'pdb_run:' || pg_backend_pid());
+        INTO pid, local, v_fresh
+        USING conn, CASE WHEN kept THEN 'RESET ALL; DEALLOCATE pdb_kept; ' ELSE '' END
+                    || format('SELECT pg_backend_pid(), pg_postmaster_start_time(), '
+                              'set_config(''application_name'', %L, false), '
+                              'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '
+                              'THEN set_config(''client_connection_check_interval'', ''1000'', false) END, '
+                              'transaction_timestamp() = statement_timestamp()',  -- (else a transaction is open)
+                              'pdb_run:' || pg_backend_pid());
+    IF kept AND NOT v_fresh THEN
+        RAISE EXCEPTION USING ERRCODE = 'active_sql_transaction', MESSAGE = 'a transaction is open on a kept connection';
+    END IF;
     FOREACH v_stmt IN ARRAY coalesce(setup, ARRAY[]::text[]) LOOP
         v_i := v_i + 1;
         BEGIN
@@ -49,5 +62,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[]) IS
+COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[], boolean) IS
 'internal: label a worker session and run the setup statements on it';

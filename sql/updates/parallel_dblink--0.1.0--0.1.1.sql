@@ -2661,7 +2661,9 @@ COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view p
  * kept (with a _pdb_kept_key, see _pdb_open_pool); the others are closed.
  * Each is reset at once (DISCARD ALL: settings, temp tables, prepared
  * statements, cursors, advisory locks, LISTEN; it fails, and the connection
- * is closed, while a transaction is open on it), labelled 'pdb_run:<caller
+ * is closed, while a transaction is open on it), marked as reset (a
+ * prepared statement pdb_kept, which the call that takes it deallocates:
+ * see _pdb_prepare), labelled 'pdb_run:<caller
  * pid> kept' (pdb_activity shows it), and told to end by itself once idle
  * for keep (idle_session_timeout, on servers of 14 and later; on 13 it stays
  * until the session ends, a call with keep_conns 0 or pdb_close_conns()).
@@ -2677,17 +2679,21 @@ AS $$
 DECLARE
     v_label text := format('pdb_run:%s kept', pg_backend_pid());
     v_ms    bigint := CAST(least(ceil(extract(epoch FROM keep) * 1000), 2147483647) AS bigint);
+    v_keyed text[] := @extschema@._pdb_kept_conns(dblink_schema);
+    v_other text[] := ARRAY(SELECT c FROM unnest(conns) AS c WHERE NOT c = ANY (v_keyed));
     v_conn  text;
     v_kept  integer := 0;
 BEGIN
-    PERFORM @extschema@._pdb_close(dblink_schema, ARRAY(SELECT c FROM unnest(conns) AS c WHERE c !~ '_k[0-9a-f]{16}$'),
-                                   false, true);
-    FOREACH v_conn IN ARRAY ARRAY(SELECT c FROM unnest(conns) AS c WHERE c ~ '_k[0-9a-f]{16}$') LOOP
+    IF cardinality(v_other) > 0 THEN  -- (those that grew the call, pdb_set_conns)
+        PERFORM @extschema@._pdb_close(dblink_schema, v_other, false, true);
+    END IF;
+    FOREACH v_conn IN ARRAY ARRAY(SELECT c FROM unnest(conns) AS c WHERE c = ANY (v_keyed)) LOOP
         BEGIN
             EXECUTE format('SELECT %I.dblink_exec($1, ''DISCARD ALL'')', dblink_schema) USING v_conn;
             EXECUTE format('SELECT 1 FROM %I.dblink($1, $2) AS w(app text, idle text)', dblink_schema)
                 USING v_conn,
-                      format('SELECT set_config(''application_name'', %L, false), '
+                      format('PREPARE pdb_kept AS SELECT 1; '
+                             'SELECT set_config(''application_name'', %L, false), '
                              'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '
                              'THEN set_config(''idle_session_timeout'', %L, false) END', v_label, v_ms);
             v_kept := v_kept + 1;
@@ -2720,7 +2726,8 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
-                  WHERE c ~ ('^pdb_' || pg_backend_pid() || '_.*_k[0-9a-f]{16}$')
+                  WHERE starts_with(c, 'pdb_' || pg_backend_pid() || '_')
+                    AND substr(c, length(c) - 17, 2) = '_k'  -- (_pdb_kept_key's 18 characters end it)
                   ORDER BY c)
 $$;
 
@@ -2757,11 +2764,12 @@ COMMENT ON FUNCTION @extschema@._pdb_kept_key(text) IS
  * The kept connections a call starts with (parallel_dblink.keep_conns =
  * keep, see _pdb_keep): for each target of plan, up to plan.wanted of the
  * session's kept connections whose name ends with the key of that target
- * and the calling role (_pdb_kept_key), each reset again (DISCARD ALL:
- * nothing a failed call's setup left, and no transaction open) and prepared
- * as a new one is (_pdb_prepare, setup). A kept connection that fails that
- * (its idle time ran out and its worker ended, its server restarted, or it
- * is not clean) is closed and left out: the call opens a new one instead.
+ * and the calling role (_pdb_kept_key), each prepared as a new one is, in
+ * one round trip with the check that _pdb_keep reset it and nothing ran on
+ * it since (_pdb_prepare with kept, then setup). A kept connection that
+ * fails that (its idle time ran out and its worker ended, its server
+ * restarted, or a call was cut short before it could reset it) is closed
+ * and left out: the call opens a new one instead.
  * With keep 0 every kept connection is closed and none taken.
  * Returns the connections taken, slot by slot, target by target, state
  * 'idle'; slots per target; locks: under parallel_dblink.max_total_conns,
@@ -2803,8 +2811,7 @@ BEGIN
                                         LIMIT plan.wanted[v_tg]) LOOP
             v_kept := array_remove(v_kept, v_name);
             BEGIN
-                EXECUTE format('SELECT %I.dblink_exec($1, ''DISCARD ALL'')', dblink_schema) USING v_name;
-                v_ready := @extschema@._pdb_prepare(dblink_schema, v_name, setup);
+                v_ready := @extschema@._pdb_prepare(dblink_schema, v_name, setup, true);
                 v_conn := v_conn || v_name;
                 v_tgt  := v_tgt || v_tg;
                 v_pid  := v_pid || CASE WHEN v_ready.local THEN v_ready.pid END;
@@ -3256,19 +3263,25 @@ COMMENT ON FUNCTION @extschema@._pdb_plan(text[], text[], integer, boolean) IS
 'internal: group the tasks of a call by target, number and classify them';
 
 /*
- * _pdb_prepare(dblink_schema name, conn text, setup text[],
+ * _pdb_prepare(dblink_schema name, conn text, setup text[], kept boolean DEFAULT false,
  *              OUT pid integer, OUT local boolean)
  *
- * Prepares the session of an idle worker connection, when it is new and after
- * each reset: application_name = 'pdb_run:<caller pid>'; on PostgreSQL 14+ a
+ * Prepares the session of an idle worker connection, when it is new, after
+ * each reset, and when a call takes it kept (kept: see _pdb_keep; in the same
+ * round trip, RESET ALL undoes what _pdb_keep set after its DISCARD ALL, and
+ * DEALLOCATE pdb_kept, the mark _pdb_keep left, fails on a connection that
+ * was not kept so; one in a transaction fails too): application_name =
+ * 'pdb_run:<caller pid>'; on PostgreSQL 14+ a
  * check every second that its client is still there, so that a worker whose
  * caller died stops its task; then each statement of setup, in order.
  * Returns the worker's backend pid, and whether the worker is a backend of
  * this server (same postmaster start time), so that its pid means something here.
  * Errors: a failing setup statement raises its own SQLSTATE with the message
- * 'setup statement N failed: ...', the remote detail (and the statement) and hint.
+ * 'setup statement N failed: ...', the remote detail (and the statement) and hint;
+ * with kept, 26000 on a connection without the mark, 25001 on one in a
+ * transaction.
  */
-CREATE FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[],
+CREATE FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[], kept boolean DEFAULT false,
                                          OUT pid integer, OUT local boolean)
 LANGUAGE plpgsql
 VOLATILE
@@ -3281,16 +3294,23 @@ DECLARE
     ex_message text;
     ex_detail  text;
     ex_hint    text;
+    v_fresh    boolean;
 BEGIN
-    EXECUTE format('SELECT w.pid, w.started = pg_postmaster_start_time() '
-                   'FROM %I.dblink($1, $2) AS w(pid integer, started timestamptz, app text, checks text)',
+    EXECUTE format('SELECT w.pid, w.started = pg_postmaster_start_time(), w.fresh '
+                   'FROM %I.dblink($1, $2) AS w(pid integer, started timestamptz, app text, checks text, '
+                   '                            fresh boolean)',
                    dblink_schema)
-        INTO pid, local
-        USING conn, format('SELECT pg_backend_pid(), pg_postmaster_start_time(), '
-                           'set_config(''application_name'', %L, false), '
-                           'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '
-                           'THEN set_config(''client_connection_check_interval'', ''1000'', false) END',
-                           'pdb_run:' || pg_backend_pid());
+        INTO pid, local, v_fresh
+        USING conn, CASE WHEN kept THEN 'RESET ALL; DEALLOCATE pdb_kept; ' ELSE '' END
+                    || format('SELECT pg_backend_pid(), pg_postmaster_start_time(), '
+                              'set_config(''application_name'', %L, false), '
+                              'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '
+                              'THEN set_config(''client_connection_check_interval'', ''1000'', false) END, '
+                              'transaction_timestamp() = statement_timestamp()',  -- (else a transaction is open)
+                              'pdb_run:' || pg_backend_pid());
+    IF kept AND NOT v_fresh THEN
+        RAISE EXCEPTION USING ERRCODE = 'active_sql_transaction', MESSAGE = 'a transaction is open on a kept connection';
+    END IF;
     FOREACH v_stmt IN ARRAY coalesce(setup, ARRAY[]::text[]) LOOP
         v_i := v_i + 1;
         BEGIN
@@ -3306,7 +3326,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[]) IS
+COMMENT ON FUNCTION @extschema@._pdb_prepare(name, text, text[], boolean) IS
 'internal: label a worker session and run the setup statements on it';
 
 /*

@@ -3,7 +3,7 @@
 
 -- parallel_dblink.keep_conns: a call's connections stay open for the session's next calls, reset
 -- before each, for the same target and role only, ending once idle that long.
-SELECT plan(43);
+SELECT plan(46);
 
 CREATE SCHEMA t89k;
 -- the connections this session keeps, and their workers
@@ -67,6 +67,21 @@ SELECT is(ARRAY(SELECT result FROM t89k.clean ORDER BY task_id),
 SELECT is((SELECT result FROM pdb_run(ARRAY['SHOW work_mem'], 1, setup => ARRAY['SET work_mem = ''5MB'''])), '5MB',
           'setup runs on a kept connection');
 SELECT isnt((SELECT result FROM pdb_run(ARRAY['SHOW work_mem'], 1)), '5MB', 'and is gone for the next call');
+
+-- a connection of a kept connection's name that was not reset (a call cut short leaves such) is closed,
+-- not taken
+SELECT is(pdb_close_conns(), 1, 'one connection was kept');
+SELECT dblink_connect(format('pdb_%s_999_1', pg_backend_pid()) || _pdb_kept_key(_pdb_default_connstr()),
+                      _pdb_default_connstr());
+SELECT dblink_exec(format('pdb_%s_999_1', pg_backend_pid()) || _pdb_kept_key(_pdb_default_connstr()),
+                   'SET work_mem = ''77MB''');
+SELECT is((SELECT conn_name || ' ' || result FROM pdb_run(ARRAY['SHOW work_mem'], 1)),
+          format('pdb_%s_%s_1', pg_backend_pid(), currval('pg_temp._pdb_calls')) || _pdb_kept_key(_pdb_default_connstr())
+          || ' ' || current_setting('work_mem'),
+          'a call does not take a connection of that name that was not reset, and opens its own');
+SELECT is(pg_temp.kept(), ARRAY[format('pdb_%s_%s_1', pg_backend_pid(), currval('pg_temp._pdb_calls'))
+                                || _pdb_kept_key(_pdb_default_connstr())],
+          'and closes the other');
 
 -- roles
 CREATE ROLE t89k_other SUPERUSER LOGIN;
