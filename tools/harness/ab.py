@@ -30,6 +30,8 @@ WORKLOADS = [
     ("sleeps 40 x 50 ms", ["SELECT pg_sleep(0.05)"] * 40, 2, "batch_size => 1"),
     # rows back: pdb_query reads one task's 200,000 rows
     ("rows 200000 (pdb_query)", ["SELECT i, repeat('x', 20) FROM generate_series(1, 200000) AS i"], 1, "rows"),
+    # small calls: 200 calls of 2 tiny tasks in a loop (each opens and closes its connections)
+    ("calls 200 x 2 tiny", ["SELECT 1", "SELECT 2"], 2, "calls"),
 ]
 
 
@@ -44,7 +46,12 @@ def one_call(conn, schema, w):
     pid = conn.info.backend_pid
     cpu = backend_cpu(pid)
     start = time.perf_counter()
-    if options == "rows":
+    if options == "calls":
+        array = "ARRAY[" + ", ".join(f"'{t}'" for t in tasks) + "]"
+        conn.execute(f"DO $do$ BEGIN FOR i IN 1..200 LOOP PERFORM count(*) FROM {schema}.pdb_run({array}, {conns}); "
+                     "END LOOP; END $do$")
+        rows = want = None
+    elif options == "rows":
         rows = conn.execute(f"SELECT 'ok', count(*) FROM {schema}.pdb_query(NULL::ab_row, %s, %s)",
                             (tasks, conns)).fetchall()
         want = [("ok", 200000)]
