@@ -27,17 +27,17 @@ DECLARE
     v_commit boolean;
     v_out    @extschema@._pdb_outcome[];
     v_result text[];
-    v_keep   interval := (@extschema@._pdb_conns_settings()).keep_conns;
-    v_live   integer[];
+    v_live   text[];
     v_kept   integer := 0;
 BEGIN
     BEGIN
-        v_live := ARRAY(SELECT i FROM generate_series(1, cardinality(st.s_conn)) AS i
+        v_live := ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
                          WHERE st.s_state[i] NOT IN ('dead', 'closed'));
-        IF v_keep > interval '0' THEN
-            v_kept := @extschema@._pdb_keep(st.dbl, ARRAY(SELECT st.s_conn[i] FROM unnest(v_live) AS i), v_keep);
+        -- (the first step named the connections to be kept so, if keep_conns asked for it: see _pdb_open_pool)
+        IF v_live && @extschema@._pdb_kept_conns(st.dbl) THEN
+            v_kept := @extschema@._pdb_keep(st.dbl, v_live, (@extschema@._pdb_conns_settings()).keep_conns);
         ELSE
-            PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM unnest(v_live) AS i), false, true);
+            PERFORM @extschema@._pdb_close(st.dbl, v_live, false, true);
         END IF;
         IF st.atomic THEN
             -- commit only if every task prepared, and only once that decision is durable

@@ -11,14 +11,17 @@
  */
 CREATE FUNCTION @extschema@._pdb_kept_conns(dblink_schema name)
 RETURNS text[]
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
+BEGIN
+    -- (PL/pgSQL, not SQL: called twice by every call, and its plan is kept for the session)
+    RETURN ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
                   WHERE starts_with(c, 'pdb_' || pg_backend_pid() || '_')
                     AND substr(c, length(c) - 17, 2) = '_k'  -- (_pdb_kept_key's 18 characters end it)
-                  ORDER BY c)
+                  ORDER BY c);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_kept_conns(name) IS

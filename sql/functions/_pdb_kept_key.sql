@@ -11,11 +11,13 @@
  */
 CREATE FUNCTION @extschema@._pdb_kept_key(connstr text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT '_k' || left(md5(concat_ws(E'\n', connstr, current_user, session_user)), 16)
+BEGIN
+    RETURN '_k' || left(md5(concat_ws(E'\n', connstr, current_user, session_user)), 16);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_kept_key(text) IS

@@ -13,9 +13,12 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_text text := coalesce(nullif(current_setting(setting, true), ''), dflt);
+    v_text text := nullif(current_setting(setting, true), '');
     v_time interval;
 BEGIN
+    IF v_text IS NULL THEN
+        RETURN dflt::interval;  -- (the usual case, without the subtransaction of the block below)
+    END IF;
     BEGIN
         v_time := CASE WHEN v_text ~ '^\s*[0-9]+(\.[0-9]+)?\s*$' THEN make_interval(secs => v_text::double precision)
                        ELSE v_text::interval END;

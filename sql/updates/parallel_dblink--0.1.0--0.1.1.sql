@@ -1863,17 +1863,17 @@ DECLARE
     v_commit boolean;
     v_out    @extschema@._pdb_outcome[];
     v_result text[];
-    v_keep   interval := (@extschema@._pdb_conns_settings()).keep_conns;
-    v_live   integer[];
+    v_live   text[];
     v_kept   integer := 0;
 BEGIN
     BEGIN
-        v_live := ARRAY(SELECT i FROM generate_series(1, cardinality(st.s_conn)) AS i
+        v_live := ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
                          WHERE st.s_state[i] NOT IN ('dead', 'closed'));
-        IF v_keep > interval '0' THEN
-            v_kept := @extschema@._pdb_keep(st.dbl, ARRAY(SELECT st.s_conn[i] FROM unnest(v_live) AS i), v_keep);
+        -- (the first step named the connections to be kept so, if keep_conns asked for it: see _pdb_open_pool)
+        IF v_live && @extschema@._pdb_kept_conns(st.dbl) THEN
+            v_kept := @extschema@._pdb_keep(st.dbl, v_live, (@extschema@._pdb_conns_settings()).keep_conns);
         ELSE
-            PERFORM @extschema@._pdb_close(st.dbl, ARRAY(SELECT st.s_conn[i] FROM unnest(v_live) AS i), false, true);
+            PERFORM @extschema@._pdb_close(st.dbl, v_live, false, true);
         END IF;
         IF st.atomic THEN
             -- commit only if every task prepared, and only once that decision is durable
@@ -2721,14 +2721,17 @@ COMMENT ON FUNCTION @extschema@._pdb_keep(name, text[], interval) IS
  */
 CREATE FUNCTION @extschema@._pdb_kept_conns(dblink_schema name)
 RETURNS text[]
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
+BEGIN
+    -- (PL/pgSQL, not SQL: called twice by every call, and its plan is kept for the session)
+    RETURN ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
                   WHERE starts_with(c, 'pdb_' || pg_backend_pid() || '_')
                     AND substr(c, length(c) - 17, 2) = '_k'  -- (_pdb_kept_key's 18 characters end it)
-                  ORDER BY c)
+                  ORDER BY c);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_kept_conns(name) IS
@@ -2747,11 +2750,13 @@ COMMENT ON FUNCTION @extschema@._pdb_kept_conns(name) IS
  */
 CREATE FUNCTION @extschema@._pdb_kept_key(connstr text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT '_k' || left(md5(concat_ws(E'\n', connstr, current_user, session_user)), 16)
+BEGIN
+    RETURN '_k' || left(md5(concat_ws(E'\n', connstr, current_user, session_user)), 16);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_kept_key(text) IS
@@ -5162,9 +5167,12 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_text text := coalesce(nullif(current_setting(setting, true), ''), dflt);
+    v_text text := nullif(current_setting(setting, true), '');
     v_time interval;
 BEGIN
+    IF v_text IS NULL THEN
+        RETURN dflt::interval;  -- (the usual case, without the subtransaction of the block below)
+    END IF;
     BEGIN
         v_time := CASE WHEN v_text ~ '^\s*[0-9]+(\.[0-9]+)?\s*$' THEN make_interval(secs => v_text::double precision)
                        ELSE v_text::interval END;
