@@ -23,7 +23,9 @@ DECLARE
     e_message text;
 BEGIN
     BEGIN
-        SELECT b.locks, b.granted INTO v_locks, v_granted FROM @extschema@._pdb_budget(more, st.caller) AS b;
+        -- (the locks this session holds already, the call's and its kept connections', are not new ones)
+        SELECT b.locks, b.granted INTO v_locks, v_granted
+          FROM @extschema@._pdb_budget(more, st.caller, @extschema@._pdb_budget_held()) AS b;
         pool := @extschema@._pdb_open_pool(st.dbl, st.plan, v_granted, st.setup, st.call_id, prefix, true,
                                            st.caller, (@extschema@._pdb_conns_settings()).leave_conns);
         v_kept := (SELECT coalesce(sum(k), 0)::integer FROM unnest(pool.slots) AS k);

@@ -3,7 +3,7 @@
 
 -- Live control of a running call: pdb_pause, pdb_resume, pdb_set_conns (a call run in the background
 -- through dblink); the job's kin and REPEATABLE READ callers: tools/tests/test_control.py.
-SELECT plan(19);
+SELECT plan(20);
 
 -- mistakes, each with its SQLSTATE, and a context that names only the function called
 SELECT is((pg_temp.error_of(NULL, 'SELECT pdb_pause(NULL)'))[1:2], ARRAY['22004', 'pdb_pause needs a caller_pid'],
@@ -20,6 +20,8 @@ SELECT doesnt_match((pg_temp.error_of(NULL, 'SELECT pdb_job_set_conns(-1, 2)'))[
 -- a call in the background: 24 tasks of 0.4 s on 2 connections
 SELECT dblink_connect('t87', _pdb_default_connstr()) AS t87_connected \gset
 SELECT pid AS t87_pid FROM dblink('t87', 'SELECT pg_backend_pid()') AS x(pid integer) \gset
+-- (under a budget of 3: growing to 3 connections takes a third lock, not one of its own again)
+SELECT dblink_exec('t87', 'SET parallel_dblink.max_total_conns = 3') AS t87_budget \gset
 SELECT dblink_send_query('t87', format('SELECT string_agg(status, %L) FROM pdb_run(%L::text[], 2)', ',',
                                        array_fill('SELECT pg_sleep(0.4)'::text, ARRAY[24]))) AS t87_sent \gset
 SELECT ok(pg_temp.until(format('SELECT count(*) = 2 FROM pdb_activity WHERE caller_pid = %s AND state = %L',
@@ -57,6 +59,9 @@ SELECT ok(pdb_set_conns(:t87_pid, 3), 'pdb_set_conns to 3');
 SELECT ok(pdb_resume(:t87_pid), 'pdb_resume');
 SELECT ok(pg_temp.until(format('SELECT count(*) = 3 FROM pdb_activity WHERE caller_pid = %s AND state = %L',
                                :t87_pid, 'active')), 'it goes on, on 3 connections');
+SELECT is((SELECT count(*) FROM pg_locks WHERE pid = :t87_pid AND locktype = 'advisory'
+                   AND classid = 1885627490::bigint::oid AND objsubid = 2), 3::bigint,
+          'holding 3 locks of parallel_dblink.max_total_conns');
 SELECT ok(pdb_set_conns(:t87_pid, 1), 'pdb_set_conns to 1');
 SELECT ok(pg_temp.until(format('SELECT count(*) = 1 FROM pdb_activity WHERE caller_pid = %s', :t87_pid)),
           'the connections over 1 close as their tasks end');
