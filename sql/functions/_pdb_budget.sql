@@ -9,10 +9,10 @@
  * it gets: all of them while the setting is unset; else, when fewer locks are
  * free, they are shared out a connection to each target in turn (WARNING).
  * locks are the keys taken; the caller gives back those it does not use, and
- * all of them when it ends (session locks outlive a rollback). held: locks
- * this session holds already for kept connections (_pdb_kept_take), not
- * taken again (a session's advisory lock can be taken twice, and would
- * count twice). A target that wants
+ * all of them when it ends (session locks outlive a rollback). held: keys
+ * this session holds already (its kept connections', _pdb_kept_take; a
+ * growing call's own, _pdb_grow), not taken again (a session's advisory
+ * lock can be taken twice, and would count twice). A target that wants
  * nothing (its kept connections are enough) gets nothing.
  * Errors: 22023 the setting is not a positive integer; 53300 fewer locks are
  * free than there are targets that want a connection.

@@ -2,8 +2,8 @@
  * _pdb_time_setting(setting text, dflt text, hint text) RETURNS interval
  *
  * The value of a setting that is a time, zero or more: seconds as a bare
- * number ('2.5'), or an interval ('30s', '5 min'); dflt when it is unset or
- * empty.
+ * number ('2.5'), or an interval ('30s', '5 min'); dflt (an interval) when it
+ * is unset or empty.
  * Errors: 22023 any other value, naming the setting, with hint.
  */
 CREATE FUNCTION @extschema@._pdb_time_setting(setting text, dflt text, hint text)
