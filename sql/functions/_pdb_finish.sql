@@ -29,13 +29,15 @@ DECLARE
     v_result text[];
     v_live   text[];
     v_kept   integer := 0;
+    v_keyed  text[];
 BEGIN
     BEGIN
         v_live := ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
                          WHERE st.s_state[i] NOT IN ('dead', 'closed'));
         -- (the first step named the connections to be kept so, if keep_conns asked for it: see _pdb_open_pool)
-        IF v_live && @extschema@._pdb_kept_conns(st.dbl) THEN
-            v_kept := @extschema@._pdb_keep(st.dbl, v_live, (@extschema@._pdb_conns_settings()).keep_conns);
+        v_keyed := @extschema@._pdb_kept_conns(st.dbl);
+        IF v_live && v_keyed THEN
+            v_kept := @extschema@._pdb_keep(st.dbl, v_live, v_keyed, (@extschema@._pdb_conns_settings()).keep_conns);
         ELSE
             PERFORM @extschema@._pdb_close(st.dbl, v_live, false, true);
         END IF;

@@ -5,11 +5,11 @@
  * The kept connections a call starts with (parallel_dblink.keep_conns =
  * keep, see _pdb_keep): for each target of plan, up to plan.wanted of the
  * session's kept connections whose name ends with the key of that target
- * and the calling role (_pdb_kept_key), each prepared as a new one is, in
- * one round trip with the check that _pdb_keep reset it and nothing ran on
- * it since (_pdb_prepare with kept, then setup). A kept connection that
- * fails that (its idle time ran out and its worker ended, its server
- * restarted, or a call was cut short before it could reset it) is closed
+ * and the calling role (_pdb_kept_key), each once the result of its reset
+ * is read (_pdb_kept_ready), prepared as a new one is (_pdb_prepare with
+ * kept, then setup). A kept connection that fails that (its idle time ran
+ * out and its worker ended, its server restarted, a transaction was left
+ * open on it, or a call was cut short before it could reset it) is closed
  * and left out: the call opens a new one instead.
  * With keep 0 every kept connection is closed and none taken.
  * Returns the connections taken, slot by slot, target by target, state
@@ -52,6 +52,7 @@ BEGIN
                                         LIMIT plan.wanted[v_tg]) LOOP
             v_kept := array_remove(v_kept, v_name);
             BEGIN
+                PERFORM @extschema@._pdb_kept_ready(dblink_schema, v_name);
                 v_ready := @extschema@._pdb_prepare(dblink_schema, v_name, setup, true);
                 v_conn := v_conn || v_name;
                 v_tgt  := v_tgt || v_tg;

@@ -3,10 +3,9 @@
  *              OUT pid integer, OUT local boolean)
  *
  * Prepares the session of an idle worker connection, when it is new, after
- * each reset, and when a call takes it kept (kept: see _pdb_keep; in the same
- * round trip, RESET ALL undoes what _pdb_keep set after its DISCARD ALL, and
- * DEALLOCATE pdb_kept, the mark _pdb_keep left, fails on a connection that
- * was not kept so; one in a transaction fails too): application_name =
+ * each reset, and when a call takes it kept (kept: in the same round trip,
+ * RESET ALL undoes what _pdb_kept_reset set for keeping, its idle expiry
+ * among them; one in a transaction fails): application_name =
  * 'pdb_run:<caller pid>'; on PostgreSQL 14+ a
  * check every second that its client is still there, so that a worker whose
  * caller died stops its task; then each statement of setup, in order.
@@ -14,8 +13,7 @@
  * this server (same postmaster start time), so that its pid means something here.
  * Errors: a failing setup statement raises its own SQLSTATE with the message
  * 'setup statement N failed: ...', the remote detail (and the statement) and hint;
- * with kept, 26000 on a connection without the mark, 25001 on one in a
- * transaction.
+ * with kept, 25001 on a connection in a transaction.
  */
 CREATE FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[], kept boolean DEFAULT false,
                                          OUT pid integer, OUT local boolean)
@@ -37,7 +35,7 @@ BEGIN
                    '                            fresh boolean)',
                    dblink_schema)
         INTO pid, local, v_fresh
-        USING conn, CASE WHEN kept THEN 'RESET ALL; DEALLOCATE pdb_kept; ' ELSE '' END
+        USING conn, CASE WHEN kept THEN 'RESET ALL; ' ELSE '' END
                     || format('SELECT pg_backend_pid(), pg_postmaster_start_time(), '
                               'set_config(''application_name'', %L, false), '
                               'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '

@@ -1865,13 +1865,15 @@ DECLARE
     v_result text[];
     v_live   text[];
     v_kept   integer := 0;
+    v_keyed  text[];
 BEGIN
     BEGIN
         v_live := ARRAY(SELECT st.s_conn[i] FROM generate_series(1, cardinality(st.s_conn)) AS i
                          WHERE st.s_state[i] NOT IN ('dead', 'closed'));
         -- (the first step named the connections to be kept so, if keep_conns asked for it: see _pdb_open_pool)
-        IF v_live && @extschema@._pdb_kept_conns(st.dbl) THEN
-            v_kept := @extschema@._pdb_keep(st.dbl, v_live, (@extschema@._pdb_conns_settings()).keep_conns);
+        v_keyed := @extschema@._pdb_kept_conns(st.dbl);
+        IF v_live && v_keyed THEN
+            v_kept := @extschema@._pdb_keep(st.dbl, v_live, v_keyed, (@extschema@._pdb_conns_settings()).keep_conns);
         ELSE
             PERFORM @extschema@._pdb_close(st.dbl, v_live, false, true);
         END IF;
@@ -2656,59 +2658,54 @@ $$;
 COMMENT ON FUNCTION @extschema@._pdb_jobs() IS 'internal: the rows of the view pdb_jobs, with the caller''s rights';
 
 /*
- * _pdb_keep(dblink_schema name, conns text[], keep interval) RETURNS integer
+ * _pdb_keep(dblink_schema name, conns text[], keyed text[], keep interval) RETURNS integer
  *
  * Keeps the live connections of a call that ended well open for the
- * session's next calls (parallel_dblink.keep_conns = keep): those named to be
- * kept (with a _pdb_kept_key, see _pdb_open_pool); the others are closed.
- * Each is reset at once (DISCARD ALL: settings, temp tables, prepared
- * statements, cursors, advisory locks, LISTEN; it fails, and the connection
- * is closed, while a transaction is open on it), marked as reset (a
- * prepared statement pdb_kept, which the call that takes it deallocates:
- * see _pdb_prepare), labelled 'pdb_run:<caller
- * pid> kept' (pdb_activity shows it), and told to end by itself once idle
- * for keep (idle_session_timeout, on servers of 14 and later; on 13 it stays
- * until the session ends, a call with keep_conns 0 or pdb_close_conns()).
- * A connection that cannot be kept is closed. Returns how many were kept. A
- * cancel is raised at once; the caller closes everything then.
+ * session's next calls (parallel_dblink.keep_conns = keep): those of conns
+ * named to be kept (keyed: the session's connections of a _pdb_kept_key, see
+ * _pdb_open_pool and _pdb_kept_conns); the others are closed. Each is sent
+ * its reset (_pdb_kept_reset) without waiting for it: the worker runs it
+ * while the caller goes on, and the call that takes the connection reads its
+ * result, which proves the reset ran after the last task (see
+ * _pdb_kept_ready). A connection that cannot be sent it is closed; one on
+ * which a transaction is still open fails the reset, and the call that would
+ * take it closes it. Returns how many were kept. A cancel is raised at once;
+ * the caller closes everything then.
  */
-CREATE FUNCTION @extschema@._pdb_keep(dblink_schema name, conns text[], keep interval)
+CREATE FUNCTION @extschema@._pdb_keep(dblink_schema name, conns text[], keyed text[], keep interval)
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_label text := format('pdb_run:%s kept', pg_backend_pid());
-    v_ms    bigint := CAST(least(ceil(extract(epoch FROM keep) * 1000), 2147483647) AS bigint);
-    v_keyed text[] := @extschema@._pdb_kept_conns(dblink_schema);
-    v_other text[] := ARRAY(SELECT c FROM unnest(conns) AS c WHERE NOT c = ANY (v_keyed));
+    v_reset text := @extschema@._pdb_kept_reset(keep);
+    v_other text[] := ARRAY(SELECT c FROM unnest(conns) AS c WHERE NOT c = ANY (keyed));
     v_conn  text;
+    v_sent  integer;
     v_kept  integer := 0;
 BEGIN
     IF cardinality(v_other) > 0 THEN  -- (those that grew the call, pdb_set_conns)
         PERFORM @extschema@._pdb_close(dblink_schema, v_other, false, true);
     END IF;
-    FOREACH v_conn IN ARRAY ARRAY(SELECT c FROM unnest(conns) AS c WHERE c = ANY (v_keyed)) LOOP
+    FOREACH v_conn IN ARRAY ARRAY(SELECT c FROM unnest(conns) AS c WHERE c = ANY (keyed)) LOOP
         BEGIN
-            EXECUTE format('SELECT %I.dblink_exec($1, ''DISCARD ALL'')', dblink_schema) USING v_conn;
-            EXECUTE format('SELECT 1 FROM %I.dblink($1, $2) AS w(app text, idle text)', dblink_schema)
-                USING v_conn,
-                      format('PREPARE pdb_kept AS SELECT 1; '
-                             'SELECT set_config(''application_name'', %L, false), '
-                             'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '
-                             'THEN set_config(''idle_session_timeout'', %L, false) END', v_label, v_ms);
-            v_kept := v_kept + 1;
+            EXECUTE format('SELECT %I.dblink_send_query($1, $2)', dblink_schema) INTO v_sent USING v_conn, v_reset;
         EXCEPTION WHEN others THEN  -- (not a cancel)
-            PERFORM @extschema@._pdb_close(dblink_schema, ARRAY[v_conn], true);
+            v_sent := 0;
         END;
+        IF v_sent = 1 THEN
+            v_kept := v_kept + 1;
+        ELSE
+            PERFORM @extschema@._pdb_close(dblink_schema, ARRAY[v_conn], true);
+        END IF;
     END LOOP;
     RETURN v_kept;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_keep(name, text[], interval) IS
-'internal: reset and label a call''s connections, kept open for the session''s next calls';
+COMMENT ON FUNCTION @extschema@._pdb_keep(name, text[], text[], interval) IS
+'internal: send a call''s connections their reset, kept open for the session''s next calls';
 
 /*
  * _pdb_kept_conns(dblink_schema name) RETURNS text[]
@@ -2765,17 +2762,106 @@ COMMENT ON FUNCTION @extschema@._pdb_kept_key(text) IS
 'internal: what a kept connection may serve: its target and the calling role, as a digest';
 
 /*
+ * _pdb_kept_ready(dblink_schema name, conn text) RETURNS void
+ *
+ * Reads the result of the reset _pdb_keep sent to a kept connection (and
+ * the end after it), which proves that the reset ran, and ran last: the
+ * connection is clean and idle, out of any transaction. Waits for a reset
+ * still running.
+ * Errors: the reset's own (25001: a transaction was open on it; 08006: its
+ * worker is gone, its idle time ran out or its server restarted); 26000 no
+ * reset was pending (a connection of a kept name that _pdb_keep did not
+ * keep). The caller closes such a connection.
+ */
+CREATE FUNCTION @extschema@._pdb_kept_ready(dblink_schema name, conn text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_tag text;
+BEGIN
+    EXECUTE format('SELECT r.v FROM %I.dblink_get_result($1, true) AS r(v text)', dblink_schema)
+        INTO v_tag USING conn;
+    IF v_tag IS DISTINCT FROM 'DO' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_sql_statement_name',
+            MESSAGE = format('connection %s was not reset to be kept', conn);
+    END IF;
+    EXECUTE format('SELECT FROM %I.dblink_get_result($1, true) AS r(v text)', dblink_schema) USING conn;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_kept_ready(name, text) IS
+'internal: read the reset of a kept connection: it ran, last, and left it clean';
+
+/*
+ * _pdb_kept_reset(keep interval) RETURNS text
+ *
+ * The statement that resets a kept connection (_pdb_keep), one DO block so
+ * that it is one result to read: it fails with 25001 if a transaction is
+ * open on the worker (a task left one); else undoes what a task may leave in
+ * the session, as DISCARD ALL does (cursors, SET SESSION AUTHORIZATION and
+ * SET ROLE, settings, prepared statements, LISTEN, advisory locks, cached
+ * plans, sequence state, temp tables), and sets what a call of this session
+ * needs of its workers and what keeping needs: application_name 'pdb_run:<caller
+ * pid> kept' (pdb_activity shows it kept), and on servers of 14 and later a
+ * check every second that the caller is still there and the end of the worker
+ * once idle for keep (idle_session_timeout; on 13 it stays until the session
+ * ends, a call with keep_conns 0 or pdb_close_conns()). DISCARD ALL itself
+ * cannot be run in a block, nor sent with other statements. The worker needs
+ * PL/pgSQL, which every database has unless dropped; without it the reset
+ * fails and the connection is not kept.
+ */
+CREATE FUNCTION @extschema@._pdb_kept_reset(keep interval)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN format($f$DO $pdb_kept$
+BEGIN
+    IF pg_catalog.transaction_timestamp() <> pg_catalog.statement_timestamp() THEN
+        RAISE EXCEPTION USING ERRCODE = 'active_sql_transaction', MESSAGE = 'a transaction is open on a kept connection';
+    END IF;
+    EXECUTE 'CLOSE ALL';
+    EXECUTE 'RESET SESSION AUTHORIZATION';
+    EXECUTE 'RESET ALL';
+    EXECUTE 'DEALLOCATE ALL';
+    EXECUTE 'UNLISTEN *';
+    PERFORM pg_catalog.pg_advisory_unlock_all();
+    EXECUTE 'DISCARD PLANS';
+    EXECUTE 'DISCARD SEQUENCES';
+    EXECUTE 'DISCARD TEMP';
+    PERFORM pg_catalog.set_config('application_name', %L, false);
+    IF pg_catalog.current_setting('server_version_num')::integer >= 140000 THEN
+        PERFORM pg_catalog.set_config('client_connection_check_interval', '1000', false),
+                pg_catalog.set_config('idle_session_timeout', %L, false);
+    END IF;
+END
+$pdb_kept$
+$f$,
+        format('pdb_run:%s kept', pg_backend_pid()),
+        CAST(least(ceil(extract(epoch FROM keep) * 1000), 2147483647) AS bigint));
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_kept_reset(interval) IS
+'internal: the one statement that resets a kept connection and labels it kept';
+
+/*
  * _pdb_kept_take(dblink_schema name, plan _pdb_plan, setup text[], keep interval)
  *     RETURNS _pdb_pool
  *
  * The kept connections a call starts with (parallel_dblink.keep_conns =
  * keep, see _pdb_keep): for each target of plan, up to plan.wanted of the
  * session's kept connections whose name ends with the key of that target
- * and the calling role (_pdb_kept_key), each prepared as a new one is, in
- * one round trip with the check that _pdb_keep reset it and nothing ran on
- * it since (_pdb_prepare with kept, then setup). A kept connection that
- * fails that (its idle time ran out and its worker ended, its server
- * restarted, or a call was cut short before it could reset it) is closed
+ * and the calling role (_pdb_kept_key), each once the result of its reset
+ * is read (_pdb_kept_ready), prepared as a new one is (_pdb_prepare with
+ * kept, then setup). A kept connection that fails that (its idle time ran
+ * out and its worker ended, its server restarted, a transaction was left
+ * open on it, or a call was cut short before it could reset it) is closed
  * and left out: the call opens a new one instead.
  * With keep 0 every kept connection is closed and none taken.
  * Returns the connections taken, slot by slot, target by target, state
@@ -2818,6 +2904,7 @@ BEGIN
                                         LIMIT plan.wanted[v_tg]) LOOP
             v_kept := array_remove(v_kept, v_name);
             BEGIN
+                PERFORM @extschema@._pdb_kept_ready(dblink_schema, v_name);
                 v_ready := @extschema@._pdb_prepare(dblink_schema, v_name, setup, true);
                 v_conn := v_conn || v_name;
                 v_tgt  := v_tgt || v_tg;
@@ -3274,10 +3361,9 @@ COMMENT ON FUNCTION @extschema@._pdb_plan(text[], text[], integer, boolean) IS
  *              OUT pid integer, OUT local boolean)
  *
  * Prepares the session of an idle worker connection, when it is new, after
- * each reset, and when a call takes it kept (kept: see _pdb_keep; in the same
- * round trip, RESET ALL undoes what _pdb_keep set after its DISCARD ALL, and
- * DEALLOCATE pdb_kept, the mark _pdb_keep left, fails on a connection that
- * was not kept so; one in a transaction fails too): application_name =
+ * each reset, and when a call takes it kept (kept: in the same round trip,
+ * RESET ALL undoes what _pdb_kept_reset set for keeping, its idle expiry
+ * among them; one in a transaction fails): application_name =
  * 'pdb_run:<caller pid>'; on PostgreSQL 14+ a
  * check every second that its client is still there, so that a worker whose
  * caller died stops its task; then each statement of setup, in order.
@@ -3285,8 +3371,7 @@ COMMENT ON FUNCTION @extschema@._pdb_plan(text[], text[], integer, boolean) IS
  * this server (same postmaster start time), so that its pid means something here.
  * Errors: a failing setup statement raises its own SQLSTATE with the message
  * 'setup statement N failed: ...', the remote detail (and the statement) and hint;
- * with kept, 26000 on a connection without the mark, 25001 on one in a
- * transaction.
+ * with kept, 25001 on a connection in a transaction.
  */
 CREATE FUNCTION @extschema@._pdb_prepare(dblink_schema name, conn text, setup text[], kept boolean DEFAULT false,
                                          OUT pid integer, OUT local boolean)
@@ -3308,7 +3393,7 @@ BEGIN
                    '                            fresh boolean)',
                    dblink_schema)
         INTO pid, local, v_fresh
-        USING conn, CASE WHEN kept THEN 'RESET ALL; DEALLOCATE pdb_kept; ' ELSE '' END
+        USING conn, CASE WHEN kept THEN 'RESET ALL; ' ELSE '' END
                     || format('SELECT pg_backend_pid(), pg_postmaster_start_time(), '
                               'set_config(''application_name'', %L, false), '
                               'CASE WHEN current_setting(''server_version_num'')::integer >= 140000 '

@@ -3,15 +3,27 @@
 
 -- parallel_dblink.keep_conns: a call's connections stay open for the session's next calls, reset
 -- before each, for the same target and role only, ending once idle that long.
-SELECT plan(46);
+SELECT plan(50);
 
 CREATE SCHEMA t89k;
 -- the connections this session keeps, and their workers
 CREATE FUNCTION pg_temp.kept() RETURNS text[]
 LANGUAGE sql AS $$ SELECT _pdb_kept_conns(_pdb_dblink_schema()) $$;
+-- a kept connection's reset runs on its worker after the call has returned: this waits for it (5 s at most)
 CREATE FUNCTION pg_temp.kept_workers() RETURNS bigint
-LANGUAGE sql AS $$
-    SELECT count(*) FROM pdb_activity WHERE caller_pid = pg_backend_pid() AND kept AND state = 'idle' AND query IS NULL
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    FOR i IN 1..500 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        SELECT count(*) INTO v_n
+          FROM pdb_activity WHERE caller_pid = pg_backend_pid() AND kept AND state = 'idle' AND query IS NULL;
+        EXIT WHEN v_n >= cardinality(pg_temp.kept());
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    RETURN v_n;
+END
 $$;
 CREATE FUNCTION pg_temp.budget_locks() RETURNS bigint
 LANGUAGE sql AS $$
@@ -52,6 +64,7 @@ SELECT task_id, status, conn_name FROM pdb_run(ARRAY['SET work_mem = ''77MB''', 
                                                      'LISTEN t89k_channel'], 1);
 SELECT is(ARRAY(SELECT DISTINCT status FROM t89k.dirty), ARRAY['ok'], 'a call leaves a setting, a temp table, '
           'an advisory lock, a prepared statement and a LISTEN on its connection');
+SELECT is(pg_temp.kept_workers(), 1::bigint, 'its connection is kept, once reset');
 SELECT is((SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 89089), 0::bigint,
           'the kept connection holds no advisory lock of a task');
 CREATE TABLE t89k.clean AS
@@ -79,6 +92,20 @@ SELECT is((SELECT conn_name || ' ' || result FROM pdb_run(ARRAY['SHOW work_mem']
           format('pdb_%s_%s_1', pg_backend_pid(), currval('pg_temp._pdb_calls')) || _pdb_kept_key(_pdb_default_connstr())
           || ' ' || current_setting('work_mem'),
           'a call does not take a connection of that name that was not reset, and opens its own');
+SELECT is(pg_temp.kept(), ARRAY[format('pdb_%s_%s_1', pg_backend_pid(), currval('pg_temp._pdb_calls'))
+                                || _pdb_kept_key(_pdb_default_connstr())],
+          'and closes the other');
+
+-- a kept connection whose reset failed (a transaction was open on its worker) is closed, not taken
+SELECT is(pdb_close_conns(), 1, 'one connection was kept');
+SELECT dblink_connect(format('pdb_%s_998_1', pg_backend_pid()) || _pdb_kept_key(_pdb_default_connstr()),
+                      _pdb_default_connstr());
+SELECT dblink_exec(format('pdb_%s_998_1', pg_backend_pid()) || _pdb_kept_key(_pdb_default_connstr()), 'BEGIN');
+SELECT dblink_send_query(format('pdb_%s_998_1', pg_backend_pid()) || _pdb_kept_key(_pdb_default_connstr()),
+                         _pdb_kept_reset('1min'));
+SELECT is((SELECT conn_name FROM pdb_run(ARRAY['SELECT 1'], 1)),
+          format('pdb_%s_%s_1', pg_backend_pid(), currval('pg_temp._pdb_calls')) || _pdb_kept_key(_pdb_default_connstr()),
+          'a call does not take a connection whose reset failed, and opens its own');
 SELECT is(pg_temp.kept(), ARRAY[format('pdb_%s_%s_1', pg_backend_pid(), currval('pg_temp._pdb_calls'))
                                 || _pdb_kept_key(_pdb_default_connstr())],
           'and closes the other');
