@@ -29,7 +29,9 @@ AS $$
            l.kept
       FROM pg_stat_activity AS w
      CROSS JOIN LATERAL (
-           SELECT m[1]::integer AS caller_pid, m[2] IS NOT NULL AS kept
+           -- (a kept connection running a task of a small call, _pdb_lean_run, keeps its label)
+           SELECT m[1]::integer AS caller_pid,
+                  m[2] IS NOT NULL AND NOT (w.state <> 'idle' AND starts_with(w.query, '/* pdb_run:')) AS kept
              FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)( kept$)?') AS m) AS l
      CROSS JOIN LATERAL (
            SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+)(?: job ([0-9]+))? \\*/') AS m) AS q

@@ -7,12 +7,14 @@
  */
 CREATE FUNCTION @extschema@._pdb_conninfo_quote(value text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
     -- chr(92) is the backslash: no escape-syntax assumptions in the script
-    SELECT '''' || replace(replace($1, chr(92), chr(92) || chr(92)), '''', chr(92) || '''') || ''''
+    RETURN '''' || replace(replace(value, chr(92), chr(92) || chr(92)), '''', chr(92) || '''') || '''';
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_conninfo_quote(text) IS

@@ -12,17 +12,19 @@
  */
 CREATE FUNCTION @extschema@._pdb_connstr(target text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE
+BEGIN
+    RETURN CASE
            WHEN target IS NULL THEN @extschema@._pdb_default_connstr()
            WHEN strpos(target, '=') = 0 OR target ~* '^\s*postgres(ql)?://'
                 OR target ~* '(^|\s)(host|hostaddr|service)\s*=' THEN target
            ELSE format('host=%s port=%s %s', @extschema@._pdb_conninfo_quote(@extschema@._pdb_this_host()),
                        current_setting('port'), target)
-           END
+           END;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_connstr(text) IS

@@ -10,16 +10,18 @@
  */
 CREATE FUNCTION @extschema@._pdb_default_connstr()
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(nullif(current_setting('parallel_dblink.loopback', true), ''),
+BEGIN
+    RETURN coalesce(nullif(current_setting('parallel_dblink.loopback', true), ''),
                     format('host=%s port=%s dbname=%s user=%s',
                            @extschema@._pdb_conninfo_quote(@extschema@._pdb_this_host()),
                            current_setting('port'),
                            @extschema@._pdb_conninfo_quote(current_database()),
-                           @extschema@._pdb_conninfo_quote(current_user)))
+                           @extschema@._pdb_conninfo_quote(current_user)));
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS

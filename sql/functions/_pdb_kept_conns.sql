@@ -15,9 +15,17 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    c_bound CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
+    v_conns text[];
 BEGIN
-    -- (PL/pgSQL, not SQL: called twice by every call, and its plan is kept for the session)
-    RETURN ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
+    -- (PL/pgSQL, not SQL: called by every call, and its plan is kept for the session)
+    IF dblink_schema = c_bound THEN
+        v_conns := "@dblink@".dblink_get_connections();
+    ELSE
+        v_conns := @extschema@._pdb_dblink_connections(dblink_schema);
+    END IF;
+    RETURN ARRAY(SELECT c FROM unnest(v_conns) AS c
                   WHERE starts_with(c, 'pdb_' || pg_backend_pid() || '_')
                     AND substr(c, length(c) - 17, 2) = '_k'  -- (_pdb_kept_key's 18 characters end it)
                   ORDER BY c);

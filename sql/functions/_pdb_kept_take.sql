@@ -27,14 +27,12 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     v_nt    integer := cardinality(plan.wanted);
     v_kept  text[] := @extschema@._pdb_kept_conns(dblink_schema);
     v_conn  text[] := ARRAY[]::text[];
     v_tgt   integer[] := ARRAY[]::integer[];
     v_pid   integer[] := ARRAY[]::integer[];
     v_slots integer[] := array_fill(0, ARRAY[v_nt]);
-    v_locks integer[];
     v_ours  integer[] := ARRAY[]::integer[];
     v_had   integer := cardinality(v_kept);
     v_key   text;
@@ -66,10 +64,7 @@ BEGIN
     IF nullif(current_setting('parallel_dblink.max_total_conns', true), '') IS NOT NULL
        AND (keep > interval '0' OR v_had > 0) THEN
         -- the budget's locks this session holds are its kept connections' (no call of it runs now)
-        v_locks := @extschema@._pdb_budget_held();
-        v_ours := v_locks[:cardinality(v_conn) + cardinality(v_kept)];
-        PERFORM pg_advisory_unlock(c_lock_space, l)
-           FROM unnest(v_locks[cardinality(v_conn) + cardinality(v_kept) + 1:]) AS l;
+        v_ours := @extschema@._pdb_budget_trim(cardinality(v_conn) + cardinality(v_kept));
     END IF;
     RETURN ROW(v_conn, v_tgt, v_pid, array_fill('idle'::text, ARRAY[cardinality(v_conn)]), v_slots,
                array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_nt]), v_ours)::@extschema@._pdb_pool;

@@ -573,13 +573,10 @@ BEGIN
                             -- its rows do not fit row_type: the task fails so
                             f_kind := 'error';
                             IF ex_sqlstate = '42804' THEN
-                                ex_message := 'task returns rows of another shape than row_type';
-                                ex_detail  := format('The task''s rows: %s; row_type: (%s).',
-                                                     coalesce(CASE WHEN v_skip[v_task] = 0 THEN
-                                                       @extschema@._pdb_shape(v_dbl, s_conn[v_slot], v_tasks[v_task]) END,
-                                              'another number of columns'),
-                                                     @extschema@._pdb_columns(pg_typeof(row_type), v_caller));
-                                ex_hint    := 'Make the task''s select list match row_type, or use NULL::jsonb.';
+                                SELECT o.error, o.detail, o.hint INTO ex_message, ex_detail, ex_hint
+                                  FROM @extschema@._pdb_shape_error(v_dbl, s_conn[v_slot],
+                                                                    CASE WHEN v_skip[v_task] = 0 THEN v_tasks[v_task] END,
+                                                                    pg_typeof(row_type), v_caller) AS o;
                             END IF;
                         ELSIF f_kind IS NULL THEN
                             RAISE;

@@ -10,14 +10,17 @@
  */
 CREATE FUNCTION @extschema@._pdb_this_host()
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(nullif(btrim(split_part(CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
+BEGIN
+    -- (PL/pgSQL, as the other helpers of a connection string: a SQL function with SET is planned at every call)
+    RETURN coalesce(nullif(btrim(split_part(CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
                                                  THEN current_setting('unix_socket_directories') END,
                                             ',', 1)), ''),
-                    'localhost')
+                    'localhost');
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_this_host() IS

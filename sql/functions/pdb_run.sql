@@ -117,6 +117,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_snapshot text;
+    v_dbl      name;
+    v_conns    text[];
     e_state    text;
     e_message  text;
     e_detail   text;
@@ -128,13 +130,22 @@ BEGIN
         v_snapshot := pg_export_snapshot();
     END IF;
     BEGIN
-        RETURN QUERY
-            SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
-                   r.detail, r.hint, r.conn_name, r.attempts, r.task
-              FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size,
-                                                              fail_fast, task_timeout, retries, setup, progress,
-                                                              same_snapshot, v_snapshot, atomic, false, 'pdb_run',
-                                                              strict)) AS r;
+        IF batch_size = 1 AND NOT fail_fast AND task_timeout IS NULL AND retries = 0 AND setup IS NULL
+           AND NOT progress AND NOT same_snapshot AND NOT atomic AND NOT strict THEN  -- (see pdb_query_at)
+            v_dbl   := @extschema@._pdb_dblink_schema();
+            v_conns := @extschema@._pdb_lean_take(v_dbl, tasks, ARRAY[connstr], max_conns);
+        END IF;
+        IF v_conns IS NOT NULL THEN
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_run(v_dbl, v_conns, tasks);
+        ELSE
+            RETURN QUERY
+                SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
+                       r.detail, r.hint, r.conn_name, r.attempts, r.task
+                  FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size,
+                                                                  fail_fast, task_timeout, retries, setup, progress,
+                                                                  same_snapshot, v_snapshot, atomic, false, 'pdb_run',
+                                                                  strict)) AS r;
+        END IF;
     EXCEPTION WHEN query_canceled OR others THEN
         GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
                                 e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;

@@ -480,7 +480,9 @@ AS $$
            l.kept
       FROM pg_stat_activity AS w
      CROSS JOIN LATERAL (
-           SELECT m[1]::integer AS caller_pid, m[2] IS NOT NULL AS kept
+           -- (a kept connection running a task of a small call, _pdb_lean_run, keeps its label)
+           SELECT m[1]::integer AS caller_pid,
+                  m[2] IS NOT NULL AND NOT (w.state <> 'idle' AND starts_with(w.query, '/* pdb_run:')) AS kept
              FROM regexp_match(w.application_name, '^pdb_run:([0-9]+)( kept$)?') AS m) AS l
      CROSS JOIN LATERAL (
            SELECT regexp_match(w.query, E'^/\\* pdb_run:[0-9]+:([0-9]+)/([0-9]+)(?: job ([0-9]+))? \\*/') AS m) AS q
@@ -1124,6 +1126,32 @@ COMMENT ON FUNCTION @extschema@._pdb_budget_held() IS
 'internal: the budget''s locks this session holds';
 
 /*
+ * _pdb_budget_trim(kept integer) RETURNS integer[]
+ *
+ * Under parallel_dblink.max_total_conns, between calls: the session's kept
+ * connections keep one of the budget's locks each, and no more. Gives back
+ * the locks the session holds beyond the first kept (those of kept
+ * connections closed or lost), and returns the first kept.
+ */
+CREATE FUNCTION @extschema@._pdb_budget_trim(kept integer)
+RETURNS integer[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
+    v_locks integer[] := @extschema@._pdb_budget_held();
+BEGIN
+    PERFORM pg_advisory_unlock(c_lock_space, l) FROM unnest(v_locks[kept + 1:]) AS l;
+    RETURN v_locks[:kept];
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_budget_trim(integer) IS
+'internal: give back the budget''s locks beyond those of the kept connections';
+
+/*
  * _pdb_check(tasks text[], max_conns integer, batch_size integer,
  *            retries integer, task_timeout interval, setup text[],
  *            same_snapshot boolean, progress boolean, fail_fast boolean,
@@ -1608,17 +1636,19 @@ COMMENT ON FUNCTION @extschema@._pdb_conns_settings() IS
  */
 CREATE FUNCTION @extschema@._pdb_connstr(target text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE
+BEGIN
+    RETURN CASE
            WHEN target IS NULL THEN @extschema@._pdb_default_connstr()
            WHEN strpos(target, '=') = 0 OR target ~* '^\s*postgres(ql)?://'
                 OR target ~* '(^|\s)(host|hostaddr|service)\s*=' THEN target
            ELSE format('host=%s port=%s %s', @extschema@._pdb_conninfo_quote(@extschema@._pdb_this_host()),
                        current_setting('port'), target)
-           END
+           END;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_connstr(text) IS
@@ -2724,9 +2754,17 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    c_bound CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
+    v_conns text[];
 BEGIN
-    -- (PL/pgSQL, not SQL: called twice by every call, and its plan is kept for the session)
-    RETURN ARRAY(SELECT c FROM unnest(@extschema@._pdb_dblink_connections(dblink_schema)) AS c
+    -- (PL/pgSQL, not SQL: called by every call, and its plan is kept for the session)
+    IF dblink_schema = c_bound THEN
+        v_conns := "@dblink@".dblink_get_connections();
+    ELSE
+        v_conns := @extschema@._pdb_dblink_connections(dblink_schema);
+    END IF;
+    RETURN ARRAY(SELECT c FROM unnest(v_conns) AS c
                   WHERE starts_with(c, 'pdb_' || pg_backend_pid() || '_')
                     AND substr(c, length(c) - 17, 2) = '_k'  -- (_pdb_kept_key's 18 characters end it)
                   ORDER BY c);
@@ -2802,8 +2840,11 @@ COMMENT ON FUNCTION @extschema@._pdb_kept_ready(name, text) IS
  * that it is one result to read: it fails with 25001 if a transaction is
  * open on the worker (a task left one); else undoes what a task may leave in
  * the session, as DISCARD ALL does (cursors, SET SESSION AUTHORIZATION and
- * SET ROLE, settings, prepared statements, LISTEN, advisory locks, cached
- * plans, sequence state, temp tables), and sets what a call of this session
+ * SET ROLE, settings, prepared statements, LISTEN, sequence state, temp
+ * tables, advisory locks; all but DISCARD PLANS: cached plans are no state a
+ * task can see, and planning again costs), in one EXECUTE (each costs the
+ * worker 10 to 20 us; the whole reset about 0.15 ms, a third of it the
+ * block's compilation), and sets what a call of this session
  * needs of its workers and what keeping needs: application_name 'pdb_run:<caller
  * pid> kept' (pdb_activity shows it kept), and on servers of 14 and later a
  * check every second that the caller is still there and the end of the worker
@@ -2825,16 +2866,8 @@ BEGIN
     IF pg_catalog.transaction_timestamp() <> pg_catalog.statement_timestamp() THEN
         RAISE EXCEPTION USING ERRCODE = 'active_sql_transaction', MESSAGE = 'a transaction is open on a kept connection';
     END IF;
-    EXECUTE 'CLOSE ALL';
-    EXECUTE 'RESET SESSION AUTHORIZATION';
-    EXECUTE 'RESET ALL';
-    EXECUTE 'DEALLOCATE ALL';
-    EXECUTE 'UNLISTEN *';
-    PERFORM pg_catalog.pg_advisory_unlock_all();
-    EXECUTE 'DISCARD PLANS';
-    EXECUTE 'DISCARD SEQUENCES';
-    EXECUTE 'DISCARD TEMP';
-    PERFORM pg_catalog.set_config('application_name', %L, false);
+    EXECUTE 'CLOSE ALL; RESET SESSION AUTHORIZATION; RESET ALL; DEALLOCATE ALL; UNLISTEN *; DISCARD SEQUENCES; DISCARD TEMP';
+    PERFORM pg_catalog.pg_advisory_unlock_all(), pg_catalog.set_config('application_name', %L, false);
     IF pg_catalog.current_setting('server_version_num')::integer >= 140000 THEN
         PERFORM pg_catalog.set_config('client_connection_check_interval', '1000', false),
                 pg_catalog.set_config('idle_session_timeout', %L, false);
@@ -2879,14 +2912,12 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_lock_space CONSTANT integer := 1885627490;  -- advisory lock key1 of parallel_dblink.max_total_conns (_pdb_budget)
     v_nt    integer := cardinality(plan.wanted);
     v_kept  text[] := @extschema@._pdb_kept_conns(dblink_schema);
     v_conn  text[] := ARRAY[]::text[];
     v_tgt   integer[] := ARRAY[]::integer[];
     v_pid   integer[] := ARRAY[]::integer[];
     v_slots integer[] := array_fill(0, ARRAY[v_nt]);
-    v_locks integer[];
     v_ours  integer[] := ARRAY[]::integer[];
     v_had   integer := cardinality(v_kept);
     v_key   text;
@@ -2918,10 +2949,7 @@ BEGIN
     IF nullif(current_setting('parallel_dblink.max_total_conns', true), '') IS NOT NULL
        AND (keep > interval '0' OR v_had > 0) THEN
         -- the budget's locks this session holds are its kept connections' (no call of it runs now)
-        v_locks := @extschema@._pdb_budget_held();
-        v_ours := v_locks[:cardinality(v_conn) + cardinality(v_kept)];
-        PERFORM pg_advisory_unlock(c_lock_space, l)
-           FROM unnest(v_locks[cardinality(v_conn) + cardinality(v_kept) + 1:]) AS l;
+        v_ours := @extschema@._pdb_budget_trim(cardinality(v_conn) + cardinality(v_kept));
     END IF;
     RETURN ROW(v_conn, v_tgt, v_pid, array_fill('idle'::text, ARRAY[cardinality(v_conn)]), v_slots,
                array_fill(NULL::@extschema@._pdb_outcome, ARRAY[v_nt]), v_ours)::@extschema@._pdb_pool;
@@ -3042,6 +3070,402 @@ $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_launch(@extschema@._pdb_state) IS
 'internal: the first step of a call of the engine: budget, pool, atomic record';
+
+/*
+ * _pdb_lean_close(dblink_schema name, conns text[]) RETURNS void
+ *
+ * Closes kept connections that a small call cannot keep (their worker went
+ * away, or the call failed: a busy one is cancelled first), and gives back
+ * the budget's locks beyond those of the connections still kept
+ * (_pdb_budget_trim).
+ */
+CREATE FUNCTION @extschema@._pdb_lean_close(dblink_schema name, conns text[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@._pdb_abort(dblink_schema, NULL, NULL, NULL, NULL, NULL, conns);
+    PERFORM @extschema@._pdb_budget_trim(cardinality(@extschema@._pdb_kept_conns(dblink_schema)));
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_lean_close(name, text[]) IS
+'internal: close kept connections a small call cannot keep, and give back their budget locks';
+
+/*
+ * _pdb_lean_end(conn text, reset text) RETURNS boolean
+ *
+ * Once a small call's task was read on conn: reads its end, and sends the
+ * reset (_pdb_kept_reset) without waiting for it, so that the connection is
+ * kept for the next call. false: the worker went away, or the reset could
+ * not be sent: the caller closes it.
+ */
+CREATE FUNCTION @extschema@._pdb_lean_end(conn text, reset text)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM FROM "@dblink@".dblink_get_result(conn, true) AS r(v text);
+    RETURN "@dblink@".dblink_send_query(conn, reset) = 1;
+EXCEPTION WHEN others THEN  -- (not a cancel)
+    RETURN false;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_lean_end(text, text) IS
+'internal: read the end of a small call''s task and send the reset that keeps its connection';
+
+/*
+ * _pdb_lean_query(dblink_schema name, conns text[], tasks text[], row_type anyelement, caller text)
+ *     RETURNS SETOF anyelement
+ *
+ * A small pdb_query or pdb_query_at the short way (see _pdb_lean_take,
+ * which chose conns): task i is sent at once on conns[i] (_pdb_lean_send),
+ * the rows of each are read as row_type as soon as it is done
+ * (_pdb_lean_wait), and each connection is then kept again (_pdb_lean_end).
+ * The first failure is raised as the engine raises it, naming the task (its
+ * error, or _pdb_shape_error), and every connection is closed; so is it on
+ * an error or a cancel of the call, raised as it is.
+ * Errors: the failed task's.
+ */
+CREATE FUNCTION @extschema@._pdb_lean_query(dblink_schema name, conns text[], tasks text[], row_type anyelement,
+                                            caller text)
+RETURNS SETOF anyelement
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_sql     text := format('SELECT * FROM "@dblink@".dblink_get_result($1, true) AS r(%s)',
+                             @extschema@._pdb_columns(pg_typeof(row_type), caller));
+    v_reset   text := @extschema@._pdb_kept_reset(@extschema@._pdb_time_setting('parallel_dblink.keep_conns', '0', NULL));
+    v_done    boolean[] := array_fill(false, ARRAY[cardinality(conns)]);
+    v_gone    text[] := ARRAY[]::text[];
+    v_cur     integer;
+    v_kind    text;
+    v_out     @extschema@._pdb_outcome;
+    ex_state  text;
+    ex_msg    text;
+    ex_detail text;
+    ex_hint   text;
+    ex_ctx    text;
+BEGIN
+    BEGIN
+        PERFORM @extschema@._pdb_lean_send(conns, tasks);
+        LOOP
+            v_cur := @extschema@._pdb_lean_wait(conns, v_done);
+            EXIT WHEN v_cur IS NULL;
+            RETURN QUERY EXECUTE v_sql USING conns[v_cur];
+            IF NOT @extschema@._pdb_lean_end(conns[v_cur], v_reset) THEN
+                v_gone := v_gone || conns[v_cur];
+            END IF;
+            v_done[v_cur] := true;
+        END LOOP;
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_msg = MESSAGE_TEXT, ex_detail = PG_EXCEPTION_DETAIL,
+                                ex_hint = PG_EXCEPTION_HINT, ex_ctx = PG_EXCEPTION_CONTEXT;
+        IF v_cur IS NOT NULL THEN
+            -- reading task v_cur's rows failed: as the engine, the task's error, unless a cancel of this
+            -- session (see _pdb_step)
+            SELECT e.kind INTO v_kind
+              FROM @extschema@._pdb_result_error(dblink_schema, conns[v_cur], ex_state, ex_ctx) AS e;
+            IF coalesce(v_kind, 'novalue') = 'novalue' AND ex_state = '42804' THEN
+                v_out := @extschema@._pdb_shape_error(dblink_schema, conns[v_cur], tasks[v_cur], pg_typeof(row_type),
+                                                      caller);
+            ELSIF v_kind = 'error' OR ex_state <> '57014' THEN
+                v_out := ROW('error', ex_state, ex_msg, ex_detail, ex_hint)::@extschema@._pdb_outcome;
+            END IF;
+        END IF;
+        PERFORM @extschema@._pdb_lean_close(dblink_schema, conns);
+        IF v_out.status = 'error' THEN
+            PERFORM @extschema@._pdb_raise(v_out.sqlstate, format('%s task %s: %s', caller, v_cur, v_out.error),
+                                           v_out.detail, v_out.hint);
+        END IF;
+        RAISE;
+    END;
+    IF cardinality(v_gone) > 0 THEN
+        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_gone);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_lean_query(name, text[], text[], anyelement, text) IS
+'internal: a small pdb_query on kept connections without the engine: one task each, sent at once';
+
+/*
+ * _pdb_lean_run(dblink_schema name, conns text[], tasks text[]) RETURNS SETOF pdb_result
+ *
+ * A small pdb_run the short way (see _pdb_lean_take, which chose conns):
+ * task i is sent at once on conns[i] (_pdb_lean_send), each is read as soon
+ * as it is done (_pdb_lean_wait), and its connection kept again
+ * (_pdb_lean_end; one whose worker went away is closed). One outcome per
+ * task, as the engine writes it: result is the first column of the first
+ * row, or the command's tag; a task's error is its outcome (classified by
+ * _pdb_result_error). An error or a cancel of the call closes every
+ * connection and is raised.
+ */
+CREATE FUNCTION @extschema@._pdb_lean_run(dblink_schema name, conns text[], tasks text[])
+RETURNS SETOF @extschema@.pdb_result
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_ok      CONSTANT @extschema@._pdb_outcome := ROW('ok', NULL, NULL, NULL, NULL);
+    v_reset   text := @extschema@._pdb_kept_reset(@extschema@._pdb_time_setting('parallel_dblink.keep_conns', '0', NULL));
+    v_done    boolean[] := array_fill(false, ARRAY[cardinality(conns)]);
+    v_gone    text[] := ARRAY[]::text[];
+    v_start   timestamptz[];
+    v_i       integer;
+    v_value   text;
+    v_out     @extschema@._pdb_outcome;
+    v_kind    text;
+    v_lost    boolean;
+    v_row     @extschema@.pdb_result;
+    ex_state  text;
+    ex_msg    text;
+    ex_detail text;
+    ex_hint   text;
+    ex_ctx    text;
+BEGIN
+    BEGIN
+        v_start := @extschema@._pdb_lean_send(conns, tasks);
+        LOOP
+            v_i := @extschema@._pdb_lean_wait(conns, v_done);
+            EXIT WHEN v_i IS NULL;
+            v_lost := false;
+            BEGIN
+                SELECT r.v INTO v_value FROM "@dblink@".dblink_get_result(conns[v_i], true) AS r(v text) LIMIT 1;
+                v_out := c_ok;
+            EXCEPTION WHEN others THEN  -- (a cancel goes on up)
+                GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_msg = MESSAGE_TEXT,
+                                        ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT,
+                                        ex_ctx = PG_EXCEPTION_CONTEXT;
+                SELECT e.kind, e.lost INTO v_kind, v_lost
+                  FROM @extschema@._pdb_result_error(dblink_schema, conns[v_i], ex_state, ex_ctx) AS e;
+                IF v_kind IS NULL THEN
+                    RAISE;
+                END IF;
+                v_value := NULL;  -- ('novalue': rows of several columns)
+                v_out := CASE WHEN v_kind = 'error'
+                              THEN ROW('error', ex_state, ex_msg, ex_detail, ex_hint)::@extschema@._pdb_outcome
+                              ELSE c_ok END;
+            END;
+            v_row := ROW(v_i, v_out.status, v_value, v_out.sqlstate, v_out.error, v_start[v_i], clock_timestamp(),
+                         v_out.detail, v_out.hint, conns[v_i], 1, tasks[v_i])::@extschema@.pdb_result;
+            RETURN NEXT v_row;
+            IF v_lost OR NOT @extschema@._pdb_lean_end(conns[v_i], v_reset) THEN
+                v_gone := v_gone || conns[v_i];
+            END IF;
+            v_done[v_i] := true;
+        END LOOP;
+    EXCEPTION WHEN query_canceled OR others THEN
+        PERFORM @extschema@._pdb_lean_close(dblink_schema, conns);
+        RAISE;
+    END;
+    IF cardinality(v_gone) > 0 THEN
+        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_gone);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_lean_run(name, text[], text[]) IS
+'internal: a small pdb_run on kept connections without the engine: one task each, sent at once';
+
+/*
+ * _pdb_lean_send(conns text[], tasks text[]) RETURNS timestamptz[]
+ *
+ * Sends task i on conns[i] (kept connections, see _pdb_lean_take), each
+ * labelled as the engine labels a task (a comment 'pdb_run:<caller
+ * pid>:<i>/<n>' before it, which pdb_activity reads); returns when each was
+ * sent.
+ * Errors: 08006 a task could not be sent (its worker went away since it
+ * was taken): the caller closes every connection.
+ */
+CREATE FUNCTION @extschema@._pdb_lean_send(conns text[], tasks text[])
+RETURNS timestamptz[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_n     integer := cardinality(conns);
+    v_label text := format('/* pdb_run:%s:', pg_backend_pid());
+    v_at    timestamptz[] := ARRAY[]::timestamptz[];
+BEGIN
+    FOR v_i IN 1..v_n LOOP
+        IF "@dblink@".dblink_send_query(conns[v_i], format(E'%s%s/%s */\n%s', v_label, v_i, v_n, tasks[v_i])) <> 1 THEN
+            RAISE EXCEPTION USING ERRCODE = 'connection_failure',
+                MESSAGE = format('could not send task %s on its kept connection', v_i),
+                DETAIL  = format('dblink says: %s', "@dblink@".dblink_error_message(conns[v_i]));
+        END IF;
+        v_at := v_at || clock_timestamp();
+    END LOOP;
+    RETURN v_at;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_lean_send(text[], text[]) IS
+'internal: send each task of a small call on its kept connection, labelled';
+
+/*
+ * _pdb_lean_take(dblink_schema name, tasks text[], targets text[], max_conns integer)
+ *     RETURNS text[]
+ *
+ * The short way of a small call on a warm session (parallel_dblink.keep_conns):
+ * when every task can run at once on a connection the session keeps, one task
+ * per connection, the call needs none of the engine's planning, budget,
+ * batching, throttles or live control (_pdb_lean_run, _pdb_lean_query).
+ * Returns for each task the kept connection it runs on, its reset read
+ * (_pdb_kept_ready's check, for all at once); NULL when the call goes the
+ * engine's way: keep_conns is 0, a throttle is set (parallel_dblink.max_replica_lag,
+ * max_active, throttle_query, nice), dblink is not where it was at install
+ * (see sql/bind_dblink.sql), there is no task or a task that is NULL, blank,
+ * of several statements (a semicolon inside: in a string too), that names
+ * CONCURRENTLY, or that is not a plain statement (it starts with SELECT,
+ * VALUES, TABLE, WITH, INSERT, UPDATE, DELETE, MERGE, CALL, DO, VACUUM,
+ * ANALYZE, REFRESH or SHOW: none of these can leave a transaction open), or a
+ * target has more tasks than max_conns or than the session keeps for it.
+ * The caller checks its options (the defaults only). A kept connection that
+ * fails its check (its worker ended: its idle time ran out, or it was
+ * terminated) is closed, the others chosen are reset again (_pdb_keep), and
+ * the call goes the engine's way, which takes them and opens what it lacks.
+ * Errors: a bad keep_conns (22023).
+ */
+CREATE FUNCTION @extschema@._pdb_lean_take(dblink_schema name, tasks text[], targets text[], max_conns integer)
+RETURNS text[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_bound CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
+    c_plain CONSTANT text := '^\s*(select|values|table|with|insert|update|delete|merge|call|do|vacuum|analyze|refresh|show)\M';
+    v_n     integer := cardinality(tasks);
+    v_one   boolean := cardinality(targets) = 1;
+    v_kept  text[];
+    v_conns text[] := ARRAY[]::text[];
+    v_seen  text[] := ARRAY[]::text[];  -- the targets met, and ...
+    v_keys  text[] := ARRAY[]::text[];  -- ... their keys
+    v_tgt   text;
+    v_at    integer;
+    v_conn  text;
+    v_tag   text;
+    v_dead  text[] := ARRAY[]::text[];
+BEGIN
+    IF NOT coalesce(dblink_schema = c_bound AND v_n > 0 AND array_ndims(tasks) = 1
+                    AND (v_one OR cardinality(targets) = v_n) AND max_conns > 0, false)
+       OR nullif(concat(current_setting('parallel_dblink.max_replica_lag', true),
+                        current_setting('parallel_dblink.max_active', true),
+                        current_setting('parallel_dblink.throttle_query', true),
+                        current_setting('parallel_dblink.nice', true)), '') IS NOT NULL
+       OR (@extschema@._pdb_conns_settings()).keep_conns = interval '0' THEN
+        RETURN NULL;
+    END IF;
+    IF EXISTS (SELECT FROM unnest(tasks) AS t
+                WHERE t IS NULL OR t !~* c_plain OR strpos(rtrim(t, E' \t\r\n\f;'), ';') > 0
+                   OR t ~* 'concurrently') THEN
+        RETURN NULL;
+    END IF;
+    v_kept := @extschema@._pdb_kept_conns(dblink_schema);
+    IF cardinality(v_kept) < v_n THEN
+        RETURN NULL;
+    END IF;
+    -- task i takes the next kept connection of its target's key
+    FOR v_i IN 1..v_n LOOP
+        v_tgt := targets[array_lower(targets, 1) + CASE WHEN v_one THEN 0 ELSE v_i - 1 END];
+        v_at := array_position(v_seen, v_tgt);  -- (NULL finds NULL)
+        IF v_at IS NULL THEN
+            v_seen := v_seen || v_tgt;
+            v_keys := v_keys || @extschema@._pdb_kept_key(@extschema@._pdb_connstr(v_tgt));
+            v_at := cardinality(v_seen);
+        END IF;
+        v_conn := NULL;
+        FOREACH v_conn IN ARRAY v_kept LOOP
+            EXIT WHEN right(v_conn, 18) = v_keys[v_at];
+            v_conn := NULL;
+        END LOOP;
+        IF v_conn IS NULL
+           OR (SELECT count(*) FROM unnest(v_conns) AS c WHERE right(c, 18) = v_keys[v_at]) >= max_conns THEN
+            RETURN NULL;
+        END IF;
+        v_conns := v_conns || v_conn;
+        v_kept  := array_remove(v_kept, v_conn);
+    END LOOP;
+    -- the result of each one's reset, then its end (as _pdb_kept_ready does); a worker that ended while
+    -- kept (its idle time ran out, it was terminated, its server restarted) shows once its socket is
+    -- read past the reset, if not in reading it: no task must be sent to it
+    FOREACH v_conn IN ARRAY v_conns LOOP
+        BEGIN
+            v_tag := (SELECT r.v FROM "@dblink@".dblink_get_result(v_conn, true) AS r(v text));
+            PERFORM FROM "@dblink@".dblink_get_result(v_conn, true) AS r(v text);
+            IF v_tag IS DISTINCT FROM 'DO' OR "@dblink@".dblink_is_busy(v_conn) <> 0
+               OR "@dblink@".dblink_error_message(v_conn) <> 'OK' THEN
+                v_dead := v_dead || v_conn;
+            END IF;
+        EXCEPTION WHEN others THEN  -- (not a cancel)
+            v_dead := v_dead || v_conn;
+        END;
+    END LOOP;
+    IF cardinality(v_dead) > 0 THEN
+        -- the engine replaces them; the others, reset again, are for it to take
+        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_dead);
+        PERFORM @extschema@._pdb_keep(dblink_schema, ARRAY(SELECT c FROM unnest(v_conns) AS c WHERE NOT c = ANY (v_dead)),
+                                      v_conns, (@extschema@._pdb_conns_settings()).keep_conns);
+        RETURN NULL;
+    END IF;
+    RETURN v_conns;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_lean_take(name, text[], text[], integer) IS
+'internal: the kept connections a small call runs on without the engine, one per task, or NULL';
+
+/*
+ * _pdb_lean_wait(conns text[], done boolean[]) RETURNS integer
+ *
+ * Waits until one of conns not done has its task's result ready (not busy),
+ * and returns its index. Polls without sleeping for the first millisecond
+ * (a small task ends in less), then sleeps 1 ms, growing to 64 ms: a poll,
+ * not dblink_get_result's wait, so that a cancel of the caller is seen at
+ * once on every version (dblink waits without looking for one before 17).
+ * No connection left to wait for: NULL.
+ */
+CREATE FUNCTION @extschema@._pdb_lean_wait(conns text[], done boolean[])
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_min   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
+    c_max   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
+    v_spin  timestamptz := clock_timestamp() + interval '1 millisecond';
+    v_sleep double precision := c_min;
+    v_ready integer;
+BEGIN
+    WHILE v_ready IS NULL AND false = ANY (done) LOOP
+        FOR v_i IN 1..cardinality(conns) LOOP
+            IF NOT done[v_i] AND "@dblink@".dblink_is_busy(conns[v_i]) = 0 THEN
+                v_ready := v_i;
+                EXIT;
+            END IF;
+        END LOOP;
+        IF v_ready IS NULL AND clock_timestamp() > v_spin THEN
+            PERFORM pg_sleep(v_sleep);
+            v_sleep := least(v_sleep * 2, c_max);
+        END IF;
+    END LOOP;
+    RETURN v_ready;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_lean_wait(text[], boolean[]) IS
+'internal: the next kept connection of a small call whose task''s result is ready';
 
 /*
  * _pdb_no_transaction_block(tasks text[]) RETURNS integer
@@ -3741,6 +4165,34 @@ COMMENT ON FUNCTION @extschema@._pdb_shape(name, text, text) IS
 'internal: the column types of a task''s rows, for an error message';
 
 /*
+ * _pdb_shape_error(dblink_schema name, conn text, task text, row_type regtype, caller text)
+ *     RETURNS _pdb_outcome
+ *
+ * The failure of a query task whose rows do not fit row_type (dblink's
+ * 42804 reading them), for pdb_query and pdb_query_at: its message, and a
+ * detail that shows the task's columns (_pdb_shape, on conn; task NULL when
+ * it cannot be asked again: 'another number of columns') beside row_type's.
+ */
+CREATE FUNCTION @extschema@._pdb_shape_error(dblink_schema name, conn text, task text, row_type regtype, caller text)
+RETURNS @extschema@._pdb_outcome
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN ROW('error', '42804', 'task returns rows of another shape than row_type',
+               format('The task''s rows: %s; row_type: (%s).',
+                      coalesce(CASE WHEN task IS NOT NULL THEN @extschema@._pdb_shape(dblink_schema, conn, task) END,
+                               'another number of columns'),
+                      @extschema@._pdb_columns(row_type, caller)),
+               'Make the task''s select list match row_type, or use NULL::jsonb.')::@extschema@._pdb_outcome;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_shape_error(name, text, text, regtype, text) IS
+'internal: the failure of a query task whose rows do not fit row_type';
+
+/*
  * _pdb_start(tasks text[], targets text[], max_conns integer, batch_size integer,
  *            fail_fast boolean, task_timeout interval, retries integer,
  *            setup text[], progress boolean, same_snapshot boolean,
@@ -4425,13 +4877,10 @@ BEGIN
                             -- its rows do not fit row_type: the task fails so
                             f_kind := 'error';
                             IF ex_sqlstate = '42804' THEN
-                                ex_message := 'task returns rows of another shape than row_type';
-                                ex_detail  := format('The task''s rows: %s; row_type: (%s).',
-                                                     coalesce(CASE WHEN v_skip[v_task] = 0 THEN
-                                                       @extschema@._pdb_shape(v_dbl, s_conn[v_slot], v_tasks[v_task]) END,
-                                              'another number of columns'),
-                                                     @extschema@._pdb_columns(pg_typeof(row_type), v_caller));
-                                ex_hint    := 'Make the task''s select list match row_type, or use NULL::jsonb.';
+                                SELECT o.error, o.detail, o.hint INTO ex_message, ex_detail, ex_hint
+                                  FROM @extschema@._pdb_shape_error(v_dbl, s_conn[v_slot],
+                                                                    CASE WHEN v_skip[v_task] = 0 THEN v_tasks[v_task] END,
+                                                                    pg_typeof(row_type), v_caller) AS o;
                             END IF;
                         ELSIF f_kind IS NULL THEN
                             RAISE;
@@ -5148,14 +5597,17 @@ COMMENT ON FUNCTION @extschema@._pdb_targets(text[], text[]) IS
  */
 CREATE FUNCTION @extschema@._pdb_this_host()
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(nullif(btrim(split_part(CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
+BEGIN
+    -- (PL/pgSQL, as the other helpers of a connection string: a SQL function with SET is planned at every call)
+    RETURN coalesce(nullif(btrim(split_part(CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
                                                  THEN current_setting('unix_socket_directories') END,
                                             ',', 1)), ''),
-                    'localhost')
+                    'localhost');
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_this_host() IS
@@ -6265,6 +6717,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_snapshot text;
+    v_dbl      name;
+    v_tasks    text[];
+    v_conns    text[];
     e_state    text;
     e_message  text;
     e_detail   text;
@@ -6277,11 +6732,20 @@ BEGIN
     BEGIN
         -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
         -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-        RETURN QUERY SELECT * FROM @extschema@._pdb_step(
-            @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query'),
-                                   ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup, false,
-                                   same_snapshot, v_snapshot, false, false, 'pdb_query', true, false, false),
-            NULL, row_type);
+        v_tasks := @extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query');
+        IF task_timeout IS NULL AND retries = 0 AND setup IS NULL AND NOT same_snapshot THEN  -- (see pdb_query_at)
+            v_dbl   := @extschema@._pdb_dblink_schema();
+            v_conns := @extschema@._pdb_lean_take(v_dbl, v_tasks, ARRAY[connstr], max_conns);
+        END IF;
+        IF v_conns IS NOT NULL THEN
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_dbl, v_conns, v_tasks, row_type, 'pdb_query');
+        ELSE
+            RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+                @extschema@._pdb_start(v_tasks, ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup,
+                                       false, same_snapshot, v_snapshot, false, false, 'pdb_query', true, false,
+                                       false),
+                NULL, row_type);
+        END IF;
     EXCEPTION WHEN query_canceled OR others THEN
         GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
                                 e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
@@ -6329,6 +6793,10 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_dbl      name;
+    v_tasks    text[];
+    v_targets  text[];
+    v_conns    text[];
     e_state    text;
     e_message  text;
     e_detail   text;
@@ -6337,12 +6805,20 @@ BEGIN
     BEGIN
         -- (PL/pgSQL: a SQL function with a SET clause would hand its rows out one call at a time,
         -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
-        RETURN QUERY SELECT * FROM @extschema@._pdb_step(
-            @extschema@._pdb_start(@extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at'),
-                                   @extschema@._pdb_targets(tasks, targets), max_conns, 1, false, task_timeout,
-                                   retries, setup, false, false, NULL, false, false, 'pdb_query_at', true, false,
-                                   false),
-            NULL, row_type);
+        v_tasks   := @extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at');
+        v_targets := @extschema@._pdb_targets(tasks, targets);
+        IF task_timeout IS NULL AND retries = 0 AND setup IS NULL THEN  -- (a small call on kept connections)
+            v_dbl   := @extschema@._pdb_dblink_schema();
+            v_conns := @extschema@._pdb_lean_take(v_dbl, v_tasks, v_targets, max_conns);
+        END IF;
+        IF v_conns IS NOT NULL THEN
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_dbl, v_conns, v_tasks, row_type, 'pdb_query_at');
+        ELSE
+            RETURN QUERY SELECT * FROM @extschema@._pdb_step(
+                @extschema@._pdb_start(v_tasks, v_targets, max_conns, 1, false, task_timeout, retries, setup, false,
+                                       false, NULL, false, false, 'pdb_query_at', true, false, false),
+                NULL, row_type);
+        END IF;
     EXCEPTION WHEN query_canceled OR others THEN
         GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
                                 e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
@@ -6630,6 +7106,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_snapshot text;
+    v_dbl      name;
+    v_conns    text[];
     e_state    text;
     e_message  text;
     e_detail   text;
@@ -6641,13 +7119,22 @@ BEGIN
         v_snapshot := pg_export_snapshot();
     END IF;
     BEGIN
-        RETURN QUERY
-            SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
-                   r.detail, r.hint, r.conn_name, r.attempts, r.task
-              FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size,
-                                                              fail_fast, task_timeout, retries, setup, progress,
-                                                              same_snapshot, v_snapshot, atomic, false, 'pdb_run',
-                                                              strict)) AS r;
+        IF batch_size = 1 AND NOT fail_fast AND task_timeout IS NULL AND retries = 0 AND setup IS NULL
+           AND NOT progress AND NOT same_snapshot AND NOT atomic AND NOT strict THEN  -- (see pdb_query_at)
+            v_dbl   := @extschema@._pdb_dblink_schema();
+            v_conns := @extschema@._pdb_lean_take(v_dbl, tasks, ARRAY[connstr], max_conns);
+        END IF;
+        IF v_conns IS NOT NULL THEN
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_run(v_dbl, v_conns, tasks);
+        ELSE
+            RETURN QUERY
+                SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
+                       r.detail, r.hint, r.conn_name, r.attempts, r.task
+                  FROM @extschema@._pdb_rows(@extschema@._pdb_run(tasks, ARRAY[connstr], max_conns, batch_size,
+                                                                  fail_fast, task_timeout, retries, setup, progress,
+                                                                  same_snapshot, v_snapshot, atomic, false, 'pdb_run',
+                                                                  strict)) AS r;
+        END IF;
     EXCEPTION WHEN query_canceled OR others THEN
         GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
                                 e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
@@ -6897,6 +7384,28 @@ COMMENT ON FUNCTION @extschema@._pdb_autonomous(text, text) IS
 'internal: run a statement on a connection of its own, committed whatever the caller does';
 
 /*
+ * _pdb_conninfo_quote(value text) RETURNS text
+ *
+ * Quotes one value for a libpq key=value connection string: wraps it in single
+ * quotes and escapes backslashes and single quotes, as libpq expects.
+ * Immutable, no side effects, never fails. NULL in, NULL out.
+ */
+CREATE OR REPLACE FUNCTION @extschema@._pdb_conninfo_quote(value text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- chr(92) is the backslash: no escape-syntax assumptions in the script
+    RETURN '''' || replace(replace(value, chr(92), chr(92) || chr(92)), '''', chr(92) || '''') || '''';
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_conninfo_quote(text) IS
+'internal: quote a value for a libpq connection string';
+
+/*
  * _pdb_default_connstr() RETURNS text
  *
  * The loopback connection string pdb_run uses when the caller gives none: the
@@ -6908,16 +7417,18 @@ COMMENT ON FUNCTION @extschema@._pdb_autonomous(text, text) IS
  */
 CREATE OR REPLACE FUNCTION @extschema@._pdb_default_connstr()
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(nullif(current_setting('parallel_dblink.loopback', true), ''),
+BEGIN
+    RETURN coalesce(nullif(current_setting('parallel_dblink.loopback', true), ''),
                     format('host=%s port=%s dbname=%s user=%s',
                            @extschema@._pdb_conninfo_quote(@extschema@._pdb_this_host()),
                            current_setting('port'),
                            @extschema@._pdb_conninfo_quote(current_database()),
-                           @extschema@._pdb_conninfo_quote(current_user)))
+                           @extschema@._pdb_conninfo_quote(current_user)));
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_default_connstr() IS
@@ -7248,7 +7759,8 @@ COMMENT ON VIEW @extschema@.pdb_jobs IS 'The durable jobs of the current role: s
  *                                see _pdb_held), as its idle workers' application_name
  *                                says ('pdb_run:<caller pid> throttled: <why>'), or NULL
  *   kept                         a connection kept open, idle, for the caller's next
- *                                calls (parallel_dblink.keep_conns; its query is NULL)
+ *                                calls (parallel_dblink.keep_conns; its query is NULL);
+ *                                false while it runs a task of a small call (_pdb_lean_run)
  * Workers on other servers are not visible here. The rows come from
  * _pdb_activity(), a function with a pinned search_path.
  */

@@ -17,7 +17,8 @@
  *                                see _pdb_held), as its idle workers' application_name
  *                                says ('pdb_run:<caller pid> throttled: <why>'), or NULL
  *   kept                         a connection kept open, idle, for the caller's next
- *                                calls (parallel_dblink.keep_conns; its query is NULL)
+ *                                calls (parallel_dblink.keep_conns; its query is NULL);
+ *                                false while it runs a task of a small call (_pdb_lean_run)
  * Workers on other servers are not visible here. The rows come from
  * _pdb_activity(), a function with a pinned search_path.
  */

@@ -1,0 +1,76 @@
+/*
+ * _pdb_lean_query(dblink_schema name, conns text[], tasks text[], row_type anyelement, caller text)
+ *     RETURNS SETOF anyelement
+ *
+ * A small pdb_query or pdb_query_at the short way (see _pdb_lean_take,
+ * which chose conns): task i is sent at once on conns[i] (_pdb_lean_send),
+ * the rows of each are read as row_type as soon as it is done
+ * (_pdb_lean_wait), and each connection is then kept again (_pdb_lean_end).
+ * The first failure is raised as the engine raises it, naming the task (its
+ * error, or _pdb_shape_error), and every connection is closed; so is it on
+ * an error or a cancel of the call, raised as it is.
+ * Errors: the failed task's.
+ */
+CREATE FUNCTION @extschema@._pdb_lean_query(dblink_schema name, conns text[], tasks text[], row_type anyelement,
+                                            caller text)
+RETURNS SETOF anyelement
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_sql     text := format('SELECT * FROM "@dblink@".dblink_get_result($1, true) AS r(%s)',
+                             @extschema@._pdb_columns(pg_typeof(row_type), caller));
+    v_reset   text := @extschema@._pdb_kept_reset(@extschema@._pdb_time_setting('parallel_dblink.keep_conns', '0', NULL));
+    v_done    boolean[] := array_fill(false, ARRAY[cardinality(conns)]);
+    v_gone    text[] := ARRAY[]::text[];
+    v_cur     integer;
+    v_kind    text;
+    v_out     @extschema@._pdb_outcome;
+    ex_state  text;
+    ex_msg    text;
+    ex_detail text;
+    ex_hint   text;
+    ex_ctx    text;
+BEGIN
+    BEGIN
+        PERFORM @extschema@._pdb_lean_send(conns, tasks);
+        LOOP
+            v_cur := @extschema@._pdb_lean_wait(conns, v_done);
+            EXIT WHEN v_cur IS NULL;
+            RETURN QUERY EXECUTE v_sql USING conns[v_cur];
+            IF NOT @extschema@._pdb_lean_end(conns[v_cur], v_reset) THEN
+                v_gone := v_gone || conns[v_cur];
+            END IF;
+            v_done[v_cur] := true;
+        END LOOP;
+    EXCEPTION WHEN query_canceled OR others THEN
+        GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_msg = MESSAGE_TEXT, ex_detail = PG_EXCEPTION_DETAIL,
+                                ex_hint = PG_EXCEPTION_HINT, ex_ctx = PG_EXCEPTION_CONTEXT;
+        IF v_cur IS NOT NULL THEN
+            -- reading task v_cur's rows failed: as the engine, the task's error, unless a cancel of this
+            -- session (see _pdb_step)
+            SELECT e.kind INTO v_kind
+              FROM @extschema@._pdb_result_error(dblink_schema, conns[v_cur], ex_state, ex_ctx) AS e;
+            IF coalesce(v_kind, 'novalue') = 'novalue' AND ex_state = '42804' THEN
+                v_out := @extschema@._pdb_shape_error(dblink_schema, conns[v_cur], tasks[v_cur], pg_typeof(row_type),
+                                                      caller);
+            ELSIF v_kind = 'error' OR ex_state <> '57014' THEN
+                v_out := ROW('error', ex_state, ex_msg, ex_detail, ex_hint)::@extschema@._pdb_outcome;
+            END IF;
+        END IF;
+        PERFORM @extschema@._pdb_lean_close(dblink_schema, conns);
+        IF v_out.status = 'error' THEN
+            PERFORM @extschema@._pdb_raise(v_out.sqlstate, format('%s task %s: %s', caller, v_cur, v_out.error),
+                                           v_out.detail, v_out.hint);
+        END IF;
+        RAISE;
+    END;
+    IF cardinality(v_gone) > 0 THEN
+        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_gone);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_lean_query(name, text[], text[], anyelement, text) IS
+'internal: a small pdb_query on kept connections without the engine: one task each, sent at once';
