@@ -61,8 +61,14 @@ class Session(threading.Thread):
                     self.pids.update(r[0] for r in rows)
                     self.answers.add(tuple(sorted((r[1], r[2]) for r in rows)))
                     if i == 10 and self.kill:
+                        # between two calls: the next one starts once the worker is gone (one that ends
+                        # as a call starts, in its first millisecond, fails that call's task, as a worker
+                        # that ends during a call does: see the README)
                         with psycopg.connect(self.admin_dsn, autocommit=True) as admin:
                             admin.execute("SELECT pg_terminate_backend(%s)", (rows[0][0],))
+                            assert wait_for(lambda: admin.execute(
+                                "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)",
+                                (rows[0][0],)).fetchone()[0])
                 self.first_ms = times[0] * 1000
                 self.rest_ms = sorted(times[1:])[len(times) // 2] * 1000
                 self.closed = conn.execute("SELECT pdb_close_conns()").fetchone()[0]
@@ -83,6 +89,7 @@ def test_session_pool_keeps_its_workers_under_pgbench(dsn):
             s.join(timeout=120)
         out = traffic.finish()
         for n, s in enumerate(sessions):
+            assert s.error is None, s.error
             print(f"session {n}: {len(s.pids)} workers over {CALLS} calls; first call {s.first_ms:.1f} ms, "
                   f"then a median of {s.rest_ms:.1f} ms")
             assert s.error is None, s.error
@@ -100,3 +107,27 @@ def test_session_pool_keeps_its_workers_under_pgbench(dsn):
     finally:
         next(bank, None)
         drop_shards(dsn)
+
+
+def test_activity_shows_a_small_calls_task(dsn):
+    """A small call on kept connections (the short way, _pdb_lean_run) runs on its workers as they are,
+    labelled kept: pdb_activity shows its running task, not kept, and the worker that is done as kept."""
+    with psycopg.connect(dsn, autocommit=True) as conn, psycopg.connect(dsn, autocommit=True) as watcher:
+        me = conn.info.backend_pid
+        conn.execute("SET parallel_dblink.keep_conns = '1min'")
+        assert len(conn.execute("SELECT * FROM pdb_run(ARRAY['SELECT 1', 'SELECT 2'], 2)").fetchall()) == 2
+        out = {}
+        call = threading.Thread(target=lambda: out.update(rows=conn.execute(
+            "SELECT task_id, status, result FROM pdb_run(ARRAY['SELECT pg_sleep(2)', 'SHOW application_name'], 2) "
+            "ORDER BY task_id").fetchall()))
+        call.start()
+        try:
+            seen = wait_for(lambda: watcher.execute(
+                "SELECT array_agg(concat_ws(' ', task_id, total, kept, state, query) ORDER BY task_id NULLS LAST) "
+                "FROM pdb_activity WHERE caller_pid = %s", (me,)).fetchone()[0]
+                == ["1 2 f active SELECT pg_sleep(2)", "t idle"] or None)
+            assert seen, watcher.execute("SELECT * FROM pdb_activity WHERE caller_pid = %s", (me,)).fetchall()
+        finally:
+            call.join(timeout=30)
+        assert out["rows"] == [(1, "ok", ""), (2, "ok", f"pdb_run:{me} kept")], out
+        assert conn.execute("SELECT pdb_close_conns()").fetchone()[0] == 2
