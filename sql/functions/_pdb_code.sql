@@ -8,17 +8,23 @@
  */
 CREATE FUNCTION @extschema@._pdb_code(sql text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- (PL/pgSQL: a SQL function with SET is planned at every call)
+    IF sql !~ E'[''$]|/\\*|--' THEN
+        RETURN sql;  -- (no string, dollar quote or comment: the usual small task)
+    END IF;
     -- E'' strings: the same backslashes whatever standard_conforming_strings says;
     -- a leading non-greedy atom makes the dollar-quote and comment patterns shortest-match
-    SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace($1,
+    RETURN regexp_replace(regexp_replace(regexp_replace(regexp_replace(sql,
                E'\\${1,1}?([A-Za-z_][A-Za-z_0-9]*|)\\$.*?\\$\\1\\$', ' ', 'g'),
                E'''(?:[^'']|'''')*''', ' ', 'g'),
                E'/{1,1}?\\*.*?\\*/', ' ', 'g'),
-               E'--[^\\n]*', ' ', 'g')
+               E'--[^\\n]*', ' ', 'g');
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_code(text) IS

@@ -1,5 +1,5 @@
 /*
- * _pdb_lean_query(dblink_schema name, conns text[], tasks text[], row_type anyelement, caller text)
+ * _pdb_lean_query(conns text[], tasks text[], row_type anyelement, caller text)
  *     RETURNS SETOF anyelement
  *
  * A small pdb_query or pdb_query_at the short way (see _pdb_lean_take,
@@ -11,7 +11,7 @@
  * an error or a cancel of the call, raised as it is.
  * Errors: the failed task's.
  */
-CREATE FUNCTION @extschema@._pdb_lean_query(dblink_schema name, conns text[], tasks text[], row_type anyelement,
+CREATE FUNCTION @extschema@._pdb_lean_query(conns text[], tasks text[], row_type anyelement,
                                             caller text)
 RETURNS SETOF anyelement
 LANGUAGE plpgsql
@@ -19,6 +19,7 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    c_bound   CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     v_sql     text := format('SELECT * FROM "@dblink@".dblink_get_result($1, true) AS r(%s)',
                              @extschema@._pdb_columns(pg_typeof(row_type), caller));
     v_reset   text := @extschema@._pdb_kept_reset(@extschema@._pdb_time_setting('parallel_dblink.keep_conns', '0', NULL));
@@ -51,15 +52,15 @@ BEGIN
             -- reading task v_cur's rows failed: as the engine, the task's error, unless a cancel of this
             -- session (see _pdb_step)
             SELECT e.kind INTO v_kind
-              FROM @extschema@._pdb_result_error(dblink_schema, conns[v_cur], ex_state, ex_ctx) AS e;
+              FROM @extschema@._pdb_result_error(c_bound, conns[v_cur], ex_state, ex_ctx) AS e;
             IF coalesce(v_kind, 'novalue') = 'novalue' AND ex_state = '42804' THEN
-                v_out := @extschema@._pdb_shape_error(dblink_schema, conns[v_cur], tasks[v_cur], pg_typeof(row_type),
+                v_out := @extschema@._pdb_shape_error(c_bound, conns[v_cur], tasks[v_cur], pg_typeof(row_type),
                                                       caller);
             ELSIF v_kind = 'error' OR ex_state <> '57014' THEN
                 v_out := ROW('error', ex_state, ex_msg, ex_detail, ex_hint)::@extschema@._pdb_outcome;
             END IF;
         END IF;
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, conns);
+        PERFORM @extschema@._pdb_lean_close(c_bound, conns);
         IF v_out.status = 'error' THEN
             PERFORM @extschema@._pdb_raise(v_out.sqlstate, format('%s task %s: %s', caller, v_cur, v_out.error),
                                            v_out.detail, v_out.hint);
@@ -67,10 +68,10 @@ BEGIN
         RAISE;
     END;
     IF cardinality(v_gone) > 0 THEN
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_gone);
+        PERFORM @extschema@._pdb_lean_close(c_bound, v_gone);
     END IF;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_lean_query(name, text[], text[], anyelement, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_lean_query(text[], text[], anyelement, text) IS
 'internal: a small pdb_query on kept connections without the engine: one task each, sent at once';

@@ -1,5 +1,5 @@
 /*
- * _pdb_lean_run(dblink_schema name, conns text[], tasks text[]) RETURNS SETOF pdb_result
+ * _pdb_lean_run(conns text[], tasks text[]) RETURNS SETOF pdb_result
  *
  * A small pdb_run the short way (see _pdb_lean_take, which chose conns):
  * task i is sent at once on conns[i] (_pdb_lean_send), each is read as soon
@@ -10,13 +10,14 @@
  * _pdb_result_error). An error or a cancel of the call closes every
  * connection and is raised.
  */
-CREATE FUNCTION @extschema@._pdb_lean_run(dblink_schema name, conns text[], tasks text[])
+CREATE FUNCTION @extschema@._pdb_lean_run(conns text[], tasks text[])
 RETURNS SETOF @extschema@.pdb_result
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    c_bound   CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     c_ok      CONSTANT @extschema@._pdb_outcome := ROW('ok', NULL, NULL, NULL, NULL);
     v_reset   text := @extschema@._pdb_kept_reset(@extschema@._pdb_time_setting('parallel_dblink.keep_conns', '0', NULL));
     v_done    boolean[] := array_fill(false, ARRAY[cardinality(conns)]);
@@ -48,7 +49,7 @@ BEGIN
                                         ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT,
                                         ex_ctx = PG_EXCEPTION_CONTEXT;
                 SELECT e.kind, e.lost INTO v_kind, v_lost
-                  FROM @extschema@._pdb_result_error(dblink_schema, conns[v_i], ex_state, ex_ctx) AS e;
+                  FROM @extschema@._pdb_result_error(c_bound, conns[v_i], ex_state, ex_ctx) AS e;
                 IF v_kind IS NULL THEN
                     RAISE;
                 END IF;
@@ -66,14 +67,14 @@ BEGIN
             v_done[v_i] := true;
         END LOOP;
     EXCEPTION WHEN query_canceled OR others THEN
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, conns);
+        PERFORM @extschema@._pdb_lean_close(c_bound, conns);
         RAISE;
     END;
     IF cardinality(v_gone) > 0 THEN
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_gone);
+        PERFORM @extschema@._pdb_lean_close(c_bound, v_gone);
     END IF;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_lean_run(name, text[], text[]) IS
+COMMENT ON FUNCTION @extschema@._pdb_lean_run(text[], text[]) IS
 'internal: a small pdb_run on kept connections without the engine: one task each, sent at once';

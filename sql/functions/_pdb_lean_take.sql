@@ -1,6 +1,5 @@
 /*
- * _pdb_lean_take(dblink_schema name, tasks text[], targets text[], max_conns integer)
- *     RETURNS text[]
+ * _pdb_lean_take(tasks text[], targets text[], max_conns integer) RETURNS text[]
  *
  * The short way of a small call on a warm session (parallel_dblink.keep_conns):
  * when every task can run at once on a connection the session keeps, one task
@@ -10,7 +9,7 @@
  * (_pdb_kept_ready's check, for all at once); NULL when the call goes the
  * engine's way: keep_conns is 0, a throttle is set (parallel_dblink.max_replica_lag,
  * max_active, throttle_query, nice), dblink is not where it was at install
- * (see sql/bind_dblink.sql), there is no task or a task that is NULL, blank,
+ * (see sql/bind_dblink.sql: the short way calls it there, by name), there is no task or a task that is NULL, blank,
  * of several statements (a semicolon inside: in a string too), that names
  * CONCURRENTLY, or that is not a plain statement (it starts with SELECT,
  * VALUES, TABLE, WITH, INSERT, UPDATE, DELETE, MERGE, CALL, DO, VACUUM,
@@ -22,7 +21,7 @@
  * the call goes the engine's way, which takes them and opens what it lacks.
  * Errors: a bad keep_conns (22023).
  */
-CREATE FUNCTION @extschema@._pdb_lean_take(dblink_schema name, tasks text[], targets text[], max_conns integer)
+CREATE FUNCTION @extschema@._pdb_lean_take(tasks text[], targets text[], max_conns integer)
 RETURNS text[]
 LANGUAGE plpgsql
 VOLATILE
@@ -30,6 +29,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c_bound CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
+    c_send  CONSTANT text := '"@dblink@".dblink_send_query(text,text)';  -- (the same: dblink is still there)
     c_plain CONSTANT text := '^\s*(select|values|table|with|insert|update|delete|merge|call|do|vacuum|analyze|refresh|show)\M';
     v_n     integer := cardinality(tasks);
     v_one   boolean := cardinality(targets) = 1;
@@ -43,7 +43,7 @@ DECLARE
     v_tag   text;
     v_dead  text[] := ARRAY[]::text[];
 BEGIN
-    IF NOT coalesce(dblink_schema = c_bound AND v_n > 0 AND array_ndims(tasks) = 1
+    IF NOT coalesce(to_regprocedure(c_send) IS NOT NULL AND v_n > 0 AND array_ndims(tasks) = 1
                     AND (v_one OR cardinality(targets) = v_n) AND max_conns > 0, false)
        OR nullif(concat(current_setting('parallel_dblink.max_replica_lag', true),
                         current_setting('parallel_dblink.max_active', true),
@@ -57,7 +57,7 @@ BEGIN
                    OR t ~* 'concurrently') THEN
         RETURN NULL;
     END IF;
-    v_kept := @extschema@._pdb_kept_conns(dblink_schema);
+    v_kept := @extschema@._pdb_kept_conns(c_bound);
     IF cardinality(v_kept) < v_n THEN
         RETURN NULL;
     END IF;
@@ -99,8 +99,8 @@ BEGIN
     END LOOP;
     IF cardinality(v_dead) > 0 THEN
         -- the engine replaces them; the others, reset again, are for it to take
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_dead);
-        PERFORM @extschema@._pdb_keep(dblink_schema, ARRAY(SELECT c FROM unnest(v_conns) AS c WHERE NOT c = ANY (v_dead)),
+        PERFORM @extschema@._pdb_lean_close(c_bound, v_dead);
+        PERFORM @extschema@._pdb_keep(c_bound, ARRAY(SELECT c FROM unnest(v_conns) AS c WHERE NOT c = ANY (v_dead)),
                                       v_conns, (@extschema@._pdb_conns_settings()).keep_conns);
         RETURN NULL;
     END IF;
@@ -108,5 +108,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_lean_take(name, text[], text[], integer) IS
+COMMENT ON FUNCTION @extschema@._pdb_lean_take(text[], text[], integer) IS
 'internal: the kept connections a small call runs on without the engine, one per task, or NULL';

@@ -49,7 +49,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_snapshot text;
-    v_dbl      name;
     v_tasks    text[];
     v_conns    text[];
     e_state    text;
@@ -66,11 +65,10 @@ BEGIN
         -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
         v_tasks := @extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query');
         IF task_timeout IS NULL AND retries = 0 AND setup IS NULL AND NOT same_snapshot THEN  -- (see pdb_query_at)
-            v_dbl   := @extschema@._pdb_dblink_schema();
-            v_conns := @extschema@._pdb_lean_take(v_dbl, v_tasks, ARRAY[connstr], max_conns);
+            v_conns := @extschema@._pdb_lean_take(v_tasks, ARRAY[connstr], max_conns);
         END IF;
         IF v_conns IS NOT NULL THEN
-            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_dbl, v_conns, v_tasks, row_type, 'pdb_query');
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_conns, v_tasks, row_type, 'pdb_query');
         ELSE
             RETURN QUERY SELECT * FROM @extschema@._pdb_step(
                 @extschema@._pdb_start(v_tasks, ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup,

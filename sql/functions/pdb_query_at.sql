@@ -26,7 +26,6 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_dbl      name;
     v_tasks    text[];
     v_targets  text[];
     v_conns    text[];
@@ -41,11 +40,10 @@ BEGIN
         v_tasks   := @extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at');
         v_targets := @extschema@._pdb_targets(tasks, targets);
         IF task_timeout IS NULL AND retries = 0 AND setup IS NULL THEN  -- (a small call on kept connections)
-            v_dbl   := @extschema@._pdb_dblink_schema();
-            v_conns := @extschema@._pdb_lean_take(v_dbl, v_tasks, v_targets, max_conns);
+            v_conns := @extschema@._pdb_lean_take(v_tasks, v_targets, max_conns);
         END IF;
         IF v_conns IS NOT NULL THEN
-            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_dbl, v_conns, v_tasks, row_type, 'pdb_query_at');
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_conns, v_tasks, row_type, 'pdb_query_at');
         ELSE
             RETURN QUERY SELECT * FROM @extschema@._pdb_step(
                 @extschema@._pdb_start(v_tasks, v_targets, max_conns, 1, false, task_timeout, retries, setup, false,

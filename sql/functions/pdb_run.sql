@@ -117,7 +117,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_snapshot text;
-    v_dbl      name;
     v_conns    text[];
     e_state    text;
     e_message  text;
@@ -132,11 +131,10 @@ BEGIN
     BEGIN
         IF batch_size = 1 AND NOT fail_fast AND task_timeout IS NULL AND retries = 0 AND setup IS NULL
            AND NOT progress AND NOT same_snapshot AND NOT atomic AND NOT strict THEN  -- (see pdb_query_at)
-            v_dbl   := @extschema@._pdb_dblink_schema();
-            v_conns := @extschema@._pdb_lean_take(v_dbl, tasks, ARRAY[connstr], max_conns);
+            v_conns := @extschema@._pdb_lean_take(tasks, ARRAY[connstr], max_conns);
         END IF;
         IF v_conns IS NOT NULL THEN
-            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_run(v_dbl, v_conns, tasks);
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_run(v_conns, tasks);
         ELSE
             RETURN QUERY
                 SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,

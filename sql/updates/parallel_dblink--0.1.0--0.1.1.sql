@@ -1504,17 +1504,23 @@ COMMENT ON FUNCTION @extschema@._pdb_close(name, text[], boolean, boolean) IS
  */
 CREATE FUNCTION @extschema@._pdb_code(sql text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- (PL/pgSQL: a SQL function with SET is planned at every call)
+    IF sql !~ E'[''$]|/\\*|--' THEN
+        RETURN sql;  -- (no string, dollar quote or comment: the usual small task)
+    END IF;
     -- E'' strings: the same backslashes whatever standard_conforming_strings says;
     -- a leading non-greedy atom makes the dollar-quote and comment patterns shortest-match
-    SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace($1,
+    RETURN regexp_replace(regexp_replace(regexp_replace(regexp_replace(sql,
                E'\\${1,1}?([A-Za-z_][A-Za-z_0-9]*|)\\$.*?\\$\\1\\$', ' ', 'g'),
                E'''(?:[^'']|'''')*''', ' ', 'g'),
                E'/{1,1}?\\*.*?\\*/', ' ', 'g'),
-               E'--[^\\n]*', ' ', 'g')
+               E'--[^\\n]*', ' ', 'g');
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_code(text) IS
@@ -3120,7 +3126,7 @@ COMMENT ON FUNCTION @extschema@._pdb_lean_end(text, text) IS
 'internal: read the end of a small call''s task and send the reset that keeps its connection';
 
 /*
- * _pdb_lean_query(dblink_schema name, conns text[], tasks text[], row_type anyelement, caller text)
+ * _pdb_lean_query(conns text[], tasks text[], row_type anyelement, caller text)
  *     RETURNS SETOF anyelement
  *
  * A small pdb_query or pdb_query_at the short way (see _pdb_lean_take,
@@ -3132,7 +3138,7 @@ COMMENT ON FUNCTION @extschema@._pdb_lean_end(text, text) IS
  * an error or a cancel of the call, raised as it is.
  * Errors: the failed task's.
  */
-CREATE FUNCTION @extschema@._pdb_lean_query(dblink_schema name, conns text[], tasks text[], row_type anyelement,
+CREATE FUNCTION @extschema@._pdb_lean_query(conns text[], tasks text[], row_type anyelement,
                                             caller text)
 RETURNS SETOF anyelement
 LANGUAGE plpgsql
@@ -3140,6 +3146,7 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    c_bound   CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     v_sql     text := format('SELECT * FROM "@dblink@".dblink_get_result($1, true) AS r(%s)',
                              @extschema@._pdb_columns(pg_typeof(row_type), caller));
     v_reset   text := @extschema@._pdb_kept_reset(@extschema@._pdb_time_setting('parallel_dblink.keep_conns', '0', NULL));
@@ -3172,15 +3179,15 @@ BEGIN
             -- reading task v_cur's rows failed: as the engine, the task's error, unless a cancel of this
             -- session (see _pdb_step)
             SELECT e.kind INTO v_kind
-              FROM @extschema@._pdb_result_error(dblink_schema, conns[v_cur], ex_state, ex_ctx) AS e;
+              FROM @extschema@._pdb_result_error(c_bound, conns[v_cur], ex_state, ex_ctx) AS e;
             IF coalesce(v_kind, 'novalue') = 'novalue' AND ex_state = '42804' THEN
-                v_out := @extschema@._pdb_shape_error(dblink_schema, conns[v_cur], tasks[v_cur], pg_typeof(row_type),
+                v_out := @extschema@._pdb_shape_error(c_bound, conns[v_cur], tasks[v_cur], pg_typeof(row_type),
                                                       caller);
             ELSIF v_kind = 'error' OR ex_state <> '57014' THEN
                 v_out := ROW('error', ex_state, ex_msg, ex_detail, ex_hint)::@extschema@._pdb_outcome;
             END IF;
         END IF;
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, conns);
+        PERFORM @extschema@._pdb_lean_close(c_bound, conns);
         IF v_out.status = 'error' THEN
             PERFORM @extschema@._pdb_raise(v_out.sqlstate, format('%s task %s: %s', caller, v_cur, v_out.error),
                                            v_out.detail, v_out.hint);
@@ -3188,16 +3195,16 @@ BEGIN
         RAISE;
     END;
     IF cardinality(v_gone) > 0 THEN
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_gone);
+        PERFORM @extschema@._pdb_lean_close(c_bound, v_gone);
     END IF;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_lean_query(name, text[], text[], anyelement, text) IS
+COMMENT ON FUNCTION @extschema@._pdb_lean_query(text[], text[], anyelement, text) IS
 'internal: a small pdb_query on kept connections without the engine: one task each, sent at once';
 
 /*
- * _pdb_lean_run(dblink_schema name, conns text[], tasks text[]) RETURNS SETOF pdb_result
+ * _pdb_lean_run(conns text[], tasks text[]) RETURNS SETOF pdb_result
  *
  * A small pdb_run the short way (see _pdb_lean_take, which chose conns):
  * task i is sent at once on conns[i] (_pdb_lean_send), each is read as soon
@@ -3208,13 +3215,14 @@ COMMENT ON FUNCTION @extschema@._pdb_lean_query(name, text[], text[], anyelement
  * _pdb_result_error). An error or a cancel of the call closes every
  * connection and is raised.
  */
-CREATE FUNCTION @extschema@._pdb_lean_run(dblink_schema name, conns text[], tasks text[])
+CREATE FUNCTION @extschema@._pdb_lean_run(conns text[], tasks text[])
 RETURNS SETOF @extschema@.pdb_result
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    c_bound   CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     c_ok      CONSTANT @extschema@._pdb_outcome := ROW('ok', NULL, NULL, NULL, NULL);
     v_reset   text := @extschema@._pdb_kept_reset(@extschema@._pdb_time_setting('parallel_dblink.keep_conns', '0', NULL));
     v_done    boolean[] := array_fill(false, ARRAY[cardinality(conns)]);
@@ -3246,7 +3254,7 @@ BEGIN
                                         ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT,
                                         ex_ctx = PG_EXCEPTION_CONTEXT;
                 SELECT e.kind, e.lost INTO v_kind, v_lost
-                  FROM @extschema@._pdb_result_error(dblink_schema, conns[v_i], ex_state, ex_ctx) AS e;
+                  FROM @extschema@._pdb_result_error(c_bound, conns[v_i], ex_state, ex_ctx) AS e;
                 IF v_kind IS NULL THEN
                     RAISE;
                 END IF;
@@ -3264,16 +3272,16 @@ BEGIN
             v_done[v_i] := true;
         END LOOP;
     EXCEPTION WHEN query_canceled OR others THEN
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, conns);
+        PERFORM @extschema@._pdb_lean_close(c_bound, conns);
         RAISE;
     END;
     IF cardinality(v_gone) > 0 THEN
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_gone);
+        PERFORM @extschema@._pdb_lean_close(c_bound, v_gone);
     END IF;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_lean_run(name, text[], text[]) IS
+COMMENT ON FUNCTION @extschema@._pdb_lean_run(text[], text[]) IS
 'internal: a small pdb_run on kept connections without the engine: one task each, sent at once';
 
 /*
@@ -3313,8 +3321,7 @@ COMMENT ON FUNCTION @extschema@._pdb_lean_send(text[], text[]) IS
 'internal: send each task of a small call on its kept connection, labelled';
 
 /*
- * _pdb_lean_take(dblink_schema name, tasks text[], targets text[], max_conns integer)
- *     RETURNS text[]
+ * _pdb_lean_take(tasks text[], targets text[], max_conns integer) RETURNS text[]
  *
  * The short way of a small call on a warm session (parallel_dblink.keep_conns):
  * when every task can run at once on a connection the session keeps, one task
@@ -3324,7 +3331,7 @@ COMMENT ON FUNCTION @extschema@._pdb_lean_send(text[], text[]) IS
  * (_pdb_kept_ready's check, for all at once); NULL when the call goes the
  * engine's way: keep_conns is 0, a throttle is set (parallel_dblink.max_replica_lag,
  * max_active, throttle_query, nice), dblink is not where it was at install
- * (see sql/bind_dblink.sql), there is no task or a task that is NULL, blank,
+ * (see sql/bind_dblink.sql: the short way calls it there, by name), there is no task or a task that is NULL, blank,
  * of several statements (a semicolon inside: in a string too), that names
  * CONCURRENTLY, or that is not a plain statement (it starts with SELECT,
  * VALUES, TABLE, WITH, INSERT, UPDATE, DELETE, MERGE, CALL, DO, VACUUM,
@@ -3336,7 +3343,7 @@ COMMENT ON FUNCTION @extschema@._pdb_lean_send(text[], text[]) IS
  * the call goes the engine's way, which takes them and opens what it lacks.
  * Errors: a bad keep_conns (22023).
  */
-CREATE FUNCTION @extschema@._pdb_lean_take(dblink_schema name, tasks text[], targets text[], max_conns integer)
+CREATE FUNCTION @extschema@._pdb_lean_take(tasks text[], targets text[], max_conns integer)
 RETURNS text[]
 LANGUAGE plpgsql
 VOLATILE
@@ -3344,6 +3351,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c_bound CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
+    c_send  CONSTANT text := '"@dblink@".dblink_send_query(text,text)';  -- (the same: dblink is still there)
     c_plain CONSTANT text := '^\s*(select|values|table|with|insert|update|delete|merge|call|do|vacuum|analyze|refresh|show)\M';
     v_n     integer := cardinality(tasks);
     v_one   boolean := cardinality(targets) = 1;
@@ -3357,7 +3365,7 @@ DECLARE
     v_tag   text;
     v_dead  text[] := ARRAY[]::text[];
 BEGIN
-    IF NOT coalesce(dblink_schema = c_bound AND v_n > 0 AND array_ndims(tasks) = 1
+    IF NOT coalesce(to_regprocedure(c_send) IS NOT NULL AND v_n > 0 AND array_ndims(tasks) = 1
                     AND (v_one OR cardinality(targets) = v_n) AND max_conns > 0, false)
        OR nullif(concat(current_setting('parallel_dblink.max_replica_lag', true),
                         current_setting('parallel_dblink.max_active', true),
@@ -3371,7 +3379,7 @@ BEGIN
                    OR t ~* 'concurrently') THEN
         RETURN NULL;
     END IF;
-    v_kept := @extschema@._pdb_kept_conns(dblink_schema);
+    v_kept := @extschema@._pdb_kept_conns(c_bound);
     IF cardinality(v_kept) < v_n THEN
         RETURN NULL;
     END IF;
@@ -3413,8 +3421,8 @@ BEGIN
     END LOOP;
     IF cardinality(v_dead) > 0 THEN
         -- the engine replaces them; the others, reset again, are for it to take
-        PERFORM @extschema@._pdb_lean_close(dblink_schema, v_dead);
-        PERFORM @extschema@._pdb_keep(dblink_schema, ARRAY(SELECT c FROM unnest(v_conns) AS c WHERE NOT c = ANY (v_dead)),
+        PERFORM @extschema@._pdb_lean_close(c_bound, v_dead);
+        PERFORM @extschema@._pdb_keep(c_bound, ARRAY(SELECT c FROM unnest(v_conns) AS c WHERE NOT c = ANY (v_dead)),
                                       v_conns, (@extschema@._pdb_conns_settings()).keep_conns);
         RETURN NULL;
     END IF;
@@ -3422,7 +3430,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._pdb_lean_take(name, text[], text[], integer) IS
+COMMENT ON FUNCTION @extschema@._pdb_lean_take(text[], text[], integer) IS
 'internal: the kept connections a small call runs on without the engine, one per task, or NULL';
 
 /*
@@ -6717,7 +6725,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_snapshot text;
-    v_dbl      name;
     v_tasks    text[];
     v_conns    text[];
     e_state    text;
@@ -6734,11 +6741,10 @@ BEGIN
         -- setting search_path for each: 0.85 us a row, twice plain dblink's whole time)
         v_tasks := @extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query');
         IF task_timeout IS NULL AND retries = 0 AND setup IS NULL AND NOT same_snapshot THEN  -- (see pdb_query_at)
-            v_dbl   := @extschema@._pdb_dblink_schema();
-            v_conns := @extschema@._pdb_lean_take(v_dbl, v_tasks, ARRAY[connstr], max_conns);
+            v_conns := @extschema@._pdb_lean_take(v_tasks, ARRAY[connstr], max_conns);
         END IF;
         IF v_conns IS NOT NULL THEN
-            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_dbl, v_conns, v_tasks, row_type, 'pdb_query');
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_conns, v_tasks, row_type, 'pdb_query');
         ELSE
             RETURN QUERY SELECT * FROM @extschema@._pdb_step(
                 @extschema@._pdb_start(v_tasks, ARRAY[connstr], max_conns, 1, false, task_timeout, retries, setup,
@@ -6793,7 +6799,6 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_dbl      name;
     v_tasks    text[];
     v_targets  text[];
     v_conns    text[];
@@ -6808,11 +6813,10 @@ BEGIN
         v_tasks   := @extschema@._pdb_queries(tasks, pg_typeof(row_type), 'pdb_query_at');
         v_targets := @extschema@._pdb_targets(tasks, targets);
         IF task_timeout IS NULL AND retries = 0 AND setup IS NULL THEN  -- (a small call on kept connections)
-            v_dbl   := @extschema@._pdb_dblink_schema();
-            v_conns := @extschema@._pdb_lean_take(v_dbl, v_tasks, v_targets, max_conns);
+            v_conns := @extschema@._pdb_lean_take(v_tasks, v_targets, max_conns);
         END IF;
         IF v_conns IS NOT NULL THEN
-            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_dbl, v_conns, v_tasks, row_type, 'pdb_query_at');
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_query(v_conns, v_tasks, row_type, 'pdb_query_at');
         ELSE
             RETURN QUERY SELECT * FROM @extschema@._pdb_step(
                 @extschema@._pdb_start(v_tasks, v_targets, max_conns, 1, false, task_timeout, retries, setup, false,
@@ -7106,7 +7110,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_snapshot text;
-    v_dbl      name;
     v_conns    text[];
     e_state    text;
     e_message  text;
@@ -7121,11 +7124,10 @@ BEGIN
     BEGIN
         IF batch_size = 1 AND NOT fail_fast AND task_timeout IS NULL AND retries = 0 AND setup IS NULL
            AND NOT progress AND NOT same_snapshot AND NOT atomic AND NOT strict THEN  -- (see pdb_query_at)
-            v_dbl   := @extschema@._pdb_dblink_schema();
-            v_conns := @extschema@._pdb_lean_take(v_dbl, tasks, ARRAY[connstr], max_conns);
+            v_conns := @extschema@._pdb_lean_take(tasks, ARRAY[connstr], max_conns);
         END IF;
         IF v_conns IS NOT NULL THEN
-            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_run(v_dbl, v_conns, tasks);
+            RETURN QUERY SELECT * FROM @extschema@._pdb_lean_run(v_conns, tasks);
         ELSE
             RETURN QUERY
                 SELECT r.task_id, r.status, r.result, r.sqlstate, r.error, r.started_at, r.finished_at,
