@@ -5,7 +5,8 @@
  * A small pdb_query or pdb_query_at the short way (see _pdb_lean_take,
  * which chose conns): task i is sent at once on conns[i] (_pdb_lean_send),
  * the rows of each are read as row_type as soon as it is done
- * (_pdb_lean_wait), and each connection is then kept again (_pdb_lean_end).
+ * (_pdb_lean_wait, which cancels a task the caller blocks: its failure is
+ * _pdb_blocked's), and each connection is then kept again (_pdb_lean_end).
  * The first failure is raised as the engine raises it, naming the task (its
  * error, or _pdb_shape_error), and every connection is closed; so is it on
  * an error or a cancel of the call, raised as it is.
@@ -26,6 +27,8 @@ DECLARE
     v_done    boolean[] := array_fill(false, ARRAY[cardinality(conns)]);
     v_gone    text[] := ARRAY[]::text[];
     v_cur     integer;
+    v_blocked integer[] := ARRAY[]::integer[];  -- tasks cancelled because they waited for the caller, ...
+    v_pids    integer[] := ARRAY[]::integer[];  -- ... and their workers
     v_kind    text;
     v_out     @extschema@._pdb_outcome;
     ex_state  text;
@@ -37,7 +40,8 @@ BEGIN
     BEGIN
         PERFORM @extschema@._pdb_lean_send(conns, tasks);
         LOOP
-            v_cur := @extschema@._pdb_lean_wait(conns, v_done);
+            SELECT w.ready, v_blocked || w.blocked, v_pids || w.pids INTO v_cur, v_blocked, v_pids
+              FROM @extschema@._pdb_lean_wait(conns, v_done) AS w;
             EXIT WHEN v_cur IS NULL;
             RETURN QUERY EXECUTE v_sql USING conns[v_cur];
             IF NOT @extschema@._pdb_lean_end(conns[v_cur], v_reset) THEN
@@ -53,7 +57,9 @@ BEGIN
             -- session (see _pdb_step)
             SELECT e.kind INTO v_kind
               FROM @extschema@._pdb_result_error(c_bound, conns[v_cur], ex_state, ex_ctx) AS e;
-            IF coalesce(v_kind, 'novalue') = 'novalue' AND ex_state = '42804' THEN
+            IF v_cur = ANY (v_blocked) THEN  -- (cancelled: it waited for the caller)
+                v_out := @extschema@._pdb_blocked(v_cur, v_pids[array_position(v_blocked, v_cur)]);
+            ELSIF coalesce(v_kind, 'novalue') = 'novalue' AND ex_state = '42804' THEN
                 v_out := @extschema@._pdb_shape_error(c_bound, conns[v_cur], tasks[v_cur], pg_typeof(row_type),
                                                       caller);
             ELSIF v_kind = 'error' OR ex_state <> '57014' THEN

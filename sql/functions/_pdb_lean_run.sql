@@ -3,7 +3,8 @@
  *
  * A small pdb_run the short way (see _pdb_lean_take, which chose conns):
  * task i is sent at once on conns[i] (_pdb_lean_send), each is read as soon
- * as it is done (_pdb_lean_wait), and its connection kept again
+ * as it is done (_pdb_lean_wait, which cancels a task the caller blocks:
+ * its outcome is _pdb_blocked's), and its connection kept again
  * (_pdb_lean_end; one whose worker went away is closed). One outcome per
  * task, as the engine writes it: result is the first column of the first
  * row, or the command's tag; a task's error is its outcome (classified by
@@ -23,6 +24,8 @@ DECLARE
     v_done    boolean[] := array_fill(false, ARRAY[cardinality(conns)]);
     v_gone    text[] := ARRAY[]::text[];
     v_start   timestamptz[];
+    v_blocked integer[] := ARRAY[]::integer[];  -- tasks cancelled because they waited for the caller, ...
+    v_pids    integer[] := ARRAY[]::integer[];  -- ... and their workers
     v_i       integer;
     v_value   text;
     v_out     @extschema@._pdb_outcome;
@@ -38,13 +41,14 @@ BEGIN
     BEGIN
         v_start := @extschema@._pdb_lean_send(conns, tasks);
         LOOP
-            v_i := @extschema@._pdb_lean_wait(conns, v_done);
+            SELECT w.ready, v_blocked || w.blocked, v_pids || w.pids INTO v_i, v_blocked, v_pids
+              FROM @extschema@._pdb_lean_wait(conns, v_done) AS w;
             EXIT WHEN v_i IS NULL;
             v_lost := false;
             BEGIN
                 SELECT r.v INTO v_value FROM "@dblink@".dblink_get_result(conns[v_i], true) AS r(v text) LIMIT 1;
                 v_out := c_ok;
-            EXCEPTION WHEN others THEN  -- (a cancel goes on up)
+            EXCEPTION WHEN query_canceled OR others THEN  -- (a cancel of this session goes on up: kind NULL)
                 GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_msg = MESSAGE_TEXT,
                                         ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT,
                                         ex_ctx = PG_EXCEPTION_CONTEXT;
@@ -58,6 +62,10 @@ BEGIN
                               THEN ROW('error', ex_state, ex_msg, ex_detail, ex_hint)::@extschema@._pdb_outcome
                               ELSE c_ok END;
             END;
+            IF v_i = ANY (v_blocked) THEN  -- (cancelled: it waited for the caller)
+                v_out := @extschema@._pdb_blocked(v_i, v_pids[array_position(v_blocked, v_i)]);
+                v_value := NULL;
+            END IF;
             v_row := ROW(v_i, v_out.status, v_value, v_out.sqlstate, v_out.error, v_start[v_i], clock_timestamp(),
                          v_out.detail, v_out.hint, conns[v_i], 1, tasks[v_i])::@extschema@.pdb_result;
             RETURN NEXT v_row;

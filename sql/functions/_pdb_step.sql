@@ -1012,14 +1012,7 @@ BEGIN
                         v_task := s_task[v_blocked];
                         s_reason[v_blocked] := 'blocked';
                         IF s_first[v_blocked] = s_last[v_blocked] THEN
-                            r_out[v_task] := ROW('error', '40P01',
-                                'task waits for a lock held by the transaction that called pdb_run',
-                                format('Task %s waited on worker backend %s, which the caller blocks until pdb_run '
-                                       'returns; pdb_run cancelled it.', v_task_no[v_task], s_pid[v_blocked]),
-                                'Tasks do not share the caller''s locks or snapshot: commit the caller''s changes '
-                                'first. A statement that waits for every older transaction of its database '
-                                '(CONCURRENTLY) waits for the caller: run it as a job with CALL pdb_job_exec, or '
-                                'call pdb_run from another database with connstr naming this one.')::@extschema@._pdb_outcome;
+                            r_out[v_task] := @extschema@._pdb_blocked(v_task_no[v_task], s_pid[v_blocked]);
                         END IF;
                         EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_blocked];
                     END LOOP;

@@ -1022,6 +1022,34 @@ COMMENT ON FUNCTION @extschema@._pdb_batch(text[], text[], text) IS
 'internal: run a batch of tasks in one statement on a worker connection, and return their results';
 
 /*
+ * _pdb_blocked(task_no integer, pid integer) RETURNS _pdb_outcome
+ *
+ * The failure of a task that waited for a lock held by the transaction that
+ * called (its worker, backend pid, blocked by the caller, which waits for it:
+ * it could never end), once it was cancelled: 40P01, for the engine
+ * (_pdb_step) and the short way (_pdb_lean_wait).
+ */
+CREATE FUNCTION @extschema@._pdb_blocked(task_no integer, pid integer)
+RETURNS @extschema@._pdb_outcome
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN ROW('error', '40P01', 'task waits for a lock held by the transaction that called pdb_run',
+               format('Task %s waited on worker backend %s, which the caller blocks until pdb_run returns; pdb_run '
+                      'cancelled it.', task_no, pid),
+               'Tasks do not share the caller''s locks or snapshot: commit the caller''s changes first. A statement '
+               'that waits for every older transaction of its database (CONCURRENTLY) waits for the caller: run it '
+               'as a job with CALL pdb_job_exec, or call pdb_run from another database with connstr naming this '
+               'one.')::@extschema@._pdb_outcome;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._pdb_blocked(integer, integer) IS
+'internal: the failure of a task that waited for a lock of the caller''s own transaction';
+
+/*
  * _pdb_budget(wanted integer[], caller text, held integer[] DEFAULT '{}',
  *             OUT locks integer[], OUT granted integer[])
  *
@@ -3132,7 +3160,8 @@ COMMENT ON FUNCTION @extschema@._pdb_lean_end(text, text) IS
  * A small pdb_query or pdb_query_at the short way (see _pdb_lean_take,
  * which chose conns): task i is sent at once on conns[i] (_pdb_lean_send),
  * the rows of each are read as row_type as soon as it is done
- * (_pdb_lean_wait), and each connection is then kept again (_pdb_lean_end).
+ * (_pdb_lean_wait, which cancels a task the caller blocks: its failure is
+ * _pdb_blocked's), and each connection is then kept again (_pdb_lean_end).
  * The first failure is raised as the engine raises it, naming the task (its
  * error, or _pdb_shape_error), and every connection is closed; so is it on
  * an error or a cancel of the call, raised as it is.
@@ -3153,6 +3182,8 @@ DECLARE
     v_done    boolean[] := array_fill(false, ARRAY[cardinality(conns)]);
     v_gone    text[] := ARRAY[]::text[];
     v_cur     integer;
+    v_blocked integer[] := ARRAY[]::integer[];  -- tasks cancelled because they waited for the caller, ...
+    v_pids    integer[] := ARRAY[]::integer[];  -- ... and their workers
     v_kind    text;
     v_out     @extschema@._pdb_outcome;
     ex_state  text;
@@ -3164,7 +3195,8 @@ BEGIN
     BEGIN
         PERFORM @extschema@._pdb_lean_send(conns, tasks);
         LOOP
-            v_cur := @extschema@._pdb_lean_wait(conns, v_done);
+            SELECT w.ready, v_blocked || w.blocked, v_pids || w.pids INTO v_cur, v_blocked, v_pids
+              FROM @extschema@._pdb_lean_wait(conns, v_done) AS w;
             EXIT WHEN v_cur IS NULL;
             RETURN QUERY EXECUTE v_sql USING conns[v_cur];
             IF NOT @extschema@._pdb_lean_end(conns[v_cur], v_reset) THEN
@@ -3180,7 +3212,9 @@ BEGIN
             -- session (see _pdb_step)
             SELECT e.kind INTO v_kind
               FROM @extschema@._pdb_result_error(c_bound, conns[v_cur], ex_state, ex_ctx) AS e;
-            IF coalesce(v_kind, 'novalue') = 'novalue' AND ex_state = '42804' THEN
+            IF v_cur = ANY (v_blocked) THEN  -- (cancelled: it waited for the caller)
+                v_out := @extschema@._pdb_blocked(v_cur, v_pids[array_position(v_blocked, v_cur)]);
+            ELSIF coalesce(v_kind, 'novalue') = 'novalue' AND ex_state = '42804' THEN
                 v_out := @extschema@._pdb_shape_error(c_bound, conns[v_cur], tasks[v_cur], pg_typeof(row_type),
                                                       caller);
             ELSIF v_kind = 'error' OR ex_state <> '57014' THEN
@@ -3208,7 +3242,8 @@ COMMENT ON FUNCTION @extschema@._pdb_lean_query(text[], text[], anyelement, text
  *
  * A small pdb_run the short way (see _pdb_lean_take, which chose conns):
  * task i is sent at once on conns[i] (_pdb_lean_send), each is read as soon
- * as it is done (_pdb_lean_wait), and its connection kept again
+ * as it is done (_pdb_lean_wait, which cancels a task the caller blocks:
+ * its outcome is _pdb_blocked's), and its connection kept again
  * (_pdb_lean_end; one whose worker went away is closed). One outcome per
  * task, as the engine writes it: result is the first column of the first
  * row, or the command's tag; a task's error is its outcome (classified by
@@ -3228,6 +3263,8 @@ DECLARE
     v_done    boolean[] := array_fill(false, ARRAY[cardinality(conns)]);
     v_gone    text[] := ARRAY[]::text[];
     v_start   timestamptz[];
+    v_blocked integer[] := ARRAY[]::integer[];  -- tasks cancelled because they waited for the caller, ...
+    v_pids    integer[] := ARRAY[]::integer[];  -- ... and their workers
     v_i       integer;
     v_value   text;
     v_out     @extschema@._pdb_outcome;
@@ -3243,13 +3280,14 @@ BEGIN
     BEGIN
         v_start := @extschema@._pdb_lean_send(conns, tasks);
         LOOP
-            v_i := @extschema@._pdb_lean_wait(conns, v_done);
+            SELECT w.ready, v_blocked || w.blocked, v_pids || w.pids INTO v_i, v_blocked, v_pids
+              FROM @extschema@._pdb_lean_wait(conns, v_done) AS w;
             EXIT WHEN v_i IS NULL;
             v_lost := false;
             BEGIN
                 SELECT r.v INTO v_value FROM "@dblink@".dblink_get_result(conns[v_i], true) AS r(v text) LIMIT 1;
                 v_out := c_ok;
-            EXCEPTION WHEN others THEN  -- (a cancel goes on up)
+            EXCEPTION WHEN query_canceled OR others THEN  -- (a cancel of this session goes on up: kind NULL)
                 GET STACKED DIAGNOSTICS ex_state = RETURNED_SQLSTATE, ex_msg = MESSAGE_TEXT,
                                         ex_detail = PG_EXCEPTION_DETAIL, ex_hint = PG_EXCEPTION_HINT,
                                         ex_ctx = PG_EXCEPTION_CONTEXT;
@@ -3263,6 +3301,10 @@ BEGIN
                               THEN ROW('error', ex_state, ex_msg, ex_detail, ex_hint)::@extschema@._pdb_outcome
                               ELSE c_ok END;
             END;
+            IF v_i = ANY (v_blocked) THEN  -- (cancelled: it waited for the caller)
+                v_out := @extschema@._pdb_blocked(v_i, v_pids[array_position(v_blocked, v_i)]);
+                v_value := NULL;
+            END IF;
             v_row := ROW(v_i, v_out.status, v_value, v_out.sqlstate, v_out.error, v_start[v_i], clock_timestamp(),
                          v_out.detail, v_out.hint, conns[v_i], 1, tasks[v_i])::@extschema@.pdb_result;
             RETURN NEXT v_row;
@@ -3434,46 +3476,84 @@ COMMENT ON FUNCTION @extschema@._pdb_lean_take(text[], text[], integer) IS
 'internal: the kept connections a small call runs on without the engine, one per task, or NULL';
 
 /*
- * _pdb_lean_wait(conns text[], done boolean[]) RETURNS integer
+ * _pdb_lean_wait(conns text[], done boolean[], OUT ready integer, OUT blocked integer[], OUT pids integer[])
  *
- * Waits until one of conns not done has its task's result ready (not busy),
- * and returns its index. Polls without sleeping for the first millisecond
- * (a small task ends in less), then sleeps 1 ms, growing to 64 ms: a poll,
- * not dblink_get_result's wait, so that a cancel of the caller is seen at
- * once on every version (dblink waits without looking for one before 17).
- * No connection left to wait for: NULL.
+ * Waits until one of conns not done (task i runs on conns[i], see
+ * _pdb_lean_send) has its task's result ready (not busy): ready is its
+ * index, NULL when none is left. Polls without sleeping for the first
+ * millisecond (a small task ends in less), then sleeps 1 ms, growing to
+ * 64 ms: a poll, not dblink_get_result's wait, so that a cancel of the
+ * caller is seen at once on every version (dblink waits without looking for
+ * one before 17). At each wake it looks at the call's workers of this server
+ * in pg_stat_activity (those labelled 'pdb_run:<caller pid> kept' that run a
+ * task of this call), as the engine does (_pdb_step):
+ *   - a worker that waits for a lock the caller holds can never get it (the
+ *     caller waits for it): its task is cancelled, and returned in blocked,
+ *     with the worker's pid in pids (its outcome: _pdb_blocked);
+ *   - a worker that sends its result (it waits for its client, or is done
+ *     while its connection is still busy) is read without sleeping
+ *     (_pdb_stream): a poll reads about 16 kB, so a large result read at the
+ *     pace of the sleeps would take seconds.
+ * Workers of other servers cannot be seen: their results come at the pace
+ * of the polls.
  */
-CREATE FUNCTION @extschema@._pdb_lean_wait(conns text[], done boolean[])
-RETURNS integer
+CREATE FUNCTION @extschema@._pdb_lean_wait(conns text[], done boolean[], OUT ready integer, OUT blocked integer[],
+                                           OUT pids integer[])
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    c_bound CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     c_min   CONSTANT double precision := CAST(0.0005 AS double precision);  -- pg_sleep waits whole ms: 1 ms
     c_max   CONSTANT double precision := CAST(0.0635 AS double precision);  -- 64 ms
+    c_burst CONSTANT interval := interval '16 milliseconds';                -- how long a sending worker is polled
+    v_label text := format(E'^/\\* pdb_run:%s:([0-9]+)/', pg_backend_pid());
     v_spin  timestamptz := clock_timestamp() + interval '1 millisecond';
     v_sleep double precision := c_min;
-    v_ready integer;
+    v_look  record;
 BEGIN
-    WHILE v_ready IS NULL AND false = ANY (done) LOOP
+    blocked := ARRAY[]::integer[];
+    pids    := ARRAY[]::integer[];
+    WHILE ready IS NULL AND false = ANY (done) LOOP
         FOR v_i IN 1..cardinality(conns) LOOP
             IF NOT done[v_i] AND "@dblink@".dblink_is_busy(conns[v_i]) = 0 THEN
-                v_ready := v_i;
+                ready := v_i;
                 EXIT;
             END IF;
         END LOOP;
-        IF v_ready IS NULL AND clock_timestamp() > v_spin THEN
-            PERFORM pg_sleep(v_sleep);
-            v_sleep := least(v_sleep * 2, c_max);
+        IF ready IS NULL AND clock_timestamp() > v_spin THEN
+            PERFORM pg_stat_clear_snapshot();
+            FOR v_look IN
+                SELECT x.task, a.pid, a.wait_event = 'ClientWrite' OR a.state <> 'active' AS sends,
+                       a.wait_event_type = 'Lock' AND pg_backend_pid() = ANY (pg_blocking_pids(a.pid)) AS waits
+                  FROM pg_stat_activity AS a
+                 CROSS JOIN LATERAL (SELECT (regexp_match(a.query, v_label))[1]::integer AS task) AS x
+                 WHERE a.application_name = format('pdb_run:%s kept', pg_backend_pid())
+                   AND x.task <= cardinality(conns)
+            LOOP
+                CONTINUE WHEN done[v_look.task] OR v_look.task = ANY (blocked);
+                IF v_look.waits THEN
+                    PERFORM "@dblink@".dblink_cancel_query(conns[v_look.task]);
+                    blocked := blocked || v_look.task;
+                    pids    := pids || v_look.pid;
+                ELSIF v_look.sends
+                      AND @extschema@._pdb_stream(c_bound, conns[v_look.task], v_look.pid, c_burst, true) = 'done' THEN
+                    ready := v_look.task;
+                    EXIT;
+                END IF;
+            END LOOP;
+            IF ready IS NULL THEN
+                PERFORM pg_sleep(v_sleep);
+                v_sleep := least(v_sleep * 2, c_max);
+            END IF;
         END IF;
     END LOOP;
-    RETURN v_ready;
 END
 $$;
 
 COMMENT ON FUNCTION @extschema@._pdb_lean_wait(text[], boolean[]) IS
-'internal: the next kept connection of a small call whose task''s result is ready';
+'internal: the next kept connection of a small call whose result is ready; cancels tasks the caller blocks';
 
 /*
  * _pdb_no_transaction_block(tasks text[]) RETURNS integer
@@ -5324,14 +5404,7 @@ BEGIN
                         v_task := s_task[v_blocked];
                         s_reason[v_blocked] := 'blocked';
                         IF s_first[v_blocked] = s_last[v_blocked] THEN
-                            r_out[v_task] := ROW('error', '40P01',
-                                'task waits for a lock held by the transaction that called pdb_run',
-                                format('Task %s waited on worker backend %s, which the caller blocks until pdb_run '
-                                       'returns; pdb_run cancelled it.', v_task_no[v_task], s_pid[v_blocked]),
-                                'Tasks do not share the caller''s locks or snapshot: commit the caller''s changes '
-                                'first. A statement that waits for every older transaction of its database '
-                                '(CONCURRENTLY) waits for the caller: run it as a job with CALL pdb_job_exec, or '
-                                'call pdb_run from another database with connstr naming this one.')::@extschema@._pdb_outcome;
+                            r_out[v_task] := @extschema@._pdb_blocked(v_task_no[v_task], s_pid[v_blocked]);
                         END IF;
                         EXECUTE format('SELECT %I.dblink_cancel_query($1)', v_dbl) USING s_conn[v_blocked];
                     END LOOP;

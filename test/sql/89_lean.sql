@@ -4,7 +4,7 @@
 -- Small calls on a warm session (parallel_dblink.keep_conns) take the short way: every task at once on
 -- a kept connection, without the engine (_pdb_lean_take, _pdb_lean_run, _pdb_lean_query). The same
 -- outcomes, rows and errors as the engine's; the same reset between calls; a dead kept worker replaced.
-SELECT plan(28);
+SELECT plan(31);
 
 CREATE SCHEMA t89l;
 CREATE TABLE t89l.t (id integer PRIMARY KEY, v integer);
@@ -120,6 +120,34 @@ SET parallel_dblink.nice = '0';
 SELECT is((SELECT result FROM pdb_run(ARRAY['SHOW application_name'], 1)), format('pdb_run:%s', pg_backend_pid()),
           'with a throttle set, the engine runs the call');
 RESET parallel_dblink.nice;
+
+-- a task that waits for a lock the caller holds is cancelled (it would wait for ever), as by the engine
+CREATE TABLE t89l.locked (id integer);
+CREATE FUNCTION t89l.lock_then_run() RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE t89l.locked IN ACCESS EXCLUSIVE MODE;
+    RETURN QUERY SELECT concat_ws(':', r.status, r.sqlstate, r.error, r.result)
+                   FROM pdb_run(ARRAY['SELECT count(*) FROM t89l.locked', 'SHOW application_name']) AS r
+                  ORDER BY r.task_id;
+END
+$$;
+CREATE FUNCTION t89l.lock_then_query() RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE t89l.locked IN ACCESS EXCLUSIVE MODE;
+    RETURN (SELECT count(*) FROM pdb_query(NULL::t89l.agg, ARRAY['SELECT count(*), 0::bigint FROM t89l.locked',
+                                                                 'SELECT 1::bigint, 2::bigint'], max_conns => 2));
+END
+$$;
+SELECT is(ARRAY(SELECT t89l.lock_then_run()),
+          ARRAY['error:40P01:task waits for a lock held by the transaction that called pdb_run', 'ok:' || pg_temp.label()],
+          'a task that waits for the caller''s lock fails with 40P01 (the short way), the other runs');
+SELECT is((pg_temp.error_of(NULL, 'SELECT t89l.lock_then_query()'))[1:2],
+          ARRAY['40P01', 'pdb_query task 1: task waits for a lock held by the transaction that called pdb_run'],
+          'a query that waits for the caller''s lock: 40P01, naming the task');
+
+-- a large result is read as fast as the worker sends it
+SELECT is((SELECT count(*) FROM pdb_query(NULL::t89l.agg, ARRAY['SELECT g, g FROM generate_series(1, 200000) AS g'], 1)),
+          200000::bigint, 'a query of 200,000 rows on a kept connection');
 
 -- a cancelled call closes its connections
 SELECT is((SELECT e[1] FROM pg_temp.error_of(NULL, format($$SELECT * FROM pdb_run(ARRAY['SELECT pg_sleep(0.2), pg_cancel_backend(%s)',
