@@ -12,6 +12,10 @@ query that writes (INSERT, UPDATE, DELETE, MERGE), whose effects would differ be
 The same queries through pdb_query(NULL::jsonb, ...): its rows are those of the query it sends
 (`WITH q AS (<task>) SELECT to_jsonb(q) FROM q`) run in the test's own session, and a query that
 fails there makes the call fail with the same SQLSTATE and message.
+
+And two at a time on kept connections (parallel_dblink.keep_conns), where a small call skips the
+engine (_pdb_lean_run): the same outcome as the engine gave each, call after call, a failing
+query's error included, and nothing left behind.
 """
 import re
 import subprocess
@@ -203,3 +207,42 @@ def test_random_queries_through_pdb_query(smith, conn, admin):
     assert differ == [], f"pdb_query failed otherwise than the query here: {differ}"
     assert our_connections(conn) == []
     assert workers_of(admin, conn.info.backend_pid) == []
+
+
+SHORT_CALLS = 400   # at most, calls of two queries each on kept connections
+
+
+def test_random_queries_the_short_way(smith, conn, admin):
+    """The deterministic queries that ended within a second through the engine, two at a time on kept
+    connections with a third task that shows the call took the short way: each gets the engine's
+    status and SQLSTATE."""
+    _, kept = smith
+    tasks = [t for t in kept if not NONDETERMINISTIC.search(t)][:2 * SHORT_CALLS * 2]
+    engine, _, _, seconds = outcomes(conn, tasks, 1)
+    quick = [(t, r[1:]) for t, r in zip(tasks, engine) if r[1] in ("ok", "error") and seconds[r[0]] < 1.0]
+    quick = quick[:2 * SHORT_CALLS]
+    me = conn.info.backend_pid
+    conn.execute("SET parallel_dblink.keep_conns = '1min'")
+    differ, short, start = [], 0, time.monotonic()
+    try:
+        for i in range(0, len(quick) - 1, 2):
+            (a, want_a), (b, want_b) = quick[i], quick[i + 1]
+            rows = conn.execute("SELECT status, sqlstate, result FROM pdb_run(%s, 3) ORDER BY task_id",
+                                ([a, b, "SHOW application_name"],)).fetchall()
+            short += rows[2][2] == f"pdb_run:{me} kept"
+            for task, want, got in ((a, want_a, rows[0]), (b, want_b, rows[1])):
+                if tuple(got[:2]) != tuple(want):
+                    differ.append((task, want, got[:2]))
+        calls = len(quick) // 2
+        print(f"{calls} calls of two sqlsmith queries on kept connections in {time.monotonic() - start:.2f} s, "
+              f"{short} the short way; {sum(1 for _, w in quick if w[0] == 'error')} of the queries fail")
+        assert len(quick) >= GOOD
+        # (the first call opens the connections; a call after one whose worker went away opens one again)
+        assert short >= calls * 0.9, f"only {short} of {calls} calls took the short way"
+        assert differ == [], f"the short way gave another outcome than the engine: {differ[:5]}"
+    finally:
+        conn.execute("RESET parallel_dblink.keep_conns")
+        closed = conn.execute("SELECT pdb_close_conns()").fetchone()[0]
+    assert closed == 3
+    assert our_connections(conn) == []
+    assert workers_of(admin, me) == []
