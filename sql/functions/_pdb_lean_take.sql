@@ -5,20 +5,22 @@
  * when every task can run at once on a connection the session keeps, one task
  * per connection, the call needs none of the engine's planning, budget,
  * batching, throttles or live control (_pdb_lean_run, _pdb_lean_query).
- * Returns for each task the kept connection it runs on, its reset read
- * (_pdb_kept_ready's check, for all at once); NULL when the call goes the
- * engine's way: keep_conns is 0, a throttle is set (parallel_dblink.max_replica_lag,
- * max_active, throttle_query, nice), dblink is not where it was at install
- * (see sql/bind_dblink.sql: the short way calls it there, by name), there is no task or a task that is NULL, blank,
- * of several statements (a semicolon inside: in a string too), that names
- * CONCURRENTLY, or that is not a plain statement (it starts with SELECT,
- * VALUES, TABLE, WITH, INSERT, UPDATE, DELETE, MERGE, CALL, DO, VACUUM,
- * ANALYZE, REFRESH or SHOW: none of these can leave a transaction open), or a
- * target has more tasks than max_conns or than the session keeps for it.
- * The caller checks its options (the defaults only). A kept connection that
- * fails its check (its worker ended: its idle time ran out, or it was
- * terminated) is closed, the others chosen are reset again (_pdb_keep), and
- * the call goes the engine's way, which takes them and opens what it lacks.
+ * Returns for each task the kept connection it runs on, its reset read (as
+ * _pdb_kept_ready reads it) and its socket looked at once more; NULL when the
+ * call goes the engine's way: keep_conns is 0; a throttle is set
+ * (parallel_dblink.max_replica_lag, max_active, throttle_query, nice); dblink
+ * is not where it was at install (sql/bind_dblink.sql: the short way calls it
+ * there, by name); tasks is empty, or not a one-dimensional array from 1; a
+ * task is NULL, blank, of several statements (a semicolon inside, in a string
+ * too), names CONCURRENTLY, or is not a plain statement (one that starts with
+ * SELECT, VALUES, TABLE, WITH, INSERT, UPDATE, DELETE, MERGE, CALL, DO,
+ * VACUUM, ANALYZE, REFRESH or SHOW: none of these can leave a transaction
+ * open); or a target has more tasks than max_conns or than the session keeps
+ * for it. The caller checks its options (the defaults only). A kept
+ * connection that fails its check (its worker ended: its idle time ran out,
+ * it was terminated, its server restarted) is closed, the others chosen are
+ * reset again (_pdb_keep), and the call goes the engine's way, which takes
+ * them and opens what it lacks.
  * Errors: a bad keep_conns (22023).
  */
 CREATE FUNCTION @extschema@._pdb_lean_take(tasks text[], targets text[], max_conns integer)
@@ -30,7 +32,8 @@ AS $$
 DECLARE
     c_bound CONSTANT name := '@dblink@'::name;  -- dblink's schema at install (sql/bind_dblink.sql)
     c_send  CONSTANT text := '"@dblink@".dblink_send_query(text,text)';  -- (the same: dblink is still there)
-    c_plain CONSTANT text := '^\s*(select|values|table|with|insert|update|delete|merge|call|do|vacuum|analyze|refresh|show)\M';
+    -- (E'': the same backslashes whatever standard_conforming_strings says at install)
+    c_plain CONSTANT text := E'^\\s*(select|values|table|with|insert|update|delete|merge|call|do|vacuum|analyze|refresh|show)\\M';
     v_n     integer := cardinality(tasks);
     v_one   boolean := cardinality(targets) = 1;
     v_kept  text[];
@@ -44,6 +47,7 @@ DECLARE
     v_dead  text[] := ARRAY[]::text[];
 BEGIN
     IF NOT coalesce(to_regprocedure(c_send) IS NOT NULL AND v_n > 0 AND array_ndims(tasks) = 1
+                    AND array_lower(tasks, 1) = 1
                     AND (v_one OR cardinality(targets) = v_n) AND max_conns > 0, false)
        OR nullif(concat(current_setting('parallel_dblink.max_replica_lag', true),
                         current_setting('parallel_dblink.max_active', true),

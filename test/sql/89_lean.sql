@@ -4,7 +4,7 @@
 -- Small calls on a warm session (parallel_dblink.keep_conns) take the short way: every task at once on
 -- a kept connection, without the engine (_pdb_lean_take, _pdb_lean_run, _pdb_lean_query). The same
 -- outcomes, rows and errors as the engine's; the same reset between calls; a dead kept worker replaced.
-SELECT plan(31);
+SELECT plan(32);
 
 CREATE SCHEMA t89l;
 CREATE TABLE t89l.t (id integer PRIMARY KEY, v integer);
@@ -120,6 +120,8 @@ SET parallel_dblink.nice = '0';
 SELECT is((SELECT result FROM pdb_run(ARRAY['SHOW application_name'], 1)), format('pdb_run:%s', pg_backend_pid()),
           'with a throttle set, the engine runs the call');
 RESET parallel_dblink.nice;
+SELECT is(ARRAY(SELECT result FROM pdb_run('[0:1]={"SELECT 1","SELECT 2"}'::text[], 2) ORDER BY task_id), ARRAY['1', '2'],
+          'tasks numbered from 0 run as numbered from 1');
 
 -- a task that waits for a lock the caller holds is cancelled (it would wait for ever), as by the engine
 CREATE TABLE t89l.locked (id integer);
