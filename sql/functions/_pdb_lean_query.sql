@@ -40,6 +40,7 @@ BEGIN
     BEGIN
         PERFORM @extschema@._pdb_lean_send(conns, tasks);
         LOOP
+            v_cur := NULL;  -- (an error while none is read is the call's)
             SELECT w.ready, v_blocked || w.blocked, v_pids || w.pids INTO v_cur, v_blocked, v_pids
               FROM @extschema@._pdb_lean_wait(conns, v_done) AS w;
             EXIT WHEN v_cur IS NULL;
