@@ -68,7 +68,7 @@ SELECT v FROM dblink(t88.connstr('pdb_alice', 'alice-pw'),
                           THEN 'SELECT string_agg(status || '':'' || coalesce(result, sqlstate), '','') FROM pdb_run(ARRAY[''SELECT current_user::text'', ''SELECT 2''], 2, ''t88_pass'')'
                           ELSE 'SELECT NULL::text' END) AS r(v text);
 
-SELECT plan(38);
+SELECT plan(40);
 
 -- the session's temp state is created by the superuser: the role must be able to use it
 CREATE TEMP TABLE warm AS SELECT * FROM pdb_run(ARRAY['SELECT 1']);
@@ -116,6 +116,21 @@ SELECT is(pg_temp.as_role('pdb_alice', format($$SELECT count(*) FROM pdb_run(ARR
 SELECT is(pg_temp.as_role('pdb_alice', $$SELECT string_agg(status || ':' || result, ',' ORDER BY task_id)
                                        FROM pdb_run(ARRAY['SELECT current_user::text', 'SELECT 2'], 2, 't88_srv')$$),
           'ok:ok:pdb_alice,ok:2', 'a dblink_fdw server with a user mapping works for the role');
+-- kept connections, and a small call on them (the short way), for the role
+CREATE FUNCTION t88.keep_twice(target text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_label text;
+BEGIN
+    PERFORM set_config('parallel_dblink.keep_conns', '1min', true);
+    PERFORM count(*) FROM pdb_run(ARRAY['SELECT 1'], 1, target);
+    SELECT result INTO v_label FROM pdb_run(ARRAY['SHOW application_name'], 1, target);
+    RETURN concat_ws(' ', v_label = format('pdb_run:%s kept', pg_backend_pid()), pdb_close_conns());
+END
+$$;
+SELECT is(pg_temp.as_role('pdb_alice', format('SELECT t88.keep_twice(%L)', t88.connstr('pdb_alice', 'alice-pw'))),
+          'ok:t 1', 'with keep_conns, a second call runs on the role''s kept connection the short way');
+SELECT is(pg_temp.as_role('pdb_alice', $$SELECT t88.keep_twice('t88_srv')$$), 'ok:t 1',
+          'through a dblink_fdw server too');
 SELECT is(pg_temp.as_role('pdb_bob', $$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, 't88_srv')$$), 'error:42704',
           'another role cannot use that server (no user mapping)');
 SELECT is(pg_temp.as_role('pdb_bob', format($$SELECT status FROM pdb_run(ARRAY['SELECT 1'], 1, %L)$$,
