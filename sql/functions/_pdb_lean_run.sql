@@ -6,9 +6,9 @@
  * as it is done (_pdb_lean_wait, which cancels a task the caller blocks:
  * its outcome is _pdb_blocked's), and its connection kept again
  * (_pdb_lean_end; one whose worker went away is closed). One outcome per
- * task, as the engine writes it: result is the first column of the first
- * row, or the command's tag; a task's error is its outcome (classified by
- * _pdb_result_error). An error or a cancel of the call closes every
+ * task, in task order, as the engine writes it: result is the first column
+ * of the first row, or the command's tag; a task's error is its outcome
+ * (classified by _pdb_result_error). An error or a cancel of the call closes every
  * connection and is raised.
  */
 CREATE FUNCTION @extschema@._pdb_lean_run(conns text[], tasks text[])
@@ -31,6 +31,7 @@ DECLARE
     v_out     @extschema@._pdb_outcome;
     v_kind    text;
     v_lost    boolean;
+    v_rows    @extschema@.pdb_result[] := array_fill(NULL::@extschema@.pdb_result, ARRAY[cardinality(conns)]);
     v_row     @extschema@.pdb_result;
     ex_state  text;
     ex_msg    text;
@@ -66,9 +67,9 @@ BEGIN
                 v_out := @extschema@._pdb_blocked(v_i, v_pids[array_position(v_blocked, v_i)]);
                 v_value := NULL;
             END IF;
-            v_row := ROW(v_i, v_out.status, v_value, v_out.sqlstate, v_out.error, v_start[v_i], clock_timestamp(),
-                         v_out.detail, v_out.hint, conns[v_i], 1, tasks[v_i])::@extschema@.pdb_result;
-            RETURN NEXT v_row;
+            v_rows[v_i] := ROW(v_i, v_out.status, v_value, v_out.sqlstate, v_out.error, v_start[v_i],
+                               clock_timestamp(), v_out.detail, v_out.hint, conns[v_i], 1,
+                               tasks[v_i])::@extschema@.pdb_result;
             IF v_lost OR NOT @extschema@._pdb_lean_end(conns[v_i], v_reset) THEN
                 v_gone := v_gone || conns[v_i];
             END IF;
@@ -81,6 +82,9 @@ BEGIN
     IF cardinality(v_gone) > 0 THEN
         PERFORM @extschema@._pdb_lean_close(c_bound, v_gone);
     END IF;
+    FOREACH v_row IN ARRAY v_rows LOOP  -- (in task order, as the engine gives them)
+        RETURN NEXT v_row;
+    END LOOP;
 END
 $$;
 

@@ -4,7 +4,7 @@
 -- Small calls on a warm session (parallel_dblink.keep_conns) take the short way: every task at once on
 -- a kept connection, without the engine (_pdb_lean_take, _pdb_lean_run, _pdb_lean_query). The same
 -- outcomes, rows and errors as the engine's; the same reset between calls; a dead kept worker replaced.
-SELECT plan(32);
+SELECT plan(33);
 
 CREATE SCHEMA t89l;
 CREATE TABLE t89l.t (id integer PRIMARY KEY, v integer);
@@ -52,6 +52,9 @@ SELECT results_eq($$SELECT task_id, status, result, sqlstate, error, detail, hin
 SELECT is((SELECT result FROM t89l.engine WHERE task_id = 12), format('pdb_run:%s', pg_backend_pid()),
           '(the engine labels its workers pdb_run:<pid>)');
 SELECT is(cardinality(pg_temp.kept()), 12, 'a call the short way keeps its connections');
+SELECT is(ARRAY(SELECT task_id || ' ' || result FROM pdb_run(ARRAY['SELECT pg_sleep(0.2)::text || ''a''', 'SELECT ''b''',
+                                                                   'SHOW application_name'], 3)),
+          ARRAY['1 a', '2 b', '3 ' || pg_temp.label()], 'its outcomes come in task order, as the engine''s');
 
 -- nothing crosses from one call to the next
 SELECT is((SELECT conn_name FROM pdb_run(ARRAY['CALL t89l.dirty()'], 1)), (SELECT k[1] FROM pg_temp.kept() AS k),
