@@ -61,14 +61,17 @@ class Session(threading.Thread):
                     self.pids.update(r[0] for r in rows)
                     self.answers.add(tuple(sorted((r[1], r[2]) for r in rows)))
                     if i == 10 and self.kill:
-                        # between two calls: the next one starts once the worker is gone (one that ends
-                        # as a call starts, in its first millisecond, fails that call's task, as a worker
-                        # that ends during a call does: see the README)
+                        # between two calls: the next one starts once the worker is gone. A worker that
+                        # ends as a call starts fails that call's task, as one that ends during a call
+                        # does (see the README): the short way reads the socket of each kept connection
+                        # before it sends, and a worker's socket closes last, a moment after it has left
+                        # pg_stat_activity (a call made in that moment failed here once on a loaded CI)
                         with psycopg.connect(self.admin_dsn, autocommit=True) as admin:
                             admin.execute("SELECT pg_terminate_backend(%s)", (rows[0][0],))
                             assert wait_for(lambda: admin.execute(
                                 "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)",
                                 (rows[0][0],)).fetchone()[0])
+                            time.sleep(0.5)
                 self.first_ms = times[0] * 1000
                 self.rest_ms = sorted(times[1:])[len(times) // 2] * 1000
                 self.closed = conn.execute("SELECT pdb_close_conns()").fetchone()[0]
