@@ -9,7 +9,7 @@
 CREATE FUNCTION @extschema@._pdb_blocked(task_no integer, pid integer)
 RETURNS @extschema@._pdb_outcome
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

@@ -1032,7 +1032,7 @@ COMMENT ON FUNCTION @extschema@._pdb_batch(text[], text[], text) IS
 CREATE FUNCTION @extschema@._pdb_blocked(task_no integer, pid integer)
 RETURNS @extschema@._pdb_outcome
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
